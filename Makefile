@@ -1,0 +1,38 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test bench dashboard dev lint clean
+
+# Create .venv from uv.lock (installs uv into the user site if it is missing).
+$(BIN)/kpi: uv.lock pyproject.toml
+	@if [ -z "$(UV)" ]; then $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv; fi
+	@UV=$$(command -v uv || echo $$($(PYTHON) -m site --user-base)/bin/uv); \
+		$$UV sync --frozen --python $(PYTHON)
+	@touch $(BIN)/kpi
+
+install: $(BIN)/kpi
+
+demo: install
+	$(BIN)/kpi demo
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m bench.run
+
+dashboard: install
+	$(BIN)/kpi dashboard --warehouse data/demo/warehouse.duckdb
+
+dev: install
+	DAGSTER_HOME=$(CURDIR)/.dagster_home KPI_FILES_DIR=data/demo/files KPI_WAREHOUSE=data/demo/warehouse.duckdb \
+		$(BIN)/dagster dev
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) data .dagster_home test-artifacts

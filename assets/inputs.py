@@ -1,0 +1,83 @@
+"""Assets that bring inputs in: the canonical files (raw layer) and the KPI catalog/rules/targets."""
+
+import dagster as dg
+
+from assets.loading import (
+    CONFIG_TABLES,
+    RAW_FILE_TABLES,
+    load_file_entity,
+    write_config_tables,
+    write_load_errors,
+)
+from assets.resources import WarehouseResource
+from connectors.files import ENTITIES
+
+_RAW_DESCRIPTIONS = {
+    "files__services": "Services and owning teams, as read from services.csv/.jsonl (text, with file and line).",
+    "files__deployments": "Deployments as read from deployments.csv/.jsonl (text, with file and line).",
+    "files__changes": "Merged changes as read from changes.csv/.jsonl (text, with file and line).",
+    "files__incidents": "Incidents as read from incidents.csv/.jsonl (text, with file and line).",
+    "files__builds": "CI builds as read from builds.csv/.jsonl (text, with file and line).",
+    "files__load_errors": "Lines of the input files that were not records at all, with the reason.",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            dg.AssetKey(list(key)), group_name="raw", description=_RAW_DESCRIPTIONS[key[1]], kinds={"duckdb"}
+        )
+        for key in RAW_FILE_TABLES
+    ],
+    name="raw_files",
+    can_subset=False,
+)
+def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Snapshot the canonical files into raw tables; re-loading the same files gives the same tables."""
+    errors = []
+    with warehouse.connect() as con:
+        for entity in ENTITIES:
+            result = load_file_entity(con, warehouse.files_path, entity)
+            errors.append(result["load_errors"])
+            if result["ignored_columns"]:
+                context.log.warning(f"{entity}: ignored unknown columns {result['ignored_columns']}")
+            yield dg.MaterializeResult(
+                asset_key=dg.AssetKey(["raw", f"files__{entity}"]),
+                metadata={
+                    "rows": result["rows"],
+                    "files": ", ".join(result["files"]) or "not provided",
+                    "load_errors": len(result["load_errors"]),
+                },
+            )
+        n = write_load_errors(con, errors)
+    yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", "files__load_errors"]), metadata={"rows": n})
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            dg.AssetKey(list(key)),
+            group_name=key[0],
+            kinds={"duckdb"},
+            description={
+                "kpi_settings": "The KPI rules this run used (production pattern, link window, default branches).",
+                "status_map": "How raw status spellings map to normalized statuses.",
+                "kpi_definitions": "The KPI catalog: every KPI's id, unit, aggregation and written definition.",
+                "dora_benchmarks": "DORA performance clusters (tiers) of the configured report year.",
+                "kpi_targets": "Targets per KPI from the config file (absolute, relative or trend).",
+            }[key[1]],
+        )
+        for key in CONFIG_TABLES
+    ],
+    name="kpi_config",
+    can_subset=False,
+)
+def kpi_config(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Load the KPI catalog, benchmarks, rules and targets into the warehouse."""
+    with warehouse.connect() as con:
+        counts = write_config_tables(con, warehouse.config_path)
+    context.log.info(f"KPI config loaded: {counts}")
+    for key in CONFIG_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(list(key)), metadata={"config": warehouse.config, **counts}
+        )

@@ -1,0 +1,154 @@
+"""Loading inputs into the warehouse: the canonical files into raw tables, and the KPI catalog,
+benchmarks, rules and targets into the tables the SQL models read. Pure Python (no Dagster)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from connectors import files
+from pipelines.catalog import Kpi, KpiRules, load_benchmarks, load_catalog, load_rules
+from pipelines.settings import SQL_DIR
+
+CONFIG_TABLES = (
+    ("ops", "kpi_settings"),
+    ("ops", "status_map"),
+    ("marts", "kpi_definitions"),
+    ("marts", "dora_benchmarks"),
+    ("marts", "kpi_targets"),
+)
+RAW_FILE_TABLES = tuple(("raw", f"files__{entity}") for entity in files.ENTITIES) + (
+    ("raw", "files__load_errors"),
+)
+
+
+def load_file_entity(con: duckdb.DuckDBPyConnection, files_dir: Path | None, entity: str) -> dict:
+    """Replace raw.files__<entity> with the rows of the entity's files (none if no folder or file).
+
+    The raw table is a snapshot of the files, so loading the same files twice leaves the same table.
+    Returns the load's metadata, including the lines that were not records (for raw.files__load_errors).
+    """
+    spec = files.ENTITIES[entity]
+    if files_dir is not None and not files_dir.is_dir():
+        raise files.SourceFileError(f"{files.SOURCE}: folder {files_dir} does not exist")
+    if entity == "services" and files_dir is not None and not files.entity_files(files_dir, "services"):
+        raise files.SourceFileError(
+            f"{files.SOURCE}: {files_dir} has no services.csv or services.jsonl; it is required "
+            "because it maps each service to its team (columns: service, team [, repo, tier])."
+        )
+    load = (
+        files.read_entity(con, files_dir, entity)
+        if files_dir is not None
+        else files.EntityLoad(entity, [], con.sql(files._empty_select(spec)))
+    )
+    con.execute(f"create or replace table raw.files__{entity} as {load.rows.sql_query()}")
+    errors = pd.DataFrame(load.load_errors, columns=list(files.LOAD_ERROR_COLUMNS))
+    rows = con.execute(f"select count(*) from raw.files__{entity}").fetchone()[0]
+    return {
+        "entity": entity,
+        "files": [p.name for p in load.files],
+        "rows": int(rows),
+        "load_errors": errors,
+        "ignored_columns": load.ignored_columns,
+    }
+
+
+def write_load_errors(con: duckdb.DuckDBPyConnection, frames: list[pd.DataFrame]) -> int:
+    """Replace raw.files__load_errors with the lines of this load that were not records."""
+    errors = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=list(files.LOAD_ERROR_COLUMNS))
+    )
+    con.execute(
+        "create or replace table raw.files__load_errors "
+        "(entity varchar, _file varchar, _line bigint, error varchar, record varchar)"
+    )
+    if len(errors):
+        con.execute("insert into raw.files__load_errors select * from errors")
+    return len(errors)
+
+
+def write_config_tables(
+    con: duckdb.DuckDBPyConnection,
+    config_path: Path,
+    *,
+    catalog: list[Kpi] | None = None,
+    rules: KpiRules | None = None,
+    as_of: dt.datetime | None = None,
+) -> dict[str, int]:
+    """Write the catalog, benchmark tiers, targets, status map and rules used by this run."""
+    catalog = catalog or load_catalog()
+    rules = rules or load_rules(config_path, catalog)
+    as_of = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.execute(
+        "create or replace table ops.kpi_settings as select "
+        "$pattern as production_environment_pattern, $window::double as incident_link_window_hours, "
+        "$branches::varchar[] as default_branches, $year::integer as benchmark_year, "
+        "$as_of::timestamp as as_of, $config as config_path",
+        {
+            "pattern": rules.production_environment_pattern,
+            "window": rules.incident_link_window_hours,
+            "branches": list(rules.default_branches),
+            "year": rules.benchmark_year,
+            "as_of": as_of,
+            "config": str(config_path),
+        },
+    )
+    status_csv = str(SQL_DIR / "seeds" / "status_map.csv")
+    con.execute(
+        "create or replace table ops.status_map as "
+        "select lower(original) as original, status from read_csv($p, header=true, all_varchar=true)",
+        {"p": status_csv},
+    )
+    definitions = pd.DataFrame(
+        [
+            {
+                "kpi_id": k.id,
+                "name": k.name,
+                "unit": k.unit,
+                "better": k.better,
+                "measure": k.measure,
+                "aggregate": k.aggregate,
+                "grains": list(k.grains),
+                "empty": k.empty,
+                "tiered": k.tiered,
+                "definition": k.definition,
+            }
+            for k in catalog
+        ]
+    )
+    con.execute("create or replace table marts.kpi_definitions as select * from definitions")
+    benchmarks = pd.DataFrame(
+        load_benchmarks(rules.benchmark_year, catalog),
+        columns=["benchmark_year", "kpi_id", "tier", "tier_rank", "better", "bound"],
+    )
+    con.execute(
+        "create or replace table marts.dora_benchmarks as select benchmark_year::integer as benchmark_year, "
+        "kpi_id, tier, tier_rank::integer as tier_rank, better, bound::double as bound from benchmarks"
+    )
+    targets = pd.DataFrame(
+        [
+            {
+                "kpi_id": kid,
+                "kind": spec["kind"],
+                "op": spec.get("op"),
+                "value": spec.get("value"),
+                "baseline": spec.get("baseline"),
+                "change": spec.get("change"),
+                "direction": spec.get("direction"),
+                "months": spec.get("months", 3) if spec["kind"] == "trend" else None,
+            }
+            for kid, spec in rules.targets.items()
+        ],
+        columns=["kpi_id", "kind", "op", "value", "baseline", "change", "direction", "months"],
+    )
+    con.execute(
+        "create or replace table marts.kpi_targets as select kpi_id::varchar as kpi_id, kind::varchar as kind, "
+        "op::varchar as op, value::double as value, baseline::varchar as baseline, change::double as change, "
+        "direction::varchar as direction, months::integer as months from targets"
+    )
+    return {"kpis": len(definitions), "benchmarks": len(benchmarks), "targets": len(targets)}

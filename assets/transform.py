@@ -1,0 +1,32 @@
+"""One Dagster asset per SQL model under sql/: staging, core (domain), marts (KPIs) and ops."""
+
+import dagster as dg
+
+from assets.resources import WarehouseResource
+from assets.sql_models import SqlModel, discover_models, execute_model
+
+
+def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(list(model.key)),
+        deps=[dg.AssetKey(list(d)) for d in model.deps],
+        group_name=model.layer,
+        description=model.description,
+        kinds={"duckdb", "sql"},
+    )
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            stats = execute_model(con, model)
+        return dg.MaterializeResult(
+            metadata={
+                "rows": stats["rows"],
+                "seconds": stats["seconds"],
+                "sql": dg.MetadataValue.path(str(model.path)),
+            }
+        )
+
+    return _asset
+
+
+SQL_MODELS = discover_models()
+model_assets = [_model_asset(m) for m in SQL_MODELS]

@@ -1,0 +1,211 @@
+"""The `kpi` command line: demo, run, sql, report, dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipelines.settings import REPO_ROOT, load_settings
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.runner import run_pipeline
+
+    settings = load_settings()
+    files_dir = Path(args.files) if args.files else settings.files_dir
+    if files_dir is None:
+        _say("kpi run: no input folder. Pass --files DIR (or set KPI_FILES_DIR); see README 'Your own data'.")
+        return 2
+    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
+    config = Path(args.config) if args.config else settings.config
+    _say(f"Loading {files_dir} into {warehouse} ...")
+    summary = run_pipeline(
+        files_dir, warehouse, config=config, reports_dir=settings.reports_dir, progress=_say
+    )
+    _say(
+        f"Done in {summary.seconds:.1f}s: {summary.steps} steps, {summary.checks_passed} checks passed. "
+        f"Warehouse: {warehouse.resolve()}"
+    )
+    _print_quarantine(warehouse)
+    return 0
+
+
+def _print_quarantine(warehouse: Path) -> None:
+    from pipelines.warehouse import read_connection
+
+    with read_connection(warehouse) as con:
+        rows = con.execute(
+            "select entity, file, line, reason from ops.quarantine order by entity, file, line"
+        ).fetchall()
+    if rows:
+        _say(f"{len(rows)} input row(s) quarantined (not counted; see table ops.quarantine):")
+        for entity, file, line, reason in rows[:10]:
+            _say(f"  {file}:{line} ({entity}): {reason}")
+        if len(rows) > 10:
+            _say(f"  ... and {len(rows) - 10} more")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from assets.reporting import last_full_month
+    from connectors.demo_org import generate_demo_org
+    from pipelines.runner import run_pipeline, write_monthly_report
+
+    home = Path(args.dir)
+    files_dir, warehouse, reports = home / "files", home / "warehouse.duckdb", home / "reports"
+    today = dt.date.fromisoformat(args.today) if args.today else dt.datetime.now(dt.UTC).date()
+    _say(f"Generating the demo organisation ({args.services} services, seed {args.seed}) in {files_dir} ...")
+    started = time.perf_counter()
+    counts = generate_demo_org(files_dir, services=args.services, seed=args.seed, today=today, progress=_say)
+    _say(
+        "  "
+        + ", ".join(f"{k}: {v:,}" for k, v in counts.items())
+        + f" ({time.perf_counter() - started:.1f}s)"
+    )
+    summary = run_pipeline(
+        files_dir, warehouse, config=load_settings().config, reports_dir=reports, progress=_say
+    )
+    month = last_full_month(today)
+    paths = write_monthly_report(warehouse, month, reports)
+    _print_quarantine(warehouse)
+    _say("")
+    _say(f"Pipeline: {summary.steps} steps, {summary.checks_passed} checks passed, {summary.seconds:.1f}s.")
+    _say(f"Warehouse: {warehouse.resolve()}")
+    _say(f"Report ({month:%Y-%m}): {paths['report.html'].resolve()}")
+    _say(f"Dashboard: KPI_WAREHOUSE={warehouse} kpi dashboard   (or: make dashboard)")
+    _say(f'Ad-hoc SQL: kpi sql --warehouse {warehouse} "select * from marts.kpi_monthly limit 5"')
+    return 0
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.warehouse import read_connection
+
+    warehouse = Path(args.warehouse) if args.warehouse else load_settings().warehouse
+    query = args.query if args.query != "-" else sys.stdin.read()
+    with read_connection(warehouse) as con:
+        try:
+            frame = con.execute(query).df()
+        except duckdb.Error as exc:
+            _say(f"kpi sql: {exc}".splitlines()[0])
+            if "read-only" in str(exc).lower():
+                _say("The warehouse is opened read-only; change data through the pipeline (kpi run).")
+            return 1
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso") + "\n")
+    else:
+        import pandas as pd
+
+        with pd.option_context(
+            "display.max_rows", args.max_rows, "display.max_columns", None, "display.width", 200
+        ):
+            _say(frame.to_string(index=False) if len(frame) else "(no rows)")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from assets.reporting import last_full_month, parse_month
+    from pipelines.runner import write_monthly_report
+
+    settings = load_settings()
+    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
+    month = parse_month(args.month) if args.month else last_full_month()
+    out = Path(args.out) if args.out else settings.reports_dir
+    paths = write_monthly_report(warehouse, month, out)
+    for name, path in paths.items():
+        _say(f"{name}: {path.resolve()}")
+    return 0
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    warehouse = Path(args.warehouse) if args.warehouse else load_settings().warehouse
+    env = {**os.environ, "KPI_WAREHOUSE": str(warehouse.resolve())}
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO_ROOT / "dashboards" / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(args.port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    _say(f"Dashboard on http://localhost:{args.port} (warehouse {warehouse}); Ctrl-C to stop.")
+    return subprocess.call(cmd, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kpi", description="Platform KPI pipeline: DORA and platform KPIs in DuckDB."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate the demo organisation, run the pipeline, write the report")
+    demo.add_argument(
+        "--dir", default="data/demo", help="where files, warehouse and reports go (default data/demo)"
+    )
+    demo.add_argument("--services", type=int, default=40, help="number of services (default 40)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--today", help="pretend today is this date (YYYY-MM-DD); default: today (UTC)")
+    demo.set_defaults(func=_cmd_demo)
+
+    run = sub.add_parser("run", help="load canonical files and rebuild the warehouse")
+    run.add_argument("--files", help="folder of services/deployments/changes/incidents/builds .csv or .jsonl")
+    run.add_argument(
+        "--warehouse", help="DuckDB file to publish (default $KPI_WAREHOUSE or data/warehouse.duckdb)"
+    )
+    run.add_argument("--config", help="KPI rules and targets YAML (default config/kpi.yaml)")
+    run.set_defaults(func=_cmd_run)
+
+    sql = sub.add_parser("sql", help="run a read-only SQL query on the published warehouse")
+    sql.add_argument("query", help="the SQL (or - to read it from standard input)")
+    sql.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument("--max-rows", type=int, default=200)
+    sql.set_defaults(func=_cmd_sql)
+
+    report = sub.add_parser("report", help="write the monthly report (Markdown and HTML) for a month")
+    report.add_argument("--month", help="YYYY-MM (default: the last full month)")
+    report.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
+    report.add_argument("--out", help="reports folder (default $KPI_REPORTS_DIR or data/reports)")
+    report.set_defaults(func=_cmd_report)
+
+    dash = sub.add_parser("dashboard", help="start the leadership dashboard (Streamlit)")
+    dash.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
+    dash.add_argument("--port", type=int, default=8501)
+    dash.set_defaults(func=_cmd_dashboard)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from connectors.files import SourceFileError
+    from pipelines.catalog import ConfigError
+    from pipelines.runner import PipelineFailed
+    from pipelines.warehouse import WarehouseNotFound
+
+    try:
+        return args.func(args)
+    except (PipelineFailed, SourceFileError, ConfigError, WarehouseNotFound, ValueError) as exc:
+        _say(f"kpi {args.command}: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The Dagster code location: assembles assets, checks, jobs, schedules and resources. Nothing else."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.checks import asset_checks
+from assets.inputs import kpi_config, raw_files
+from assets.publish import published_warehouse
+from assets.reports import monthly_report
+from assets.resources import WarehouseResource
+from assets.transform import model_assets
+from pipelines.jobs import daily_refresh_schedule, monthly_report_job, monthly_report_schedule, refresh_job
+from pipelines.settings import load_settings
+
+
+def build_definitions(warehouse: WarehouseResource | None = None) -> dg.Definitions:
+    if warehouse is None:
+        settings = load_settings()
+        warehouse = WarehouseResource(
+            warehouse=str(settings.warehouse),
+            files_dir=str(settings.files_dir) if settings.files_dir else None,
+            config=str(settings.config),
+            reports_dir=str(settings.reports_dir),
+        )
+    return dg.Definitions(
+        assets=[raw_files, kpi_config, *model_assets, published_warehouse, monthly_report],
+        asset_checks=asset_checks,
+        jobs=[refresh_job, monthly_report_job],
+        schedules=[daily_refresh_schedule, monthly_report_schedule],
+        resources={"warehouse": warehouse},
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

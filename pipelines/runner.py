@@ -1,0 +1,138 @@
+"""Running the pipeline in-process (the CLI, the demo, the tests): every asset of the refresh job,
+with a line of progress per step, then optionally the monthly report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from assets.resources import WarehouseResource
+from pipelines.definitions import build_definitions
+from pipelines.settings import DEFAULT_CONFIG
+
+Progress = Callable[[str], None]
+
+
+class PipelineFailed(RuntimeError):
+    """A run failed; the message says which step and why, and what to do next."""
+
+
+@dataclass
+class RunSummary:
+    warehouse: Path
+    seconds: float
+    steps: int
+    checks_passed: int
+    checks_failed: int
+    failures: list[str] = field(default_factory=list)
+
+
+class _StepHandler(logging.Handler):
+    """Turns Dagster step events into one short progress line each."""
+
+    def __init__(self, callback: Progress, total: int) -> None:
+        super().__init__(logging.DEBUG)
+        self.callback, self.total, self.done, self.started = callback, total, 0, {}
+        self.checks_passed = self.checks_failed = 0
+        self.failures: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        if event is None:
+            return
+        kind, step = event.event_type_value, event.step_key or ""
+        if kind == "STEP_START":
+            self.started[step] = time.perf_counter()
+        elif kind == "STEP_SUCCESS":
+            self.done += 1
+            took = time.perf_counter() - self.started.get(step, time.perf_counter())
+            self.callback(f"[{self.done:>2}/{self.total}] {step} ({took:.2f}s)")
+        elif kind == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            message = error.message.strip() if error else "unknown error"
+            # The innermost cause is the one that names the file, record and field.
+            cause = error
+            while cause is not None and cause.cause is not None:
+                cause = cause.cause
+            if cause is not None and cause is not error:
+                message = cause.message.strip()
+            self.failures.append(f"{step}: {message}")
+            self.callback(f"FAILED {step}: {message}")
+        elif kind == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if data.passed:
+                self.checks_passed += 1
+            else:
+                self.checks_failed += 1
+                failures = data.metadata.get("failures")
+                detail = failures.value if failures is not None else ""
+                self.failures.append(f"check {data.check_name} on {'/'.join(data.asset_key.path)}: {detail}")
+                self.callback(f"CHECK FAILED {data.check_name}: {detail}")
+
+
+def run_pipeline(
+    files_dir: Path | None,
+    warehouse: Path,
+    *,
+    config: Path = DEFAULT_CONFIG,
+    reports_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Load ``files_dir``, rebuild every table, run every check and publish ``warehouse``.
+
+    Raises PipelineFailed (naming the step and the cause) when anything fails; the previously
+    published warehouse is then left untouched.
+    """
+    progress = progress or (lambda _msg: None)
+    resource = WarehouseResource(
+        warehouse=str(warehouse),
+        files_dir=str(files_dir) if files_dir else None,
+        config=str(config),
+        reports_dir=str(reports_dir or warehouse.parent / "reports"),
+    )
+    defs = build_definitions(resource)
+    job = defs.resolve_job_def("refresh_job")
+    total = len(job.graph.node_dict)
+    handler = _StepHandler(progress, total)
+
+    @dg.logger
+    def progress_logger(_init_context):
+        logger = logging.Logger("kpi.progress", logging.DEBUG)
+        logger.addHandler(handler)
+        return logger
+
+    started = time.perf_counter()
+    job = job.with_logger_defs({"progress": progress_logger})
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        run_config={"loggers": {"progress": {}}},
+    )
+    summary = RunSummary(
+        warehouse=warehouse,
+        seconds=round(time.perf_counter() - started, 2),
+        steps=handler.done,
+        checks_passed=handler.checks_passed,
+        checks_failed=handler.checks_failed,
+        failures=handler.failures,
+    )
+    if not result.success:
+        detail = "\n  ".join(handler.failures) or "see the Dagster logs"
+        raise PipelineFailed(
+            f"The pipeline run failed; {warehouse} was not updated.\n  {detail}\n"
+            "Fix the input or config named above and run again (re-running is safe)."
+        )
+    return summary
+
+
+def write_monthly_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str, Path]:
+    from assets.reporting import write_report
+
+    return write_report(warehouse, month, reports_dir)

@@ -1,0 +1,57 @@
+"""Every environment switch of the product, read in one place and only when asked.
+
+Nothing in the code base reads ``os.environ`` at import time; callers ask for ``load_settings()``
+when they need the values, so tests and the CLI can point the pipeline anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SQL_DIR = REPO_ROOT / "sql"
+CATALOG_DIR = REPO_ROOT / "catalog"
+DEFAULT_CONFIG = REPO_ROOT / "config" / "kpi.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the pipeline reads and writes.
+
+    ``warehouse`` is the published snapshot that the dashboard, ``kpi sql`` and the report read;
+    the pipeline writes ``work_warehouse`` and swaps a finished copy over ``warehouse`` atomically,
+    so readers are never blocked by a run.
+    """
+
+    home: Path
+    warehouse: Path
+    files_dir: Path | None
+    config: Path
+    reports_dir: Path
+
+    @property
+    def work_warehouse(self) -> Path:
+        return work_path_for(self.warehouse)
+
+
+def work_path_for(warehouse: Path) -> Path:
+    """The private file a run writes before it publishes ``warehouse``."""
+    return warehouse.with_name(warehouse.stem + ".work" + (warehouse.suffix or ".duckdb"))
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from environment variables (see .env.example), with defaults under ``./data``."""
+    env = os.environ if env is None else env
+    home = Path(env.get("KPI_HOME", "data")).expanduser()
+    warehouse = Path(env.get("KPI_WAREHOUSE", str(home / "warehouse.duckdb"))).expanduser()
+    files_dir = env.get("KPI_FILES_DIR")
+    return Settings(
+        home=home,
+        warehouse=warehouse,
+        files_dir=Path(files_dir).expanduser() if files_dir else None,
+        config=Path(env.get("KPI_CONFIG", str(DEFAULT_CONFIG))).expanduser(),
+        reports_dir=Path(env.get("KPI_REPORTS_DIR", str(home / "reports"))).expanduser(),
+    )

@@ -1,0 +1,28 @@
+-- Every merged change (pull/merge request) with its first commit and merge time, and the deployment
+-- that shipped it when the source names one.
+with source as (
+    select * from staging.stg_files__changes where quarantine_reason is null
+),
+
+services as (
+    select service, team from core.services
+),
+
+renamed as (
+    select
+        s.change_id,
+        'files' as source,
+        s.service,
+        v.team,
+        s.first_commit_at,
+        s.merged_at,
+        s.deployment_id
+    from source as s
+    join services as v using (service)
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

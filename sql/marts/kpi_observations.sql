@@ -1,0 +1,58 @@
+-- The observations every KPI value is computed from, one row per (measure, subject): x is 1/0 for
+-- rates and counts, a duration for time KPIs. marts.kpi_values aggregates them by period and scope,
+-- and a dashboard drill-down lists exactly the rows behind a number.
+with successful_production as (
+    select * from core.deployment_outcomes
+),
+
+production_finished as (
+    select deployment_id, service, team, finished_at, status
+    from core.deployments
+    where is_production and finished_at is not null and status in ('SUCCESS', 'FAILURE')
+),
+
+finished_builds as (
+    select build_id, service, team, finished_at, status, is_default_branch, duration_sec
+    from core.cicd_builds
+    where finished_at is not null and status in ('SUCCESS', 'FAILURE')
+),
+
+final as (
+    select 'deployment_frequency' as measure, deployment_id as subject_id, service, team,
+        finished_at as observed_at, 1.0 as x
+    from successful_production
+    union all
+    select 'rollback_frequency', deployment_id, service, team, finished_at, is_rollback::double
+    from successful_production
+    union all
+    select 'change_failure_rate', deployment_id, service, team, finished_at, is_failed::double
+    from successful_production
+    union all
+    select 'rework_rate', deployment_id, service, team, finished_at, (is_rollback or is_hotfix)::double
+    from successful_production
+    union all
+    select 'failed_deployment_recovery_time_hours', deployment_id, service, team, finished_at,
+        recovery_time_sec / 3600.0
+    from successful_production
+    where is_failed and recovered_at is not null
+    union all
+    select 'deployment_success_rate', deployment_id, service, team, finished_at, (status = 'SUCCESS')::double
+    from production_finished
+    union all
+    select 'lead_time_for_changes_hours', change_id, service, team, deployed_at, lead_time_sec / 3600.0
+    from core.change_lead_times
+    union all
+    select 'time_to_restore_hours', incident_id, service, team, resolved_at, time_to_restore_sec / 3600.0
+    from core.incidents
+    where resolved_at is not null
+    union all
+    select 'ci_pipeline_success_rate', build_id, service, team, finished_at, (status = 'SUCCESS')::double
+    from finished_builds
+    where is_default_branch
+    union all
+    select 'build_duration_sec', build_id, service, team, finished_at, duration_sec::double
+    from finished_builds
+    where duration_sec is not null
+)
+
+select * from final

@@ -1,0 +1,53 @@
+-- Every input row that was not loaded, with where it came from and why: fix the source and re-run.
+with load_errors as (
+    select 'files' as source, entity, _file as file, _line as line,
+        cast(null as varchar) as record_key, error as reason, record
+    from raw.files__load_errors
+),
+
+services as (
+    select 'files' as source, 'services' as entity, s._file, s._line, s.service, s.quarantine_reason,
+        to_json(r)::varchar
+    from staging.stg_files__services as s
+    join raw.files__services as r using (_file, _line)
+    where s.quarantine_reason is not null
+),
+
+deployments as (
+    select 'files', 'deployments', s._file, s._line, s.deployment_key, s.quarantine_reason, to_json(r)::varchar
+    from staging.stg_files__deployments as s
+    join raw.files__deployments as r using (_file, _line)
+    where s.quarantine_reason is not null
+),
+
+changes as (
+    select 'files', 'changes', s._file, s._line, s.change_key, s.quarantine_reason, to_json(r)::varchar
+    from staging.stg_files__changes as s
+    join raw.files__changes as r using (_file, _line)
+    where s.quarantine_reason is not null
+),
+
+incidents as (
+    select 'files', 'incidents', s._file, s._line, s.incident_key, s.quarantine_reason, to_json(r)::varchar
+    from staging.stg_files__incidents as s
+    join raw.files__incidents as r using (_file, _line)
+    where s.quarantine_reason is not null
+),
+
+builds as (
+    select 'files', 'builds', s._file, s._line, s.build_key, s.quarantine_reason, to_json(r)::varchar
+    from staging.stg_files__builds as s
+    join raw.files__builds as r using (_file, _line)
+    where s.quarantine_reason is not null
+),
+
+final as (
+    select * from load_errors
+    union all select * from services
+    union all select * from deployments
+    union all select * from changes
+    union all select * from incidents
+    union all select * from builds
+)
+
+select * from final order by source, entity, file, line
