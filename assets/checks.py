@@ -36,7 +36,9 @@ def _record(con, asset: str, check: str, outcomes: list[Outcome]) -> None:
             "sample",
         ],
     )
-    con.execute("insert into ops.check_results select * from frame")
+    con.register("check_outcomes", frame)
+    con.execute("insert into ops.check_results select * from check_outcomes")
+    con.unregister("check_outcomes")
 
 
 def _result(outcomes: list[Outcome]) -> dg.AssetCheckResult:
