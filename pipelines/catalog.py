@@ -16,7 +16,8 @@ import yaml
 
 from pipelines.settings import CATALOG_DIR, DEFAULT_CONFIG
 
-AGGREGATES = {"sum", "mean", "p50", "p90", "p95"}
+# ratio: sum(x) / sum(w) over the observations (w is the denominator, e.g. builds for cost per build).
+AGGREGATES = {"sum", "mean", "p50", "p90", "p95", "ratio"}
 GRAINS = {"monthly", "weekly"}
 TIERS = ("elite", "high", "medium", "low")
 # The four DORA keys as leadership reads them (tiles, report summary), in reading order.
@@ -214,4 +215,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
     if unit == "seconds":
         return f"{value / 60:.1f} min"
+    if unit == "fraction":  # a share that may exceed 100% (usage above requests)
+        return f"{value * 100:.1f}%"
+    if unit == "currency":  # in the reporting currency (ops.cost_settings)
+        return f"{value:,.2f}"
     return f"{value:,.0f}"

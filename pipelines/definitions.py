@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.checks import asset_checks
+from assets.costs import raw_costs
 from assets.inputs import kpi_config, raw_files
 from assets.publish import published_warehouse
 from assets.reports import monthly_report
@@ -24,7 +25,7 @@ def build_definitions(warehouse: WarehouseResource | None = None) -> dg.Definiti
             reports_dir=str(settings.reports_dir),
         )
     return dg.Definitions(
-        assets=[raw_files, kpi_config, *model_assets, published_warehouse, monthly_report],
+        assets=[raw_files, kpi_config, raw_costs, *model_assets, published_warehouse, monthly_report],
         asset_checks=asset_checks,
         jobs=[refresh_job, monthly_report_job],
         schedules=[daily_refresh_schedule, monthly_report_schedule],

@@ -27,6 +27,8 @@ aggregated as (
         count(*) as n,
         sum(o.x) as x_sum,
         avg(o.x) as x_mean,
+        sum(o.w) as w_sum,
+        count(*) filter (where o.w <> 0) as n_w,
         quantile_cont(o.x, [0.5, 0.9, 0.95]) as x_quantiles
     from observations as o
     cross join grains as g
@@ -80,8 +82,10 @@ valued as (
             when 'p50' then a.x_quantiles[1]
             when 'p90' then a.x_quantiles[2]
             when 'p95' then a.x_quantiles[3]
+            -- A ratio of sums (cost per build, usage per request): its sample is the denominator's rows.
+            when 'ratio' then a.x_sum / nullif(a.w_sum, 0)
         end as value,
-        coalesce(a.n, 0) as sample_size,
+        case when d.aggregate = 'ratio' then coalesce(a.n_w, 0) else coalesce(a.n, 0) end as sample_size,
         s.services_in_scope
     from spine as s
     join definitions as d using (kpi_id)

@@ -1,0 +1,226 @@
+"""Raw cost and utilization data: FOCUS exports, AWS Cost Explorer, OpenCost and Prometheus.
+
+``load_cost_sources`` (plain Python, used by the asset, the tests and the benchmark) writes the cost
+config tables and replaces each raw cost table with what its source holds now, so a re-run never
+duplicates: FOCUS files under the configured paths and ``<files>/focus``; Cost Explorer when enabled;
+OpenCost and Prometheus when their URL is set, else saved responses under ``<files>/opencost`` and
+``<files>/prometheus`` (``<series>*.json``) when present. A source that is not configured leaves its
+table empty.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from assets.resources import WarehouseResource
+from connectors import aws_cost_explorer, focus, opencost, prometheus
+from pipelines.cost_config import (
+    CostConfig,
+    cost_config_path_for,
+    create_empty_raw_tables,
+    default_window,
+    load_cost_config,
+    raw_table_columns,
+    write_cost_config_tables,
+)
+
+COST_RAW_TABLES = (
+    "focus__costs",
+    "focus__load_errors",
+    "aws_ce__costs",
+    "opencost__allocations",
+    "prometheus__samples",
+)
+COST_CONFIG_TABLES = ("cost_settings", "cost_rules", "cost_tag_keys", "fx_rates", "namespace_services")
+
+
+def _insert_records(con: duckdb.DuckDBPyConnection, table: str, records: Iterable[dict[str, Any]]) -> int:
+    columns = raw_table_columns()[table]
+    frame = pd.DataFrame(list(records), columns=list(columns))
+    con.execute(f"delete from raw.{table}")
+    if len(frame):
+        for col in columns:
+            if col not in ("_line", "_page"):
+                frame[col] = frame[col].astype("string")
+        con.register("_cost_records", frame)
+        try:
+            con.execute(f"insert into raw.{table} by name select * from _cost_records")
+        finally:
+            con.unregister("_cost_records")
+    return len(frame)
+
+
+def _date(value: Any, where: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValueError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def load_focus(con: duckdb.DuckDBPyConnection, cfg: CostConfig, files_dir: Path | None) -> dict[str, Any]:
+    load = focus.read_focus(con, cfg.focus_paths(files_dir))
+    con.execute(f"create or replace table raw.focus__costs as {load.rows.sql_query()}")
+    n = _insert_records(
+        con,
+        "focus__load_errors",
+        [dict(zip(focus.LOAD_ERROR_COLUMNS, e, strict=True)) for e in load.load_errors],
+    )
+    rows = con.execute("select count(*) from raw.focus__costs").fetchone()[0]
+    return {"rows": int(rows), "files": len(load.files), "load_errors": n, "versions": load.versions}
+
+
+def load_aws_cost_explorer(
+    con: duckdb.DuckDBPyConnection, cfg: CostConfig, today: dt.date | None
+) -> dict[str, Any]:
+    spec = cfg.source("aws_cost_explorer")
+    if not spec.get("enabled"):
+        return {"rows": _insert_records(con, "aws_ce__costs", []), "enabled": False}
+    where = f"{cfg.path}: sources.aws_cost_explorer"
+    start, end = default_window(today)
+    start = _date(spec.get("start"), f"{where}.start") or start
+    end = _date(spec.get("end"), f"{where}.end") or end
+    records = aws_cost_explorer.fetch_costs(
+        start=start,
+        end=end,
+        tag_key=str(spec.get("group_by_tag") or "service"),
+        metric=str(spec.get("metric") or "AmortizedCost"),
+        region=str(spec.get("region") or "us-east-1"),
+        endpoint_url=spec.get("endpoint_url") or None,
+    )
+    return {
+        "rows": _insert_records(con, "aws_ce__costs", records),
+        "enabled": True,
+        "start": str(start),
+        "end": str(end),
+    }
+
+
+def load_opencost(con: duckdb.DuckDBPyConnection, cfg: CostConfig, files_dir: Path | None) -> dict[str, Any]:
+    spec = cfg.source("opencost")
+    if spec.get("url"):
+        doc = opencost.fetch_allocation(
+            str(spec["url"]),
+            window=str(spec.get("window") or "30d"),
+            step=str(spec.get("step") or "1d"),
+            aggregate=str(spec.get("aggregate") or "cluster,namespace"),
+        )
+        records: Iterable[dict[str, Any]] = opencost.allocation_records(doc, "GET /allocation")
+    elif files_dir is not None and (files_dir / "opencost").is_dir():
+        records = opencost.read_saved(files_dir / "opencost")
+    else:
+        records = []
+    return {"rows": _insert_records(con, "opencost__allocations", records)}
+
+
+def _saved_prometheus(folder: Path, cluster: str, step_sec: int) -> Iterable[dict[str, Any]]:
+    for path in sorted(folder.glob("*.json")):
+        series = next((s for s in prometheus.SERIES if path.name.startswith(s)), None)
+        if series is None:
+            raise prometheus.PrometheusError(
+                f"{prometheus.SOURCE}: {path.name}: name a saved response after its series "
+                f"({', '.join(prometheus.SERIES)})"
+            )
+        yield from prometheus.sample_records(
+            json.loads(path.read_text()), series, path.name, step_sec, cluster=cluster
+        )
+
+
+def load_prometheus(
+    con: duckdb.DuckDBPyConnection, cfg: CostConfig, files_dir: Path | None, today: dt.date | None
+) -> dict[str, Any]:
+    spec = cfg.source("prometheus")
+    cluster = str(spec.get("cluster") or "default")
+    step_sec = prometheus.step_seconds(spec.get("step") or "1h")
+    if spec.get("url"):
+        end = today or dt.datetime.now(dt.UTC).date()
+        records: Iterable[dict[str, Any]] = prometheus.fetch_utilization(
+            str(spec["url"]),
+            dict(spec.get("queries") or {}),
+            start=end - dt.timedelta(days=int(spec.get("days") or 30)),
+            end=end,
+            step=spec.get("step") or "1h",
+            cluster=cluster,
+        )
+    elif files_dir is not None and (files_dir / "prometheus").is_dir():
+        records = _saved_prometheus(files_dir / "prometheus", cluster, step_sec)
+    else:
+        records = []
+    return {"rows": _insert_records(con, "prometheus__samples", records)}
+
+
+def load_cost_sources(
+    con: duckdb.DuckDBPyConnection,
+    kpi_config: Path | None,
+    files_dir: Path | None,
+    *,
+    today: dt.date | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Write the cost config tables and replace every raw cost table from its source."""
+    cfg = load_cost_config(cost_config_path_for(kpi_config))
+    for schema in ("raw", "ops"):
+        con.execute(f"create schema if not exists {schema}")
+    write_cost_config_tables(con, cfg)
+    create_empty_raw_tables(con)
+    return {
+        "focus__costs": load_focus(con, cfg, files_dir),
+        "aws_ce__costs": load_aws_cost_explorer(con, cfg, today),
+        "opencost__allocations": load_opencost(con, cfg, files_dir),
+        "prometheus__samples": load_prometheus(con, cfg, files_dir, today),
+    }
+
+
+_DESCRIPTIONS = {
+    "focus__costs": "FOCUS cost-and-usage export rows (CSV, CSV.gz, Parquet), as text, with file and row.",
+    "focus__load_errors": "Lines of FOCUS CSV exports that were not records, with the reason.",
+    "aws_ce__costs": "AWS Cost Explorer GetCostAndUsage groups (day x service tag x AWS service), amounts as text.",
+    "opencost__allocations": "OpenCost allocations per window step and cluster/namespace (requests, usage, cost).",
+    "prometheus__samples": "Prometheus query_range samples of CPU/memory usage and requests per namespace.",
+    "cost_settings": "The reporting currency and charge-category rules this run used (config/costs.yaml).",
+    "cost_rules": "Which costs are CI compute or deployment infrastructure (conditions from config/costs.yaml).",
+    "cost_tag_keys": "The tag keys that name a cost's service and team, in order of precedence.",
+    "fx_rates": "Rates from each configured currency to the reporting currency.",
+    "namespace_services": "Kubernetes namespaces mapped to services (when the names differ).",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            dg.AssetKey(["raw", t]), group_name="raw", description=_DESCRIPTIONS[t], kinds={"duckdb"}
+        )
+        for t in COST_RAW_TABLES
+    ]
+    + [
+        dg.AssetSpec(
+            dg.AssetKey(["ops", t]), group_name="ops", description=_DESCRIPTIONS[t], kinds={"duckdb"}
+        )
+        for t in COST_CONFIG_TABLES
+    ],
+    name="raw_costs",
+    can_subset=False,
+)
+def raw_costs(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Load the cost rules and every configured cost and utilization source into raw tables."""
+    with warehouse.connect() as con:
+        results = load_cost_sources(con, warehouse.config_path, warehouse.files_path)
+    for table in COST_RAW_TABLES:
+        meta = results.get(table) or {}
+        if table == "focus__load_errors":
+            meta = {"rows": results["focus__costs"]["load_errors"]}
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(["raw", table]),
+            metadata={k: (v if isinstance(v, int | str | bool) else str(v)) for k, v in meta.items()},
+        )
+    for table in COST_CONFIG_TABLES:
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(["ops", table]))
+    context.log.info(f"cost sources: { {t: r.get('rows') for t, r in results.items()} }")

@@ -1,0 +1,130 @@
+"""Prometheus range queries for cluster CPU and memory usage against requests.
+
+``GET {url}/api/v1/query_range?query&start&end&step`` answers
+``{"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {...}, "values":
+[[unix_ts, "value"], ...]}]}}``; errors are ``{"status": "error", "errorType", "error"}`` (400 for a
+bad query, and for more than 11,000 points per series, so long ranges are asked for in chunks).
+``sample_records`` flattens one response into text records for ``raw.prometheus__samples``. Each
+query's range runs from the first day's midnight to one step before the last day's end, so every
+sample stands for exactly one step of one day. No Dagster imports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+SOURCE = "prometheus"
+SERIES = ("cpu_usage", "cpu_request", "memory_usage", "memory_request")
+MAX_POINTS = 10_000  # Prometheus refuses more than 11,000 points per series
+
+
+class PrometheusError(RuntimeError):
+    """Prometheus answered with an error or a body that is not a query_range matrix."""
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def step_seconds(step: str | int | float) -> int:
+    """``"1h"`` -> 3600; a bare number is seconds."""
+    if isinstance(step, int | float):
+        return int(step)
+    text = str(step).strip()
+    if text[-1:] in _UNITS and text[:-1].isdigit():
+        return int(text[:-1]) * _UNITS[text[-1]]
+    if text.isdigit():
+        return int(text)
+    raise ValueError(f"{SOURCE}: step {step!r} is not a duration like 60s, 5m or 1h")
+
+
+def sample_records(
+    doc: Any, series: str, origin: str, step_sec: int, *, cluster: str = "default"
+) -> Iterator[dict[str, str | int | None]]:
+    """Flat records (text values) of one query_range response for ``series``."""
+    if not isinstance(doc, dict) or doc.get("status") != "success":
+        detail = doc.get("error") if isinstance(doc, dict) else None
+        raise PrometheusError(f"{SOURCE}: {origin}: query failed: {detail or 'not a query_range response'}")
+    data = doc.get("data") or {}
+    if data.get("resultType") != "matrix":
+        raise PrometheusError(
+            f"{SOURCE}: {origin}: expected resultType matrix, got {data.get('resultType')!r}"
+        )
+    line = 0
+    for item in data.get("result") or []:
+        metric = item.get("metric") or {}
+        for ts, value in item.get("values") or []:
+            line += 1
+            yield {
+                "series": series,
+                "cluster": metric.get("cluster") or cluster,
+                "namespace": metric.get("namespace"),
+                "ts": str(ts),
+                "value": str(value),
+                "step_sec": str(step_sec),
+                "_origin": origin,
+                "_line": line,
+            }
+
+
+def _get(client: httpx.Client, url: str, params: dict[str, str], attempts: int = 4) -> dict[str, Any]:
+    for attempt in range(attempts):
+        resp = client.get(url, params=params)
+        if (resp.status_code == 429 or resp.status_code >= 500) and attempt + 1 < attempts:
+            time.sleep(min(float(resp.headers.get("retry-after") or 0) or 0.5 * 2**attempt, 30))
+            continue
+        try:
+            doc = resp.json()
+        except ValueError as exc:
+            raise PrometheusError(
+                f"{SOURCE}: query_range answered {resp.status_code} with a body that is not JSON"
+            ) from exc
+        if resp.status_code != 200 or doc.get("status") != "success":
+            raise PrometheusError(
+                f"{SOURCE}: query_range answered {resp.status_code}: {doc.get('errorType', '')} {doc.get('error', '')}".strip()
+            )
+        return doc
+    raise PrometheusError(f"{SOURCE}: query_range kept failing after {attempts} attempts")
+
+
+def fetch_utilization(
+    url: str,
+    queries: dict[str, str],
+    *,
+    start: dt.date,
+    end: dt.date,
+    step: str = "1h",
+    cluster: str = "default",
+    client: httpx.Client | None = None,
+) -> Iterator[dict[str, str | int | None]]:
+    """Samples of each configured series for the days [start, end), chunked below the point limit."""
+    unknown = sorted(set(queries) - set(SERIES))
+    if unknown:
+        raise PrometheusError(f"{SOURCE}: unknown series {', '.join(unknown)} (known: {', '.join(SERIES)})")
+    step_sec = step_seconds(step)
+    first = int(dt.datetime.combine(start, dt.time(), dt.UTC).timestamp())
+    last = int(dt.datetime.combine(end, dt.time(), dt.UTC).timestamp()) - step_sec
+    own = client is None
+    client = client or httpx.Client(timeout=60.0)
+    try:
+        for series, query in queries.items():
+            chunk_start = first
+            while chunk_start <= last:
+                chunk_end = min(last, chunk_start + (MAX_POINTS - 1) * step_sec)
+                params = {
+                    "query": query,
+                    "start": str(chunk_start),
+                    "end": str(chunk_end),
+                    "step": str(step_sec),
+                }
+                doc = _get(client, url.rstrip("/") + "/api/v1/query_range", params)
+                origin = f"query_range {series} {chunk_start}-{chunk_end}"
+                yield from sample_records(doc, series, origin, step_sec, cluster=cluster)
+                chunk_start = chunk_end + step_sec
+    finally:
+        if own:
+            client.close()

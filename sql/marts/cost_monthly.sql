@@ -1,0 +1,65 @@
+-- Costs per calendar month (UTC): one row per cost row and month it falls in. A charge period that
+-- crosses a month boundary is split pro rata by the hours on each side (share); a zero-length period
+-- belongs to the month it starts in. Amounts are the cost row's amounts times share.
+with costs as (
+    select * from core.costs
+),
+
+sliced as (
+    select
+        c.*,
+        unnest(generate_series(
+            date_trunc('month', c.charge_period_start),
+            date_trunc('month', greatest(c.charge_period_start, c.charge_period_end - interval 1 microsecond)),
+            interval 1 month
+        )) as month_start
+    from costs as c
+),
+
+shared as (
+    select
+        s.*,
+        case
+            when s.charge_period_sec = 0 then 1.0
+            else date_diff(
+                'second',
+                greatest(s.charge_period_start, s.month_start),
+                least(s.charge_period_end, s.month_start + interval 1 month)
+            ) / s.charge_period_sec
+        end as share
+    from sliced as s
+),
+
+settings as (
+    select unit_cost_categories, cloud_cost_categories from ops.cost_settings
+),
+
+final as (
+    select
+        s.cost_id,
+        s.month_start::date as month,
+        s.share,
+        s.source,
+        s.provider,
+        s.service_name,
+        s.service_category,
+        s.sub_account_id,
+        s.charge_category,
+        s.cost_kind,
+        s.service,
+        s.team,
+        s.unattributed_reason,
+        list_contains(t.unit_cost_categories, s.charge_category) as in_unit_costs,
+        list_contains(t.cloud_cost_categories, s.charge_category) as in_cloud_cost,
+        s.billing_currency,
+        s.effective_cost * s.share as effective_cost,
+        s.billed_cost * s.share as billed_cost,
+        s.reporting_currency,
+        s.fx_rate,
+        s.effective_cost_reporting * s.share as effective_cost_reporting,
+        s.billed_cost_reporting * s.share as billed_cost_reporting
+    from shared as s
+    cross join settings as t
+)
+
+select * from final
