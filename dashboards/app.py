@@ -1,4 +1,8 @@
-"""Leadership dashboard: the DORA keys with tier, trend and target, filtered by team or service."""
+"""Leadership dashboard: a router over the pages in dashboards/views, with the global filters.
+
+Run with `kpi dashboard --warehouse FILE` (or `streamlit run dashboards/app.py` with KPI_WAREHOUSE set).
+Pages read the published warehouse only; every number is computed by the SQL layer.
+"""
 
 import sys
 from pathlib import Path
@@ -7,107 +11,59 @@ from pathlib import Path
 # so `dashboards` and `pipelines` resolve to this project's packages.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pandas as pd  # noqa: E402
-import plotly.express as px  # noqa: E402
+import datetime as dt  # noqa: E402
+
 import streamlit as st  # noqa: E402
 
-from dashboards import data  # noqa: E402
-from pipelines.catalog import DORA_KEYS, format_value  # noqa: E402
-from pipelines.warehouse import WarehouseNotFound  # noqa: E402
+from dashboards import data, ui  # noqa: E402
+from dashboards.context import Context, set_context  # noqa: E402
+from dashboards.filters import sidebar_filters  # noqa: E402
 
-st.set_page_config(page_title="Platform KPIs", layout="wide")
+HERE = Path(__file__).resolve().parent / "views"
 
-
-@st.cache_data(ttl=300, show_spinner=False)
-def _kpis(path: str, version: float, scope_type: str, scope: str) -> pd.DataFrame:
-    return data.kpi_monthly(Path(path), scope_type, scope)
-
-
-@st.cache_data(ttl=300, show_spinner=False)
-def _scopes(path: str, version: float) -> pd.DataFrame:
-    return data.scopes(Path(path))
-
+st.set_page_config(page_title="Platform KPIs", page_icon=":material/monitoring:", layout="wide")
+ui.css()
 
 path = data.warehouse_path()
-st.title("Platform KPIs")
-try:
-    version = data.warehouse_version(path)
-    services = _scopes(str(path), version)
-except WarehouseNotFound as exc:
-    st.info(str(exc))
-    st.stop()
-
-teams = ["All teams", *sorted(services["team"].unique())]
-params = st.query_params
-team = st.sidebar.selectbox(
-    "Team",
-    teams,
-    index=teams.index(params.get("team", "All teams")) if params.get("team", "All teams") in teams else 0,
-)
-service_choices = [
-    "All services",
-    *sorted(services[services["team"] == team]["service"] if team != "All teams" else services["service"]),
-]
-service = st.sidebar.selectbox(
-    "Service",
-    service_choices,
-    index=service_choices.index(params.get("service")) if params.get("service") in service_choices else 0,
-)
-st.query_params.update({"team": team, "service": service})
-
-if service != "All services":
-    scope_type, scope = "service", service
-elif team != "All teams":
-    scope_type, scope = "team", team
-else:
-    scope_type, scope = "org", "all"
-
-frame = _kpis(str(path), version, scope_type, scope)
-if frame.empty:
-    st.info(f"No KPI values for {scope}: no data has been loaded for this {scope_type} yet.")
-    st.stop()
-
-complete = frame[frame["month"] < frame["month"].max()]
-month = complete["month"].max() if len(complete) else frame["month"].max()
-st.caption(
-    f"{scope_type.title()}: {scope} · month {pd.Timestamp(month):%B %Y} (last full month) · source: {path.name}"
-)
-
-cols = st.columns(len(DORA_KEYS))
-for col, kid in zip(cols, DORA_KEYS, strict=True):
-    row = frame[(frame["kpi_id"] == kid) & (frame["month"] == month)]
-    if row.empty:
-        continue
-    r = row.iloc[0]
-    delta = None
-    if pd.notna(r["previous_month_value"]) and pd.notna(r["value"]):
-        delta = (
-            format_value(r["value"] - r["previous_month_value"], r["unit"])
-            if r["unit"] != "ratio"
-            else (f"{(r['value'] - r['previous_month_value']) * 100:+.1f} pp")
-        )
-    col.metric(
-        r["name"],
-        format_value(r["value"], r["unit"]),
-        delta=delta,
-        delta_color="inverse" if r["better"] == "lower" else "normal",
-        help=f"{r['definition']} Sample size: {int(r['sample_size'])}.",
+if not path.exists():
+    st.title("Platform KPIs")
+    ui.empty(
+        f"No published warehouse at `{path}`. Run `kpi demo` for demo data or "
+        f"`kpi run --files DIR --warehouse {path}`, then reload this page.",
+        not_configured=True,
     )
-    tier = r["tier"] if isinstance(r["tier"], str) else "no tier"
-    met = "" if pd.isna(r["target_met"]) else (" · target met" if r["target_met"] else " · target missed")
-    col.caption(f"Tier: **{tier}**{met} · n = {int(r['sample_size'])}")
+    st.stop()
 
-st.subheader("Trends")
-for kid in DORA_KEYS:
-    series = frame[frame["kpi_id"] == kid]
-    if series.empty:
-        continue
-    name = series["name"].iloc[0]
-    fig = px.line(series, x="month", y="value", markers=True, title=name)
-    if series["target"].notna().any():
-        fig.add_scatter(
-            x=series["month"], y=series["target"], mode="lines", name="target", line={"dash": "dot"}
-        )
-    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False)
-    st.plotly_chart(fig, use_container_width=True)
-    st.caption(series["definition"].iloc[0])
+version = data.warehouse_version(path)
+db = (str(path), version)
+months = data.months(*db)
+if not months:
+    st.title("Platform KPIs")
+    ui.empty("The warehouse has no KPI values yet: no deployments, changes, incidents or builds were loaded.",
+             not_configured=True)
+    st.stop()
+
+pages = {
+    "Leadership": [
+        st.Page(HERE / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+        st.Page(HERE / "delivery.py", title="Delivery", icon=":material/rocket_launch:", url_path="delivery"),
+        st.Page(HERE / "stability.py", title="Stability", icon=":material/health_and_safety:", url_path="stability"),
+        st.Page(HERE / "ci.py", title="CI", icon=":material/build:", url_path="ci"),
+        st.Page(HERE / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
+        st.Page(HERE / "service.py", title="Service drill-down", icon=":material/dns:", url_path="service"),
+    ],
+    "Data": [
+        st.Page(HERE / "data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="data-health"),
+        st.Page(HERE / "reports.py", title="Reports", icon=":material/description:", url_path="reports"),
+        st.Page(HERE / "sql.py", title="SQL", icon=":material/terminal:", url_path="sql"),
+    ],
+}
+page = st.navigation(pages)
+
+filters = sidebar_filters(
+    data.services(*db), months, data.environments(*db)["environment"].tolist()
+)
+published = dt.datetime.fromtimestamp(version, dt.UTC)
+st.sidebar.caption(f"Warehouse `{path.name}` · published {published:%Y-%m-%d %H:%M} UTC")
+set_context(Context(path, version, filters))
+page.run()

@@ -1,41 +1,350 @@
 """Read-only queries the dashboard runs on the published warehouse. No Dagster, no writes.
 
-Results are cached per warehouse file version (its modification time), so a newly published snapshot
-is picked up on the next interaction and an unchanged one is never re-read.
+Every KPI number comes from a published table (marts.kpi_monthly and the marts built for the
+dashboard); the queries here only select and filter, with parameters. Results are cached per warehouse
+file version (its modification time), so a newly published snapshot is picked up on the next
+interaction and an unchanged one is never re-read.
 """
 
 from __future__ import annotations
 
-import os
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+import streamlit as st
 
 from pipelines.settings import load_settings
 from pipelines.warehouse import read_connection
 
+TTL = 600
+SQL_ROW_LIMIT = 10_000
+
 
 def warehouse_path() -> Path:
-    return Path(os.environ.get("KPI_WAREHOUSE") or load_settings().warehouse)
+    return Path(load_settings().warehouse)
+
+
+def reports_dirs(warehouse: Path) -> list[Path]:
+    """Where monthly reports may be: the configured reports folder, and `reports/` next to the warehouse."""
+    out: list[Path] = []
+    for candidate in (load_settings().reports_dir, warehouse.parent / "reports"):
+        resolved = Path(candidate).resolve()
+        if resolved not in out:
+            out.append(resolved)
+    return out
 
 
 def warehouse_version(path: Path) -> float:
     return path.stat().st_mtime if path.exists() else 0.0
 
 
-def query(path: Path, sql: str, params: list | None = None) -> pd.DataFrame:
-    with read_connection(path, external_access=False) as con:
-        return con.execute(sql, params or []).df()
+def query(path: Path | str, sql: str, params: list | None = None) -> pd.DataFrame:
+    with read_connection(Path(path), external_access=False) as con:
+        frame = con.execute(sql, params or []).df()
+    if "month" in frame.columns:  # DATE arrives as datetime64 or date depending on nulls: make it one type
+        frame["month"] = pd.to_datetime(frame["month"])
+    return frame
 
 
-def kpi_monthly(path: Path, scope_type: str, scope: str) -> pd.DataFrame:
+# --- what the warehouse holds ---------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def table_rows(path: str, version: float) -> dict[str, int]:
+    """Row count of every table of the published warehouse ({'core.deployments': 12522, ...})."""
+    with read_connection(Path(path), external_access=False) as con:
+        names = [
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "select schema_name, table_name from duckdb_tables() order by 1, 2"
+            ).fetchall()
+        ]
+        counts = {}
+        for name in names:
+            counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
+    return counts
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def services(path: str, version: float) -> pd.DataFrame:
+    return query(path, "select service, team, repo, tier from core.services order by team, service")
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def months(path: str, version: float) -> list[dt.date]:
+    frame = query(path, "select distinct month from marts.kpi_monthly order by month")
+    return [pd.Timestamp(m).date() for m in frame["month"]]
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def environments(path: str, version: float) -> pd.DataFrame:
     return query(
         path,
-        "select k.*, d.name, d.definition, d.better from marts.kpi_monthly k "
-        "join marts.kpi_definitions d using (kpi_id) where scope_type = ? and scope = ? order by month",
-        [scope_type, scope],
+        "select environment, bool_or(is_production) as is_production, count(*) as deployments "
+        "from core.deployments group by environment order by is_production desc, deployments desc",
     )
 
 
-def scopes(path: Path) -> pd.DataFrame:
-    return query(path, "select service, team from core.services order by team, service")
+@st.cache_data(ttl=TTL, show_spinner=False)
+def definitions(path: str, version: float) -> pd.DataFrame:
+    return query(path, "select * from marts.kpi_definitions").set_index("kpi_id", drop=False)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def settings_row(path: str, version: float) -> dict:
+    frame = query(path, "select * from ops.kpi_settings")
+    return frame.iloc[0].to_dict() if len(frame) else {}
+
+
+# --- KPI values -----------------------------------------------------------------------------
+
+_KPI_SELECT = (
+    "select k.month, k.scope_type, k.scope, k.kpi_id, k.value, k.unit, k.sample_size, k.tier, "
+    "k.target, k.target_met, k.target_kind, k.previous_month_value, k.previous_year_value, "
+    "d.name, d.definition, d.better "
+    "from marts.kpi_monthly k join marts.kpi_definitions d using (kpi_id) "
+)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def kpi_series(
+    path: str, version: float, scope_type: str, scope: str, start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Every KPI of one scope for the months start..end (inclusive)."""
+    return query(
+        path,
+        _KPI_SELECT + "where k.scope_type = ? and k.scope = ? and k.month between ? and ? "
+        "order by k.kpi_id, k.month",
+        [scope_type, scope, start, end],
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def team_kpis(path: str, version: float, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Every KPI of every team for the months start..end."""
+    return query(
+        path,
+        _KPI_SELECT + "where k.scope_type = 'team' and k.month between ? and ? order by k.scope, k.kpi_id, k.month",
+        [start, end],
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def service_kpis(path: str, version: float, month: dt.date, team: str | None) -> pd.DataFrame:
+    """Every KPI of every service (of one team, or all) for one month."""
+    return query(
+        path,
+        _KPI_SELECT + "join core.services s on s.service = k.scope "
+        "where k.scope_type = 'service' and k.month = ? and (? is null or s.team = ?) "
+        "order by k.scope, k.kpi_id",
+        [month, team, team],
+    )
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def _scope_clause(team: str | None, service: str | None, env: str | None = None) -> tuple[str, list]:
+    clause = "(? is null or team = ?) and (? is null or service = ?)"
+    params: list = [team, team, service, service]
+    if env is not None:
+        clause += " and environment = ?"
+        params.append(env)
+    return clause, params
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def deployments_by_environment(
+    path: str, version: float, team: str | None, service: str | None, env: str | None, start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    clause, params = _scope_clause(team, service, env)
+    return query(
+        path,
+        "select month, environment, bool_or(is_production) as is_production, sum(attempts) as attempts, "
+        "sum(successful) as successful, sum(failed) as failed, sum(rollbacks) as rollbacks, "
+        "sum(hotfixes) as hotfixes from marts.deployments_by_environment "
+        f"where {clause} and month between ? and ? group by month, environment order by month, environment",
+        [*params, start, end],
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def lead_time_stages(
+    path: str, version: float, scope_type: str, scope: str, start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    return query(
+        path,
+        "select month, stage, stage_order, p50_hours, p90_hours, n from marts.lead_time_stages "
+        "where scope_type = ? and scope = ? and month between ? and ? order by month, stage_order",
+        [scope_type, scope, start, end],
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def lead_time_buckets(path: str, version: float, scope_type: str, scope: str, month: dt.date) -> pd.DataFrame:
+    return query(
+        path,
+        "select bucket, bucket_order, changes from marts.lead_time_buckets "
+        "where scope_type = ? and scope = ? and month = ? order by bucket_order",
+        [scope_type, scope, month],
+    )
+
+
+# --- stability ------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def incidents(
+    path: str, version: float, team: str | None, service: str | None, env: str | None, start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Incidents created in the months start..end with the deployments they are linked to."""
+    return query(
+        path,
+        """
+        select
+            i.incident_id, i.service, i.team, i.severity, i.created_at, i.resolved_at,
+            round(i.time_to_restore_sec / 3600.0, 2) as hours_to_restore,
+            l.deployment_id, l.link_type, d.environment, d.finished_at as deployment_finished_at,
+            o.failure_reason
+        from core.incidents i
+        left join core.incident_links l using (incident_id)
+        left join core.deployments d on d.deployment_id = l.deployment_id
+        left join core.deployment_outcomes o on o.deployment_id = l.deployment_id
+        where (? is null or i.team = ?) and (? is null or i.service = ?)
+            and (? is null or d.environment = ?)
+            and i.created_at >= ? and i.created_at < ?
+        order by i.created_at desc
+        """,
+        [team, team, service, service, env, env, start, _month_after(end)],
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def deployments(
+    path: str, version: float, team: str | None, service: str | None, env: str | None, start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Deployments finished in the months start..end, newest first, with their failure verdict."""
+    return query(
+        path,
+        """
+        select d.deployment_id, d.service, d.team, d.environment, d.is_production, d.status,
+            d.finished_at, d.is_rollback, d.is_hotfix, o.is_failed, o.failure_reason, o.recovered_at
+        from core.deployments d
+        left join core.deployment_outcomes o using (deployment_id)
+        where (? is null or d.team = ?) and (? is null or d.service = ?) and (? is null or d.environment = ?)
+            and d.finished_at >= ? and d.finished_at < ?
+        order by d.finished_at desc
+        limit 500
+        """,
+        [team, team, service, service, env, env, start, _month_after(end)],
+    )
+
+
+# --- CI -------------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def ci_pipelines(path: str, version: float, team: str | None, service: str | None, month: dt.date) -> pd.DataFrame:
+    clause, params = _scope_clause(team, service)
+    return query(
+        path,
+        "select service as pipeline, team, builds, default_branch_builds, default_branch_success_rate, "
+        "duration_p50_sec, duration_p95_sec, failures, flaky_failures, flaky_rate "
+        f"from marts.ci_pipeline_stats where {clause} and month = ? order by service",
+        [*params, month],
+    )
+
+
+# --- data health ----------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def sync_state(path: str, version: float) -> pd.DataFrame | None:
+    """ops.sync_state (source connectors' last syncs), or None when no connector is configured."""
+    if "ops.sync_state" not in table_rows(path, version):
+        return None
+    return query(path, "select * from ops.sync_state order by 1, 2")
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def domain_freshness(path: str, version: float) -> pd.DataFrame:
+    """Per domain table and source: rows and the newest event time, the data's own freshness."""
+    parts = []
+    for table, column in (
+        ("core.services", None),
+        ("core.deployments", "finished_at"),
+        ("core.changes", "merged_at"),
+        ("core.incidents", "created_at"),
+        ("core.cicd_builds", "finished_at"),
+    ):
+        newest = f"max({column})" if column else "cast(null as timestamp)"
+        parts.append(
+            f"select '{table}' as table_name, source, count(*) as rows, {newest} as newest_event from {table} group by source"
+        )
+    return query(path, " union all ".join(parts) + " order by table_name, source")
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def check_results(path: str, version: float) -> pd.DataFrame | None:
+    if "ops.check_results" not in table_rows(path, version):
+        return None
+    return query(
+        path,
+        "select asset, check_name, expectation, column_name, success, unexpected_count, sample, checked_at "
+        "from ops.check_results order by success, asset, expectation, column_name",
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def quarantine(path: str, version: float) -> pd.DataFrame:
+    return query(
+        path, "select source, entity, file, line, record_key, reason, record from ops.quarantine order by entity, file, line"
+    )
+
+
+# --- SQL page -------------------------------------------------------------------------------
+
+
+class QueryRefused(ValueError):
+    """The SQL page only runs a single read-only SELECT; the message says why it refused."""
+
+
+@dataclass
+class QueryResult:
+    frame: pd.DataFrame
+    truncated: bool
+
+
+def run_readonly_sql(path: Path | str, sql: str, limit: int = SQL_ROW_LIMIT) -> QueryResult:
+    """Run one SELECT on a read-only connection that may not read files, attach or change settings."""
+    text = sql.strip().rstrip(";").strip()
+    if not text:
+        raise QueryRefused("Write a SELECT query first.")
+    with read_connection(Path(path), external_access=False) as con:
+        try:
+            statements = con.extract_statements(text)
+        except duckdb.Error as exc:
+            raise QueryRefused(f"Not valid SQL: {str(exc).splitlines()[0]}") from exc
+        if len(statements) != 1:
+            raise QueryRefused(f"Run one statement at a time (got {len(statements)}).")
+        kind = statements[0].type
+        if kind != duckdb.StatementType.SELECT:
+            raise QueryRefused(
+                f"Only SELECT queries run here ({kind.name} refused): the published warehouse is read-only; "
+                "change data through the pipeline (kpi run)."
+            )
+        try:
+            cursor = con.execute(text)
+            columns = [c[0] for c in cursor.description or []]
+            rows = cursor.fetchmany(limit + 1)
+        except duckdb.Error as exc:
+            raise QueryRefused(str(exc).splitlines()[0]) from exc
+    frame = pd.DataFrame(rows[:limit], columns=columns)
+    return QueryResult(frame, truncated=len(rows) > limit)
+
+
+def _month_after(month: dt.date) -> dt.date:
+    return (pd.Timestamp(month) + pd.offsets.MonthBegin(1)).date()

@@ -1,0 +1,178 @@
+"""Building blocks every page uses: KPI tiles with tier badges, charts with their definition and sample
+size, honest empty states, and CSV/Parquet export of every table shown. Presentation only: the numbers
+arrive computed from the warehouse."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pipelines.catalog import format_value
+
+TIER_COLORS = {"elite": "green", "high": "blue", "medium": "orange", "low": "red"}
+TIER_HEX = {"elite": "#15803d", "high": "#2563eb", "medium": "#d97706", "low": "#dc2626"}
+ACCENT = "#4f46e5"
+
+
+def css() -> None:
+    st.markdown(
+        """
+        <style>
+        .block-container {padding-top: 2.2rem; max-width: 1400px;}
+        [data-testid="stMetric"] {background: #fafafa;}
+        .kpi-sub {color: #4b5563; font-size: 0.85rem; line-height: 1.35;}
+        .kpi-def {color: #6b7280; font-size: 0.8rem; margin-top: -0.6rem; margin-bottom: 0.8rem;}
+        </style>
+        """,
+        unsafe_allow_html=True,
+    )
+
+
+def tier_badge(tier: object) -> None:
+    if isinstance(tier, str) and tier in TIER_COLORS:
+        st.badge(f"{tier.title()} tier", color=TIER_COLORS[tier])
+    else:
+        st.badge("No tier", color="gray", help="This KPI has no DORA benchmark cluster or no value this month.")
+
+
+def target_badge(met: object) -> None:
+    if met is None or pd.isna(met):
+        st.badge("No target", color="gray")
+    elif bool(met):
+        st.badge("Target met", icon=":material/check:", color="green")
+    else:
+        st.badge("Target missed", icon=":material/close:", color="red")
+
+
+def change_text(value: float, before: float, unit: str, better: str) -> str | None:
+    """'+3.1 pp' for ratios, '+12%' otherwise; None when there is nothing to compare with."""
+    if before is None or pd.isna(before) or value is None or pd.isna(value):
+        return None
+    if unit == "ratio":
+        return f"{(value - before) * 100:+.1f} pp"
+    if before == 0:
+        return "new" if value else "±0%"
+    return f"{(value - before) / abs(before) * 100:+.0f}%"
+
+
+def kpi_tile(row: pd.Series, history: pd.DataFrame, month_label: str) -> None:
+    """One KPI: value, change vs previous month (delta) and vs the same month last year, sparkline,
+    tier and target badges, sample size. ``history`` is the KPI's rows over the selected range."""
+    unit, better = row["unit"], row["better"]
+    delta = change_text(row["value"], row["previous_month_value"], unit, better)
+    points = [float(v) for v in history["value"] if pd.notna(v)]  # months without a value are gaps
+    spark = points if len(points) > 1 else None
+    st.metric(
+        row["name"],
+        format_value(row["value"], unit),
+        delta=f"{delta} vs prev. month" if delta else None,
+        delta_color="inverse" if better == "lower" else "normal",
+        help=f"{row['definition']}",
+        border=True,
+        chart_data=spark,
+        chart_type="area",
+    )
+    yoy = change_text(row["value"], row["previous_year_value"], unit, better)
+    target = format_value(row["target"], unit) if pd.notna(row["target"]) else None
+    cols = st.columns([1, 1])
+    with cols[0]:
+        tier_badge(row["tier"])
+    with cols[1]:
+        target_badge(row["target_met"])
+    st.markdown(
+        f"<div class='kpi-sub'>{month_label} · n = {int(row['sample_size']):,}<br>"
+        f"vs same month last year: {yoy or 'no data a year ago'}"
+        f"{'<br>target ' + target if target else ''}</div>",
+        unsafe_allow_html=True,
+    )
+
+
+def definition(text: str, sample_size: int | float | None, sample_label: str = "n") -> None:
+    """The one-line definition under a chart, with the sample size it rests on."""
+    n = "" if sample_size is None else f" · {sample_label} = {int(sample_size):,}"
+    first = re.split(r"(?<=\.)\s", text.strip(), maxsplit=1)[0]
+    st.markdown(f"<div class='kpi-def'>{first}{n}</div>", unsafe_allow_html=True)
+
+
+def empty(reason: str, *, not_configured: bool = False) -> None:
+    """An empty state that says why: no data for this filter, or the source is not configured."""
+    if not_configured:
+        st.warning(f"**Source not configured.** {reason}", icon=":material/power_off:")
+    else:
+        st.info(f"**No data for this filter.** {reason}", icon=":material/filter_alt_off:")
+
+
+def export(frame: pd.DataFrame, name: str, key: str | None = None) -> None:
+    """CSV and Parquet downloads of a table exactly as shown."""
+    key = key or name
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    c1, c2, _ = st.columns([1, 1, 6])
+    c1.download_button(
+        "CSV", frame.to_csv(index=False).encode(), f"{slug}.csv", "text/csv", key=f"csv_{key}",
+        icon=":material/download:", on_click="ignore",
+    )
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    c2.download_button(
+        "Parquet", buffer.getvalue(), f"{slug}.parquet", "application/vnd.apache.parquet",
+        key=f"parquet_{key}", icon=":material/download:", on_click="ignore",
+    )
+
+
+def _axis(unit: str) -> dict:
+    if unit == "ratio":
+        return {"tickformat": ".0%", "rangemode": "tozero"}
+    return {"rangemode": "tozero"}
+
+
+def trend_chart(series: pd.DataFrame, unit: str, *, title: str | None = None, height: int = 280) -> go.Figure:
+    """A KPI's monthly values (markers), with its target as a dotted line when it has one."""
+    y = series["value"] / 60 if unit == "seconds" else series["value"]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=series["month"], y=y, mode="lines+markers", name="value", line={"color": ACCENT, "width": 2.5},
+        customdata=series["sample_size"], hovertemplate="%{x|%b %Y}: %{y}<br>n = %{customdata}<extra></extra>",
+    )
+    if "target" in series and series["target"].notna().any():
+        target = series["target"] / 60 if unit == "seconds" else series["target"]
+        fig.add_scatter(
+            x=series["month"], y=target, mode="lines", name="target", line={"dash": "dot", "color": "#9ca3af"}
+        )
+    yaxis = _axis(unit)
+    if unit == "seconds":
+        yaxis["title"] = "minutes"
+    elif unit == "hours":
+        yaxis["title"] = "hours"
+    layout(fig, title=title, height=height)
+    fig.update_yaxes(**yaxis)
+    return fig
+
+
+def layout(fig: go.Figure, *, title: str | None = None, height: int = 280) -> go.Figure:
+    fig.update_layout(
+        title={"text": title or "", "font": {"size": 15}},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        showlegend=False,
+        plot_bgcolor="white",
+        hovermode="x unified",
+    )
+    fig.update_xaxes(showgrid=False)
+    fig.update_yaxes(gridcolor="#eef0f3")
+    return fig
+
+
+def plot(fig: go.Figure, key: str) -> None:
+    st.plotly_chart(fig, key=key, config={"displayModeBar": False})
+
+
+def formatted(frame: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
+    """A copy with the named columns formatted for reading (percentages, hours, minutes)."""
+    out = frame.copy()
+    for column, unit in units.items():
+        out[column] = [format_value(v, unit) for v in out[column]]
+    return out

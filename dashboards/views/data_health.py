@@ -1,0 +1,76 @@
+"""Data health: when each source last synced, what the data checks found, and what was quarantined."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import context, data, ui
+
+ctx = context.get()
+rows = data.table_rows(*ctx.db)
+
+st.title("Data health")
+settings = data.settings_row(*ctx.db)
+published = dt.datetime.fromtimestamp(ctx.version, dt.UTC)
+st.caption(
+    f"Warehouse `{ctx.warehouse.name}` published {published:%Y-%m-%d %H:%M} UTC"
+    + (f" · pipeline run at {pd.Timestamp(settings['as_of']):%Y-%m-%d %H:%M} UTC" if settings.get("as_of") is not None else "")
+)
+
+st.markdown("#### Source connectors: last sync")
+sync = data.sync_state(*ctx.db)
+if sync is None:
+    ui.empty(
+        "No source connector has run against this warehouse (there is no `ops.sync_state` table): "
+        "the data below came from file imports. Configure a connector to see its last sync here.",
+        not_configured=True,
+    )
+elif sync.empty:
+    ui.empty("Source connectors are configured but none has completed a sync yet.", not_configured=True)
+else:
+    st.dataframe(sync, hide_index=True)
+    ui.export(sync, "sync state", key="sync")
+
+st.markdown("#### Loaded data: rows and newest event per table and source")
+fresh = data.domain_freshness(*ctx.db)
+if fresh.empty or fresh["rows"].sum() == 0:
+    ui.empty("No domain table holds rows yet.", not_configured=True)
+else:
+    fresh = fresh.assign(
+        age_days=[(published.replace(tzinfo=None) - t).days if pd.notna(t) else None for t in fresh["newest_event"]]
+    )
+    st.dataframe(fresh, hide_index=True)
+
+st.markdown("#### Data checks (Great Expectations)")
+checks = data.check_results(*ctx.db)
+if checks is None:
+    ui.empty("This warehouse has no `ops.check_results`: the checks have not run.", not_configured=True)
+elif checks.empty:
+    ui.empty("The checks recorded no results.")
+else:
+    failed = int((~checks["success"].astype(bool)).sum())
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Expectations", len(checks), border=True)
+    c2.metric("Passed", len(checks) - failed, border=True)
+    c3.metric("Failed", failed, border=True)
+    st.dataframe(checks, hide_index=True, height=260)
+    ui.export(checks, "check results", key="checks")
+
+st.markdown("#### Quarantined input rows")
+quarantined = data.quarantine(*ctx.db)
+if quarantined.empty:
+    st.success("No input row was quarantined: every row loaded.", icon=":material/check_circle:")
+else:
+    st.markdown(
+        f"**{len(quarantined)}** input rows were not loaded and are not counted in any KPI. Fix them at the "
+        "source and re-run; re-runs never duplicate."
+    )
+    reasons = quarantined.groupby(["entity", "reason"], as_index=False).size().rename(columns={"size": "rows"})
+    st.dataframe(reasons.sort_values("rows", ascending=False), hide_index=True)
+    st.dataframe(quarantined, hide_index=True, height=240)
+    ui.export(quarantined, "quarantine", key="quarantine")
+
+if settings:
+    with st.expander("KPI rules used by the last run"):
+        st.json({k: (str(v) if not isinstance(v, int | float | str) else v) for k, v in settings.items()})

@@ -1,0 +1,260 @@
+"""AppTest of every dashboard page on the demo warehouse: numbers equal marts.kpi_monthly, filters
+live in the URL, empty states say why, and the SQL page refuses anything but a read-only SELECT."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipelines.catalog import DORA_KEYS, format_value
+from pipelines.warehouse import read_connection
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
+PAGES = ["overview", "delivery", "stability", "ci", "teams", "service", "data_health", "reports", "sql"]
+
+
+@pytest.fixture
+def app(demo: Path, monkeypatch: pytest.MonkeyPatch):
+    def _open(page: str = "overview", warehouse: Path | None = None, **params: str) -> AppTest:
+        monkeypatch.setenv("KPI_WAREHOUSE", str(warehouse or demo / "warehouse.duckdb"))
+        monkeypatch.setenv("KPI_REPORTS_DIR", str(demo / "reports"))
+        at = AppTest.from_file(APP, default_timeout=60)
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.run()
+        if page != "overview":
+            at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, [e.message for e in at.exception]
+        return at
+
+    return _open
+
+
+def sql(warehouse: Path, query: str, params: list | None = None) -> list[dict]:
+    with read_connection(warehouse) as con:
+        cur = con.execute(query, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def edited_copy(demo: Path, tmp_path: Path, *statements: str) -> Path:
+    """A copy of the demo warehouse changed by ``statements`` (the demo itself stays untouched)."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo / "warehouse.duckdb", copy)
+    con = duckdb.connect(str(copy))
+    for statement in statements:
+        con.execute(statement)
+    con.close()
+    return copy
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success") for e in at.get(kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def kpi_row(warehouse: Path, kpi_id: str, month: str, scope_type: str = "org", scope: str = "all") -> dict:
+    rows = sql(
+        warehouse,
+        "select k.*, d.name from marts.kpi_monthly k join marts.kpi_definitions d using (kpi_id) "
+        "where kpi_id = ? and month = cast(? as date) and scope_type = ? and scope = ?",
+        [kpi_id, month + "-01", scope_type, scope],
+    )
+    assert len(rows) == 1
+    return rows[0]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_demo(app, page: str) -> None:
+    at = app(page)
+    assert at.title and at.title[0].value
+    assert not at.get("error"), [e.value for e in at.get("error")]
+
+
+def test_overview_tiles_equal_kpi_monthly_for_the_last_full_month(app, demo: Path) -> None:
+    at = app()
+    metrics = {m.label: m.value for m in at.metric}
+    for kid in DORA_KEYS:
+        row = kpi_row(demo / "warehouse.duckdb", kid, "2026-10")
+        assert metrics[row["name"]] == format_value(row["value"], row["unit"])
+    assert "Oct 2026" in texts(at)
+    # every tile states its sample size
+    cfr = kpi_row(demo / "warehouse.duckdb", "change_failure_rate", "2026-10")
+    assert f"n = {cfr['sample_size']:,}" in texts(at)
+
+
+def test_team_filter_from_the_url_and_back(app, demo: Path) -> None:
+    at = app(team="payments", to="2026-06")
+    assert at.selectbox(key="f_team").value == "payments"
+    services = {o for o in at.selectbox(key="f_service").options} - {"All services"}
+    expected = {r["service"] for r in sql(demo / "warehouse.duckdb", "select service from core.services where team = 'payments'")}
+    assert services == expected
+    row = kpi_row(demo / "warehouse.duckdb", "deployment_frequency", "2026-06", "team", "payments")
+    assert {m.label: m.value for m in at.metric}["Deployment frequency"] == format_value(row["value"], row["unit"])
+
+    at.selectbox(key="f_team").select("search").run()
+    assert at.query_params["team"] == "search"
+    assert at.query_params["to"] == "2026-06"
+    row = kpi_row(demo / "warehouse.duckdb", "lead_time_for_changes_p50_hours", "2026-06", "team", "search")
+    assert {m.label: m.value for m in at.metric}[row["name"]] == format_value(row["value"], row["unit"])
+
+    at.selectbox(key="f_team").select("All teams").run()
+    assert "team" not in at.query_params  # defaults stay out of the link
+
+
+def test_unknown_values_in_the_url_fall_back_to_defaults(app) -> None:
+    at = app(team="no-such-team", to="1999-01")
+    assert at.selectbox(key="f_team").value == "All teams"
+    assert at.selectbox(key="f_to").value == "2026-10"
+
+
+def test_filters_follow_the_user_across_pages(app, demo: Path) -> None:
+    at = app("delivery", service="payments-queue")
+    assert at.title[0].value == "Delivery"
+    assert at.selectbox(key="f_service").value == "payments-queue"
+    assert at.selectbox(key="f_team").value == "All teams"
+    at.switch_page("views/ci.py").run()
+    assert at.query_params["service"] == "payments-queue"
+    row = kpi_row(demo / "warehouse.duckdb", "ci_pipeline_success_rate", "2026-10", "service", "payments-queue")
+    assert {m.label: m.value for m in at.metric}[row["name"]] == format_value(row["value"], row["unit"])
+
+
+def test_environment_filter_narrows_the_deployment_list(app, demo: Path) -> None:
+    at = app("delivery", env="staging")
+    frames = [d.value for d in at.dataframe]
+    deployments_table = next(f for f in frames if "deployment_id" in f.columns)
+    assert set(deployments_table["environment"]) == {"staging"}
+    assert "production deployments" in texts(at) or at.metric  # KPI tiles stay production-only
+
+
+def test_charts_carry_definition_and_sample_size(app, demo: Path) -> None:
+    at = app("stability")
+    assert len(at.get("plotly_chart")) == 4
+    total = sql(
+        demo / "warehouse.duckdb",
+        "select sum(sample_size) as n from marts.kpi_monthly where kpi_id = 'change_failure_rate' "
+        "and scope_type = 'org' and month between '2025-11-01' and '2026-10-01'",
+    )[0]["n"]
+    assert f"n = {int(total):,}" in texts(at)
+    assert "Failed / successful production deployments" in texts(at)
+
+
+def test_teams_heatmap_has_one_row_per_team(app, demo: Path) -> None:
+    at = app("teams")
+    charts = at.get("plotly_chart")
+    heat = charts[0].proto.spec
+    teams = sql(demo / "warehouse.duckdb", "select count(distinct team) as n from core.services")[0]["n"]
+    assert heat.count('"heatmap"') >= 1
+    side = next(d.value for d in at.dataframe if "Team" in d.value.columns)
+    assert len(side) == teams
+
+
+def test_service_drilldown_picker_sets_the_global_filter(app) -> None:
+    at = app("service")
+    assert at.selectbox(key="service_pick").value is None
+    at.selectbox(key="service_pick").select("payments-queue").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="f_service").value == "payments-queue"
+    assert at.selectbox(key="f_team").value == "payments"
+    assert at.query_params["service"] == "payments-queue"
+    assert len(at.metric) == len(DORA_KEYS)
+
+
+def test_data_health_shows_quarantine_and_checks_and_unconfigured_sources(app, demo: Path) -> None:
+    at = app("data_health")
+    body = texts(at)
+    assert "Source not configured" in body and "ops.sync_state" in body
+    quarantined = sql(demo / "warehouse.duckdb", "select count(*) as n from ops.quarantine")[0]["n"]
+    assert f"**{quarantined}** input rows" in body
+    reasons = next(d.value for d in at.dataframe if list(d.value.columns) == ["entity", "reason", "rows"])
+    assert "unknown status exploded" in set(reasons["reason"])
+    checks = {m.label: m.value for m in at.metric}
+    n_checks = sql(demo / "warehouse.duckdb", "select count(*) as n from ops.check_results")[0]["n"]
+    assert checks["Expectations"] == str(n_checks)
+
+
+def test_data_health_lists_connector_syncs_when_configured(app, demo: Path, tmp_path: Path) -> None:
+    copy = edited_copy(
+        demo, tmp_path,
+        "create table ops.sync_state as select 'github' as source, 'deployments' as stream, "
+        "timestamp '2026-11-28 06:00:00' as last_success_at",
+    )
+    at = app("data_health", warehouse=copy)
+    assert "Source not configured" not in texts(at)
+    sync = next(d.value for d in at.dataframe if "stream" in d.value.columns)
+    assert sync.iloc[0]["source"] == "github"
+
+
+def test_ci_page_says_when_no_ci_source_is_loaded(app, demo: Path, tmp_path: Path) -> None:
+    copy = edited_copy(demo, tmp_path, "delete from core.cicd_builds", "delete from marts.ci_pipeline_stats")
+    at = app("ci", warehouse=copy)
+    assert "Source not configured" in texts(at) and "No CI builds have been loaded" in texts(at)
+    assert not at.get("plotly_chart")
+
+
+def test_a_filter_without_data_is_explained(app, demo: Path, tmp_path: Path) -> None:
+    # a service registered in the catalog that has never deployed, built or had an incident
+    copy = edited_copy(demo, tmp_path, "insert into core.services values ('ghost-svc', 'payments', null, null, 'files')")
+    for page in ("overview", "delivery", "service"):
+        at = app(page, warehouse=copy, service="ghost-svc")
+        assert at.selectbox(key="f_service").value == "ghost-svc"
+        assert "No data for this filter" in texts(at), page
+        assert "ghost-svc" in texts(at), page
+    at = app("stability", warehouse=copy, service="ghost-svc")
+    assert "No incidents for service ghost-svc" in texts(at)
+
+
+def test_missing_warehouse_is_explained(app, tmp_path: Path) -> None:
+    at = app(warehouse=tmp_path / "nothing.duckdb")
+    assert "No published warehouse" in texts(at)
+
+
+def test_exports_offer_csv_and_parquet(app) -> None:
+    at = app("ci")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "CSV" in labels and "Parquet" in labels
+
+
+def test_reports_page_lists_the_demo_report(app) -> None:
+    at = app("reports")
+    assert at.selectbox(key="report_month").value == "2026-10"
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert {"HTML", "MD"} <= labels
+    assert "Platform KPI report" in texts(at)
+
+
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [
+        ("delete from marts.kpi_monthly", "DELETE refused"),
+        ("create table t as select 1", "CREATE refused"),
+        ("attach '/tmp/other.duckdb' as other", "ATTACH refused"),
+        ("copy marts.kpi_monthly to '/tmp/x.csv'", "COPY refused"),
+        ("select * from read_csv('/etc/passwd')", "file system operations are disabled"),
+        ("set enable_external_access = true", "SET refused"),
+        ("select 1; drop table marts.kpi_monthly", "one statement at a time"),
+    ],
+)
+def test_sql_page_refuses_anything_but_a_select(app, demo: Path, query: str, why: str) -> None:
+    at = app("sql")
+    at.text_area(key="sql_text").input(query)
+    at.button[0].click().run()
+    assert at.error and why in at.error[0].value
+    assert sql(demo / "warehouse.duckdb", "select count(*) as n from marts.kpi_monthly")[0]["n"] > 0
+
+
+def test_sql_page_runs_a_select_and_shows_the_grid(app, demo: Path) -> None:
+    at = app("sql")
+    at.text_area(key="sql_text").input("select scope, value from marts.kpi_monthly where scope_type = 'team' "
+                                       "and kpi_id = 'deployment_frequency' and month = '2026-10-01' order by scope")
+    at.button[0].click().run()
+    assert not at.error
+    grid = at.dataframe[0].value
+    expected = sql(demo / "warehouse.duckdb", "select scope, value from marts.kpi_monthly where scope_type = 'team' "
+                   "and kpi_id = 'deployment_frequency' and month = '2026-10-01' order by scope")
+    assert grid.to_dict("records") == expected
+    assert "CSV" in [b.proto.label for b in at.get("download_button")]
