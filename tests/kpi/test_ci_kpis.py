@@ -135,3 +135,30 @@ def test_weekly_grain_weeks_start_monday_utc(warehouse_of):
     assert {r["dow"] for r in weeks} == {1}
     # The month: all six builds on main -> w1, w3, w4, w6 succeed: 4 / 6.
     assert kpi(wh, "ci_pipeline_success_rate", "2024-01")["value"] == pytest.approx(4 / 6)
+
+
+def test_relative_previous_year_target_at_weekly_and_monthly_grain(warehouse_of):
+    # Default config: build_duration_p95_sec {kind: relative, baseline: previous_year, change: -0.20}.
+    wh = warehouse_of(
+        {
+            "builds.csv": builds(
+                # Monday 2023-01-02: one build of 1000 s -> p95 of the week (and of January 2023) = 1000
+                bld("b1", "2023-01-02T10:00:00Z", "2023-01-02T10:16:40Z"),
+                # Monday 2024-01-01 (= 2023-01-02 + 364 days, the same weekday): one build of 800 s
+                bld("b2", "2024-01-01T10:00:00Z", "2024-01-01T10:13:20Z"),
+                # Monday 2024-01-08: 900 s; its baseline week 2023-01-09 is empty -> no target
+                bld("b3", "2024-01-08T10:00:00Z", "2024-01-08T10:15:00Z"),
+            )
+        }
+    )
+    # Week 2024-01-01: target = 1000 * (1 - 0.20) = 800 s; 800 <= 800 met (lower is better).
+    week = weekly(wh, "build_duration_p95_sec", "2024-01-01")
+    assert (week["value"], week["target"], week["target_met"]) == (800.0, 800.0, True)
+    later = weekly(wh, "build_duration_p95_sec", "2024-01-08")
+    assert (later["value"], later["target"], later["target_met"]) == (900.0, None, None)
+    # January 2024: p95 of 800, 900 = 800 + 0.95 * 100 = 895 s; target = January 2023's 1000 * 0.8 = 800;
+    # 895 > 800 missed.
+    month = kpi(wh, "build_duration_p95_sec", "2024-01")
+    assert month["value"] == pytest.approx(895.0)
+    assert (month["target"], month["target_met"]) == (800.0, False)
+    assert month["unit"] == "seconds"
