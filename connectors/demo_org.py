@@ -948,3 +948,300 @@ def generate_demo_org(
     del deps
     emit("builds", _build_tables(_simulate_builds(bld_rng, org, window), org, window, inject_bad_rows))
     return counts
+
+
+# --------------------------------------------------------------------------------------
+# Demo costs and cluster utilization (issue: costs)
+# --------------------------------------------------------------------------------------
+
+_COST_TIER_DAILY = {"tier-1": 180.0, "tier-2": 70.0, "tier-3": 25.0}  # runtime USD per day
+_COST_TIER_CORES = {"tier-1": 16.0, "tier-2": 6.0, "tier-3": 2.0}  # CPU cores requested
+_COST_EFFICIENCY = {"elite": 0.72, "high": 0.60, "medium": 0.48, "low": 0.36}  # usage / requests
+_FOCUS_12_COLUMNS = (
+    "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "BillingAccountId", "BillingAccountName",
+    "BillingAccountType", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargeCategory",
+    "ChargeClass", "ChargeDescription", "ChargeFrequency", "ChargePeriodStart", "ChargePeriodEnd",
+    "ConsumedQuantity", "ConsumedUnit", "InvoiceId", "PricingCurrency", "PricingQuantity", "PricingUnit",
+    "ProviderName", "PublisherName", "RegionId", "ResourceId", "ResourceName", "ResourceType",
+    "ServiceCategory", "ServiceName", "ServiceSubcategory", "SubAccountId", "SubAccountName",
+    "SubAccountType", "Tags",
+)
+_FOCUS_10_COLUMNS = tuple(
+    c for c in _FOCUS_12_COLUMNS
+    if c not in ("BillingAccountType", "InvoiceId", "PricingCurrency", "ServiceSubcategory", "SubAccountType")
+)
+
+
+def generate_demo_costs(
+    out_dir: Path,
+    *,
+    seed: int = 7,
+    today: dt.date | None = None,
+    cluster: str = "prod-eu-1",
+) -> dict[str, int]:
+    """Write a year of FOCUS cost exports and OpenCost allocations consistent with the demo files.
+
+    Reads ``services.csv``, ``builds.csv`` and ``deployments.csv`` that :func:`generate_demo_org` wrote
+    into ``out_dir`` and adds, for the same months:
+
+    * ``focus/aws/BILLING_PERIOD=YYYY-MM/part-00001.parquet`` - AWS Data Exports style FOCUS 1.2 Parquet
+      (Tags as a map): per service and day, CI runner compute proportional to its build minutes
+      (tag ``cost-category=ci``; the runner price falls about 1.5% a month, so cost per build trends
+      down), deployment tooling proportional to its production deployments (``cost-category=deploy``)
+      and runtime by criticality tier; plus untagged shared-runner overhead and a weekly shared NAT
+      charge (deployment infrastructure, Monday to Monday, so some cross a month boundary), a monthly
+      promotional credit, tax, and weekly Savings Plan purchases (amortized: EffectiveCost 0).
+    * ``focus/azure/YYYYMM/part_0_0001.csv.gz`` - Azure Cost Management style FOCUS 1.0 gzipped CSV:
+      the runtime of every fourth service, which runs on Azure instead.
+    * ``opencost/YYYY-MM.json`` - saved OpenCost ``/allocation`` responses (step 1d, aggregate
+      cluster,namespace): each service's namespace, requests by tier, usage by its team's tier
+      (elite teams use ~72% of what they request, low teams ~36%).
+
+    Deterministic for a seed. Returns row counts.
+    """
+    import json
+
+    import duckdb
+    import pandas as pd
+
+    import shutil
+
+    out_dir = Path(out_dir)
+    for stale in ("focus", "opencost"):  # a re-run with another --today must not leave old months behind
+        shutil.rmtree(out_dir / stale, ignore_errors=True)
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    services = con.execute(
+        "select service, team, coalesce(tier, 'tier-2') as tier from read_csv(?, all_varchar=true) "
+        "where service is not null and team is not null order by service",
+        [str(out_dir / "services.csv")],
+    ).df()
+    ts = "timezone('UTC', try_cast({} as timestamptz))"
+    builds = con.execute(
+        f"select service, {ts.format('finished_at')}::date as day, count(*) as builds, "
+        f"sum(greatest(date_diff('second', {ts.format('started_at')}, {ts.format('finished_at')}), 0)) / 60.0 as minutes "
+        f"from read_csv(?, all_varchar=true) where {ts.format('finished_at')} is not null group by all",
+        [str(out_dir / "builds.csv")],
+    ).df()
+    deploys = con.execute(
+        f"select service, {ts.format('finished_at')}::date as day, count(*) as deployments "
+        f"from read_csv(?, all_varchar=true) where {ts.format('finished_at')} is not null "
+        f"and regexp_full_match(lower(environment), '(prod|production)([-_.].*)?') group by all",
+        [str(out_dir / "deployments.csv")],
+    ).df()
+    for frame in (builds, deploys):
+        frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    today = today or dt.datetime.now(dt.UTC).date()
+    first_day = min(builds["day"].min(), deploys["day"].min()) if len(builds) else today.replace(day=1)
+    first = pd.Timestamp(first_day).to_period("M").to_timestamp()
+    days = pd.date_range(first, pd.Timestamp(today) - pd.Timedelta(days=1), freq="D")
+    rng = np.random.default_rng(seed + 4099)
+    profiles = team_profiles(max(8, services["team"].nunique()))
+    n = len(services)
+    svc = services.assign(
+        runtime=[_COST_TIER_DAILY.get(t, 70.0) for t in services["tier"]] * rng.lognormal(0.0, 0.25, n),
+        cores=[_COST_TIER_CORES.get(t, 6.0) for t in services["tier"]] * rng.lognormal(0.0, 0.2, n),
+        efficiency=[_COST_EFFICIENCY.get(profiles.get(t, "medium"), 0.5) for t in services["team"]],
+        azure=np.arange(n) % 4 == 3,
+        account=[f"{100000000000 + (sum(map(ord, t)) * 7919) % 899999999999:012d}" for t in services["team"]],
+    )
+    grid = pd.MultiIndex.from_product([svc["service"], days.date], names=["service", "day"]).to_frame(index=False)
+    grid = grid.merge(svc, on="service").merge(builds, on=["service", "day"], how="left")
+    grid = grid.merge(deploys, on=["service", "day"], how="left").fillna({"builds": 0, "minutes": 0.0, "deployments": 0})
+    month_index = (pd.to_datetime(grid["day"]).dt.to_period("M") - first.to_period("M")).apply(lambda p: p.n).to_numpy()
+    noise = rng.lognormal(0.0, 0.05, (len(grid), 3))
+    runner_price = 0.04 * (1 - 0.015 * month_index)  # USD per build minute, falling
+    grid["ci"] = (grid["minutes"] * runner_price + grid["builds"] * 0.05) * noise[:, 0]
+    grid["deploy"] = (grid["deployments"] * 2.5 + 1.0) * noise[:, 1]
+    grid["run"] = grid["runtime"] * noise[:, 2]
+
+    def rows(kind: str, amount: pd.Series, frame: pd.DataFrame) -> pd.DataFrame:
+        service_name, category, sub = {
+            "ci": ("Amazon Elastic Compute Cloud", "Compute", "CI runners"),
+            "deploy": ("AWS CodeDeploy", "Developer Tools", "Deployment tooling"),
+            "run": ("Amazon Elastic Kubernetes Service", "Compute", "Kubernetes"),
+        }[kind]
+        tag_kind = {"ci": "ci", "deploy": "deploy", "run": None}[kind]
+        out = pd.DataFrame(
+            {
+                "day": frame["day"],
+                "EffectiveCost": amount.round(6),
+                "ChargeCategory": "Usage",
+                "ChargeDescription": f"{sub} for " + frame["service"],
+                "ServiceName": service_name,
+                "ServiceCategory": category,
+                "ServiceSubcategory": sub,
+                "SubAccountId": frame["account"],
+                "SubAccountName": frame["team"],
+                "ResourceId": f"arn:aws:{kind}:eu-west-1:" + frame["account"] + ":" + frame["service"],
+                "ResourceName": frame["service"],
+                "ResourceType": sub,
+                "tag_service": frame["service"],
+                "tag_team": frame["team"],
+                "tag_kind": tag_kind,
+                "PricingQuantity": (amount / 0.1).round(3),
+                "PricingUnit": "Hours",
+            }
+        )
+        return out
+
+    aws_run = grid[~grid["azure"]]
+    usage = pd.concat(
+        [rows("ci", grid["ci"], grid), rows("deploy", grid["deploy"], grid), rows("run", aws_run["run"], aws_run)],
+        ignore_index=True,
+    )
+    usage = usage[usage["EffectiveCost"] > 0]
+    daily_ci = grid.groupby("day")["ci"].sum()
+    shared = pd.DataFrame(
+        {
+            "day": daily_ci.index,
+            "EffectiveCost": (daily_ci.to_numpy() * 0.08).round(6),  # runner fleet overhead nobody tags
+            "ChargeCategory": "Usage",
+            "ChargeDescription": "Shared CI runner fleet (untagged)",
+            "ServiceName": "Amazon Elastic Compute Cloud",
+            "ServiceCategory": "Compute",
+            "ServiceSubcategory": "CI runners",
+            "SubAccountId": "999999999999",
+            "SubAccountName": "ci-runners",
+            "ResourceId": "arn:aws:ec2:eu-west-1:999999999999:fleet/ci",
+            "ResourceName": "ci-runner-fleet",
+            "ResourceType": "Fleet",
+            "tag_service": None,
+            "tag_team": None,
+            "tag_kind": "ci",
+            "PricingQuantity": 24.0,
+            "PricingUnit": "Hours",
+        }
+    )
+    focus = pd.concat([usage, shared], ignore_index=True)
+    focus["start"] = pd.to_datetime(focus["day"])
+    focus["end"] = focus["start"] + pd.Timedelta(days=1)
+    # Weekly charges, Monday to Monday: some cross a month boundary (split pro rata by hours downstream).
+    mondays = [d for d in pd.date_range(first - pd.Timedelta(days=first.weekday()), days[-1], freq="7D")]
+    weekly = []
+    for monday in mondays:
+        end = monday + pd.Timedelta(days=7)
+        if monday < first or end > pd.Timestamp(today):
+            continue
+        weekly.append(
+            {"start": monday, "end": end, "EffectiveCost": 140.0, "BilledCost": 140.0, "ChargeCategory": "Usage",
+             "ChargeDescription": "Shared NAT gateway for deployment traffic", "ServiceName": "Amazon VPC",
+             "ServiceCategory": "Networking", "ServiceSubcategory": "NAT Gateway", "SubAccountId": "999999999998",
+             "SubAccountName": "platform-shared", "ResourceId": "arn:aws:ec2:eu-west-1:999999999998:natgateway/deploy",
+             "ResourceName": "nat-deploy", "ResourceType": "NAT Gateway", "tag_kind": "deploy",
+             "PricingQuantity": 168.0, "PricingUnit": "Hours"}
+        )
+        weekly.append(
+            {"start": monday, "end": end, "EffectiveCost": 0.0, "BilledCost": 500.0, "ChargeCategory": "Purchase",
+             "ChargeDescription": "Compute Savings Plan, 1 year, no upfront (amortized into usage)",
+             "ServiceName": "Savings Plans for AWS Compute usage", "ServiceCategory": "Compute",
+             "ServiceSubcategory": "Commitment", "SubAccountId": "123456789012", "SubAccountName": "acme-management",
+             "ResourceId": "arn:aws:savingsplans::123456789012:savingsplan/demo", "ResourceName": "compute-sp",
+             "ResourceType": "Savings Plan", "PricingQuantity": 1.0, "PricingUnit": "Commitment"}
+        )
+    month_starts = pd.date_range(first, days[-1], freq="MS")
+    monthly = []
+    for start in month_starts:
+        end = min(start + pd.offsets.MonthBegin(1), pd.Timestamp(today))
+        month_total = float(focus.loc[(focus["start"] >= start) & (focus["start"] < end), "EffectiveCost"].sum())
+        base = {"start": start, "end": end, "SubAccountId": "123456789012", "SubAccountName": "acme-management",
+                "ResourceId": None, "ResourceName": None, "ResourceType": None, "PricingQuantity": 1.0,
+                "PricingUnit": "Unit"}
+        monthly.append({**base, "EffectiveCost": round(month_total * 0.015, 6), "ChargeCategory": "Tax",
+                        "ChargeDescription": "VAT", "ServiceName": "Tax", "ServiceCategory": "Other",
+                        "ServiceSubcategory": "Tax"})
+        monthly.append({**base, "EffectiveCost": -150.0, "ChargeCategory": "Credit",
+                        "ChargeDescription": "Promotional credit", "ServiceName": "AWS Credits",
+                        "ServiceCategory": "Other", "ServiceSubcategory": "Credit"})
+    focus = pd.concat([focus, pd.DataFrame(weekly), pd.DataFrame(monthly)], ignore_index=True)
+    focus["BilledCost"] = focus["BilledCost"].fillna(focus["EffectiveCost"]) if "BilledCost" in focus else focus["EffectiveCost"]
+    focus["ListCost"] = (focus["BilledCost"].clip(lower=0) * 1.15).round(6)
+    focus["ContractedCost"] = (focus["BilledCost"].clip(lower=0) * 1.05).round(6)
+    counts = {"focus_aws": 0, "focus_azure": 0, "opencost_allocations": 0}
+    con.register("focus_rows", focus.drop(columns=["day"]))
+    tags = (
+        "map_from_entries(list_filter([{'key': 'service', 'value': tag_service}, {'key': 'team', 'value': tag_team}, "
+        "{'key': 'cost-category', 'value': tag_kind}], lambda e: e.value is not null))"
+    )
+    common = (
+        "BilledCost, EffectiveCost, ListCost, ContractedCost, '123456789012' as BillingAccountId, "
+        "'acme' as BillingAccountName, 'USD' as BillingCurrency, "
+        "date_trunc('month', start) as BillingPeriodStart, date_trunc('month', start) + interval 1 month as BillingPeriodEnd, "
+        "ChargeCategory, cast(null as varchar) as ChargeClass, ChargeDescription, "
+        "case when ChargeCategory = 'Usage' then 'Usage-Based' else 'Recurring' end as ChargeFrequency, "
+        "start as ChargePeriodStart, \"end\" as ChargePeriodEnd, PricingQuantity as ConsumedQuantity, "
+        "PricingUnit as ConsumedUnit, PricingQuantity, PricingUnit, ResourceId, ResourceName, ResourceType, "
+        "ServiceCategory, ServiceName, SubAccountId, SubAccountName"
+    )
+    for start in month_starts:
+        folder = out_dir / "focus" / "aws" / f"BILLING_PERIOD={start:%Y-%m}"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / "part-00001.parquet"
+        con.execute(
+            f"copy (select {common}, 'Billing Account' as BillingAccountType, 'INV-' || strftime(start, '%Y%m') as InvoiceId, "
+            f"'USD' as PricingCurrency, 'AWS' as ProviderName, 'AWS' as PublisherName, 'eu-west-1' as RegionId, "
+            f"ServiceSubcategory, 'Account' as SubAccountType, {tags} as Tags, "
+            f"from focus_rows where date_trunc('month', start) = ? order by start, ServiceName, ResourceId) "
+            f"to '{target}' (format parquet)",
+            [start.to_pydatetime()],
+        ).fetchall()
+        counts["focus_aws"] += con.execute(f"select count(*) from read_parquet('{target}')").fetchall()[0][0]
+    azure = grid[grid["azure"]]
+    az = rows("run", azure["run"], azure).assign(start=lambda f: pd.to_datetime(f["day"]))
+    az["end"] = az["start"] + pd.Timedelta(days=1)
+    az["BilledCost"] = az["EffectiveCost"]
+    az["ListCost"] = (az["EffectiveCost"] * 1.15).round(6)
+    az["ContractedCost"] = (az["EffectiveCost"] * 1.05).round(6)
+    az["ServiceName"] = "Virtual Machines"
+    az["ResourceId"] = "/subscriptions/" + az["SubAccountId"] + "/resourceGroups/" + az["ResourceName"]
+    con.register("azure_rows", az.drop(columns=["day"]))
+    for start in month_starts:
+        folder = out_dir / "focus" / "azure" / f"{start:%Y%m}"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / "part_0_0001.csv.gz"
+        con.execute(
+            f"copy (select {common}, "
+            f"'Microsoft' as ProviderName, 'Microsoft' as PublisherName, 'westeurope' as RegionId, "
+            f"to_json({tags})::varchar as Tags "
+            f"from azure_rows where date_trunc('month', start) = ? order by start, ResourceId) "
+            f"to '{target}' (format csv, header true, compression gzip, timestampformat '%Y-%m-%dT%H:%M:%SZ')",
+            [start.to_pydatetime()],
+        ).fetchall()
+        counts["focus_azure"] += con.execute(f"select count(*) from read_csv('{target}')").fetchall()[0][0]
+    # OpenCost: one saved /allocation response per month, one allocation per namespace and day.
+    util_noise = rng.lognormal(0.0, 0.08, len(grid))
+    drift = 1 + 0.01 * month_index  # teams right-size their requests a little every month
+    grid["cpu_req"] = grid["cores"] / drift
+    grid["cpu_use"] = (grid["cores"] * grid["efficiency"] * util_noise).clip(upper=grid["cpu_req"] * 1.3)
+    grid["ram_req"] = grid["cpu_req"] * 4 * 2**30
+    grid["ram_use"] = grid["ram_req"] * (grid["cpu_use"] / grid["cpu_req"]).clip(upper=1.1) * 0.9
+    opencost_dir = out_dir / "opencost"
+    opencost_dir.mkdir(parents=True, exist_ok=True)
+    grid["month"] = pd.to_datetime(grid["day"]).dt.to_period("M")
+    for month, frame in grid.groupby("month", sort=True):
+        data = []
+        for day, per_day in frame.groupby("day", sort=True):
+            start = dt.datetime.combine(day, dt.time(), dt.UTC)
+            window = {"start": _z(int(start.timestamp())), "end": _z(int(start.timestamp()) + _DAY)}
+            data.append(
+                {
+                    f"{cluster}/{r.service}": {
+                        "name": f"{cluster}/{r.service}",
+                        "properties": {"cluster": cluster, "namespace": r.service},
+                        "window": window,
+                        "start": window["start"],
+                        "end": window["end"],
+                        "minutes": 1440.0,
+                        "cpuCoreRequestAverage": round(r.cpu_req, 4),
+                        "cpuCoreUsageAverage": round(r.cpu_use, 4),
+                        "ramByteRequestAverage": round(r.ram_req),
+                        "ramByteUsageAverage": round(r.ram_use),
+                        "totalCost": round(r.cpu_req * 24 * 0.031 + r.ram_req / 2**30 * 24 * 0.004, 4),
+                    }
+                    for r in per_day.itertuples()
+                }
+            )
+            counts["opencost_allocations"] += len(per_day)
+        (opencost_dir / f"{month}.json").write_text(json.dumps({"code": 200, "status": "success", "data": data}))
+    con.close()
+    return counts

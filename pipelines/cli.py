@@ -56,7 +56,7 @@ def _print_quarantine(warehouse: Path) -> None:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from assets.reporting import last_full_month
-    from connectors.demo_org import generate_demo_org
+    from connectors.demo_org import generate_demo_costs, generate_demo_org
     from pipelines.runner import run_pipeline, write_monthly_report
 
     home = Path(args.dir)
@@ -65,6 +65,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _say(f"Generating the demo organisation ({args.services} services, seed {args.seed}) in {files_dir} ...")
     started = time.perf_counter()
     counts = generate_demo_org(files_dir, services=args.services, seed=args.seed, today=today, progress=_say)
+    counts.update(generate_demo_costs(files_dir, seed=args.seed, today=today))  # FOCUS exports, OpenCost
     _say(
         "  "
         + ", ".join(f"{k}: {v:,}" for k, v in counts.items())

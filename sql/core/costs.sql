@@ -28,34 +28,66 @@ settings as (
         coalesce((
             select list({'kind': kind, 'field': field, 'tag_key': tag_key, 'pattern': pattern} order by priority)
             from ops.cost_rules
-        ), []) as rules
+        ), []) as rules,
+        exists (select 1 from ops.cost_rules where field = 'resource_id') as has_resource_rules
     from ops.cost_settings as s
+),
+
+-- Attribution depends only on tags and a few columns that repeat across millions of rows: decide it
+-- once per distinct combination, then join back.
+rule_keys as (
+    select distinct
+        u.tags,
+        u.sub_account_id,
+        u.service_name,
+        u.service_category,
+        u.provider,
+        case when t.has_resource_rules then u.resource_id end as rule_resource_id
+    from unioned as u
+    cross join settings as t
+),
+
+decided as (
+    select
+        k.*,
+        -- The first configured tag key present on the row names its service (resp. team).
+        list_filter(
+            list_transform(t.service_keys, lambda x: json_extract_string(k.tags, '$."' || x || '"')),
+            lambda v: not is_blank(v)
+        )[1] as service_tag,
+        list_filter(
+            list_transform(t.team_keys, lambda x: json_extract_string(k.tags, '$."' || x || '"')),
+            lambda v: not is_blank(v)
+        )[1] as team_tag,
+        -- Rules are ordered CI compute first, then deployment: the first that matches decides.
+        list_filter(t.rules, lambda r: coalesce(case r.field
+            when 'tag' then json_extract_string(k.tags, '$."' || r.tag_key || '"') glob r.pattern
+            when 'sub_account_id' then k.sub_account_id glob r.pattern
+            when 'service_name' then k.service_name glob r.pattern
+            when 'service_category' then k.service_category glob r.pattern
+            when 'provider' then k.provider glob r.pattern
+            when 'resource_id' then k.rule_resource_id glob r.pattern
+        end, false))[1].kind as matched_kind
+    from rule_keys as k
+    cross join settings as t
 ),
 
 tagged as (
     select
         u.*,
         t.reporting_currency,
-        -- The first configured tag key present on the row names its service (resp. team).
-        list_filter(
-            list_transform(t.service_keys, lambda k: json_extract_string(u.tags, '$."' || k || '"')),
-            lambda v: not is_blank(v)
-        )[1] as service_tag,
-        list_filter(
-            list_transform(t.team_keys, lambda k: json_extract_string(u.tags, '$."' || k || '"')),
-            lambda v: not is_blank(v)
-        )[1] as team_tag,
-        -- Rules are ordered CI compute first, then deployment: the first that matches decides.
-        list_filter(t.rules, lambda r: coalesce(case r.field
-            when 'tag' then json_extract_string(u.tags, '$."' || r.tag_key || '"') glob r.pattern
-            when 'sub_account_id' then u.sub_account_id glob r.pattern
-            when 'service_name' then u.service_name glob r.pattern
-            when 'service_category' then u.service_category glob r.pattern
-            when 'provider' then u.provider glob r.pattern
-            when 'resource_id' then u.resource_id glob r.pattern
-        end, false))[1].kind as matched_kind
+        d.service_tag,
+        d.team_tag,
+        d.matched_kind
     from unioned as u
     cross join settings as t
+    join decided as d
+        on d.tags is not distinct from u.tags
+        and d.sub_account_id is not distinct from u.sub_account_id
+        and d.service_name is not distinct from u.service_name
+        and d.service_category is not distinct from u.service_category
+        and d.provider is not distinct from u.provider
+        and d.rule_resource_id is not distinct from case when t.has_resource_rules then u.resource_id end
 ),
 
 services as (

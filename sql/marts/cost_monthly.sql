@@ -5,29 +5,44 @@ with costs as (
     select * from core.costs
 ),
 
-sliced as (
+bounds as (
     select
         c.*,
-        unnest(generate_series(
-            date_trunc('month', c.charge_period_start),
-            date_trunc('month', greatest(c.charge_period_start, c.charge_period_end - interval 1 microsecond)),
-            interval 1 month
-        )) as month_start
+        date_trunc('month', c.charge_period_start) as first_month,
+        date_trunc('month', greatest(c.charge_period_start, c.charge_period_end - interval 1 microsecond)) as last_month
     from costs as c
 ),
 
-shared as (
+-- Almost every row (a day, an hour) lies inside one month: share 1, no series to unnest.
+single_month as (
+    select * exclude (first_month, last_month), first_month as month_start, 1.0::double as share
+    from bounds
+    where first_month = last_month
+),
+
+sliced as (
+    select
+        b.* exclude (first_month, last_month),
+        unnest(generate_series(b.first_month, b.last_month, interval 1 month)) as month_start
+    from bounds as b
+    where b.first_month <> b.last_month
+),
+
+split as (
     select
         s.*,
-        case
-            when s.charge_period_sec = 0 then 1.0
-            else date_diff(
-                'second',
-                greatest(s.charge_period_start, s.month_start),
-                least(s.charge_period_end, s.month_start + interval 1 month)
-            ) / s.charge_period_sec
-        end as share
+        date_diff(
+            'second',
+            greatest(s.charge_period_start, s.month_start),
+            least(s.charge_period_end, s.month_start + interval 1 month)
+        ) / s.charge_period_sec as share
     from sliced as s
+),
+
+shared as (
+    select * from single_month
+    union all
+    select * from split
 ),
 
 settings as (

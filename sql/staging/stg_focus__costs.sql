@@ -1,5 +1,7 @@
 -- FOCUS cost-and-usage rows, typed: amounts as numbers, charge periods as UTC times, ChargeCategory
 -- normalized to the FOCUS spelling (raw kept as original_charge_category), each bad row given a reason.
+-- Instants in the exports' usual form (2026-01-31T00:00:00Z) take a fast path; any other ISO-8601
+-- form goes through utc_ts.
 with source as (
     select * from raw.focus__costs
 ),
@@ -31,10 +33,10 @@ renamed as (
         charge_class,
         charge_description,
         charge_frequency,
-        utc_ts(charge_period_start) as charge_period_start,
-        utc_ts(charge_period_end) as charge_period_end,
-        utc_ts(billing_period_start) as billing_period_start,
-        utc_ts(billing_period_end) as billing_period_end,
+        coalesce(try_strptime(charge_period_start, '%Y-%m-%dT%H:%M:%SZ'), utc_ts(charge_period_start)) as charge_period_start,
+        coalesce(try_strptime(charge_period_end, '%Y-%m-%dT%H:%M:%SZ'), utc_ts(charge_period_end)) as charge_period_end,
+        coalesce(try_strptime(billing_period_start, '%Y-%m-%dT%H:%M:%SZ'), utc_ts(billing_period_start)) as billing_period_start,
+        coalesce(try_strptime(billing_period_end, '%Y-%m-%dT%H:%M:%SZ'), utc_ts(billing_period_end)) as billing_period_end,
         upper(trim(billing_currency)) as billing_currency,
         try_cast(trim(billed_cost) as double) as billed_cost,
         try_cast(trim(effective_cost) as double) as effective_cost,

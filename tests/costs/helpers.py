@@ -125,13 +125,15 @@ def build_cost_warehouse(
     costs_yaml: str = COSTS_YAML,
     name: str = "warehouse",
     today: dt.date | None = None,
+    files_dir: Path | None = None,
 ) -> Path:
     """Write ``files`` (relative path -> content) and a config folder, then build the warehouse the way
     the refresh job does: canonical files, config tables, cost sources, every SQL model."""
-    files_dir = tmp_path / f"{name}-files"
-    shutil.rmtree(files_dir, ignore_errors=True)
-    files_dir.mkdir(parents=True)
-    files = {"services.csv": SERVICES, **files}
+    if files_dir is None:  # else: an existing folder, used as it is
+        files_dir = tmp_path / f"{name}-files"
+        shutil.rmtree(files_dir, ignore_errors=True)
+        files_dir.mkdir(parents=True)
+        files = {"services.csv": SERVICES, **files}
     for rel, content in files.items():
         path = files_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
