@@ -10,14 +10,19 @@ from assets.inputs import kpi_config, raw_files
 from assets.publish import published_warehouse
 from assets.reports import monthly_report
 from assets.resources import WarehouseResource
+from assets.sources import SourcesResource, source_assets, source_checks
 from assets.transform import model_assets
 from pipelines.jobs import daily_refresh_schedule, monthly_report_job, monthly_report_schedule, refresh_job
 from pipelines.settings import load_settings
 
 
-def build_definitions(warehouse: WarehouseResource | None = None) -> dg.Definitions:
+def build_definitions(
+    warehouse: WarehouseResource | None = None, sources: SourcesResource | None = None
+) -> dg.Definitions:
+    settings = load_settings() if warehouse is None or sources is None else None
+    if sources is None:
+        sources = SourcesResource(config=str(settings.sources) if settings.sources else None)
     if warehouse is None:
-        settings = load_settings()
         warehouse = WarehouseResource(
             warehouse=str(settings.warehouse),
             files_dir=str(settings.files_dir) if settings.files_dir else None,
@@ -25,11 +30,11 @@ def build_definitions(warehouse: WarehouseResource | None = None) -> dg.Definiti
             reports_dir=str(settings.reports_dir),
         )
     return dg.Definitions(
-        assets=[raw_files, kpi_config, raw_costs, *model_assets, published_warehouse, monthly_report],
-        asset_checks=asset_checks,
+        assets=[raw_files, kpi_config, raw_costs, *source_assets, *model_assets, published_warehouse, monthly_report],
+        asset_checks=[*asset_checks, *source_checks],
         jobs=[refresh_job, monthly_report_job],
         schedules=[daily_refresh_schedule, monthly_report_schedule],
-        resources={"warehouse": warehouse},
+        resources={"warehouse": warehouse, "sources": sources},
     )
 
 

@@ -84,6 +84,8 @@ def run_pipeline(
     config: Path = DEFAULT_CONFIG,
     reports_dir: Path | None = None,
     progress: Progress | None = None,
+    sources: Path | None = None,
+    fetch_sources: bool = True,
 ) -> RunSummary:
     """Load ``files_dir``, rebuild every table, run every check and publish ``warehouse``.
 
@@ -97,7 +99,11 @@ def run_pipeline(
         config=str(config),
         reports_dir=str(reports_dir or warehouse.parent / "reports"),
     )
-    defs = build_definitions(resource)
+    from assets.sources import SourcesResource
+
+    defs = build_definitions(
+        resource, SourcesResource(config=str(sources) if sources else None, fetch=fetch_sources)
+    )
     job = defs.resolve_job_def("refresh_job")
     total = len(job.graph.node_dict)
     handler = _StepHandler(progress, total)

@@ -31,6 +31,8 @@ class Settings:
     files_dir: Path | None
     config: Path
     reports_dir: Path
+    #: sources.yaml naming the API sources to sync (None: no API source)
+    sources: Path | None = None
 
     @property
     def work_warehouse(self) -> Path:
@@ -54,4 +56,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         files_dir=Path(files_dir).expanduser() if files_dir else None,
         config=Path(env.get("KPI_CONFIG", str(DEFAULT_CONFIG))).expanduser(),
         reports_dir=Path(env.get("KPI_REPORTS_DIR", str(home / "reports"))).expanduser(),
+        sources=Path(env["KPI_SOURCES"]).expanduser() if env.get("KPI_SOURCES") else None,
     )

@@ -1,7 +1,10 @@
 -- Every merged change (pull/merge request) with its first commit and merge time, and the deployment
 -- that shipped it when the source names one.
+-- Every source's staging model, files and APIs alike; a row without a source column came from files.
 with source as (
     select * from staging.stg_files__changes where quarantine_reason is null
+    union all by name
+    select * from staging.stg_github__changes where quarantine_reason is null
 ),
 
 services as (
@@ -11,7 +14,7 @@ services as (
 renamed as (
     select
         s.change_id,
-        'files' as source,
+        coalesce(s.source, 'files') as source,
         s.service,
         v.team,
         s.first_commit_at,

@@ -1,7 +1,10 @@
 -- Every CI build (pipeline run), with whether it ran on the default branch: the source's flag when
 -- given, else the branch is one of ops.kpi_settings.default_branches.
+-- Every source's staging model, files and APIs alike; a row without a source column came from files.
 with source as (
     select * from staging.stg_files__builds where quarantine_reason is null
+    union all by name
+    select * from staging.stg_github__builds where quarantine_reason is null
 ),
 
 settings as (
@@ -15,7 +18,7 @@ services as (
 renamed as (
     select
         s.build_id,
-        'files' as source,
+        coalesce(s.source, 'files') as source,
         s.service,
         v.team,
         s.branch,

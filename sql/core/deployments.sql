@@ -1,7 +1,10 @@
 -- Every deployment attempt to any environment, one row per deployment, with its team and whether its
 -- environment counts as production (ops.kpi_settings.production_environment_pattern).
+-- Every source's staging model, files and APIs alike; a row without a source column came from files.
 with source as (
     select * from staging.stg_files__deployments where quarantine_reason is null
+    union all by name
+    select * from staging.stg_github__deployments where quarantine_reason is null
 ),
 
 settings as (
@@ -15,7 +18,7 @@ services as (
 renamed as (
     select
         s.deployment_id,
-        'files' as source,
+        coalesce(s.source, 'files') as source,
         s.service,
         v.team,
         s.environment,

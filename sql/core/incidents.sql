@@ -1,7 +1,10 @@
 -- Every incident, with its service, team, time to restore and, when the source names it, the
 -- deployment that caused it.
+-- Every source's staging model, files and APIs alike; a row without a source column came from files.
 with source as (
     select * from staging.stg_files__incidents where quarantine_reason is null
+    union all by name
+    select * from staging.stg_pagerduty__incidents where quarantine_reason is null
 ),
 
 services as (
@@ -11,7 +14,7 @@ services as (
 renamed as (
     select
         s.incident_id,
-        'files' as source,
+        coalesce(s.source, 'files') as source,
         s.service,
         v.team,
         s.severity,

@@ -1,0 +1,135 @@
+"""Pieces every API connector shares: time parsing, stream bookkeeping, parallel sub-requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from connectors.http import ApiClient, AuthError, SourceError
+from connectors.raw_store import Batch, RawStore
+from connectors.sources_config import SourcesConfig
+
+Progress = Callable[[str], None]
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Sub-requests (statuses, commits, details) run this many at a time.
+WORKERS = 8
+
+
+def parse_ts(value: Any) -> dt.datetime | None:
+    """An ISO-8601 time (``Z`` or offset) as naive UTC; None when missing or unparseable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, dt.UTC).replace(tzinfo=None)
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def iso(value: dt.datetime) -> str:
+    return value.replace(microsecond=0).isoformat() + "Z"
+
+
+def max_iso(*values: str | None) -> str | None:
+    """The latest of ISO times (None ignored), as given."""
+    present = [(parse_ts(v), v) for v in values if v and parse_ts(v) is not None]
+    return max(present)[1] if present else None
+
+
+def parallel(fn: Callable[[T], R], items: Iterable[T], workers: int = WORKERS) -> list[R]:
+    """``[fn(x) for x in items]`` with up to ``workers`` at a time; the first error is raised."""
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, items))
+
+
+class SyncFailed(SourceError):
+    """Some streams of a source failed (their rows and cursors are unchanged); ``results`` has all."""
+
+    def __init__(self, message: str, results: list[StreamResult]) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+@dataclass
+class StreamResult:
+    source: str
+    stream: str
+    fetched: int = 0
+    written: int = 0
+    requests: int = 0
+    error: str | None = None
+
+
+class Connector:
+    """A source's sync: each stream reads what changed since its cursor and commits rows + cursor."""
+
+    source: str = ""
+
+    def __init__(self, config: SourcesConfig, client: ApiClient, now: dt.datetime | None = None) -> None:
+        self.config = config
+        self.client = client
+        self.source_config = config.sources[self.source]
+        self.now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    def streams(self) -> list[tuple[str, Callable[[RawStore], tuple[Batch, str | None]]]]:
+        """(stream name, function fetching that stream's batch and its new cursor)."""
+        raise NotImplementedError
+
+    def cutoff(self, store: RawStore, stream: str) -> tuple[str | None, dt.datetime]:
+        """The stream's cursor and the time to read from: cursor minus look-back, or the history start."""
+        cursor = store.cursor(self.source, stream)
+        start = self.config.history_start(self.now)
+        parsed = parse_ts(cursor)
+        if parsed is not None:
+            start = max(start, parsed - self.config.lookback)
+        return cursor, start
+
+    @property
+    def recheck_after(self) -> dt.datetime:
+        """Unfinished items (deployment pending, build running, incident open) created after this are
+        fetched again on every sync until they finish, however old the cursor."""
+        return self.now - dt.timedelta(days=float(self.source_config.options.get("recheck_days", 14)))
+
+    def sync(self, store: RawStore, progress: Progress | None = None) -> list[StreamResult]:
+        """Sync every stream; a stream that fails keeps its previous rows and cursor (nothing partial)."""
+        say = progress or (lambda _m: None)
+        results = []
+        for stream, fetch in self.streams():
+            before = self.client.stats.requests
+            result = StreamResult(self.source, stream)
+            try:
+                batch, cursor = fetch(store)
+                result.requests = self.client.stats.requests - before
+                result.fetched = len(batch)
+                result.written = store.commit(batch, stream, cursor, requests=result.requests)
+            except AuthError as exc:  # a refused token fails every stream alike: stop here
+                store.record_failure(self.source, stream, str(exc))
+                raise
+            except Exception as exc:
+                result.requests = self.client.stats.requests - before
+                result.error = str(exc)
+                store.record_failure(self.source, stream, result.error)
+                say(f"  {self.source} {stream}: FAILED after {result.requests} requests: {result.error}")
+                results.append(result)
+                continue
+            say(
+                f"  {self.source} {stream}: {result.requests} requests, {result.fetched} records fetched, "
+                f"{result.written} new or changed"
+            )
+            results.append(result)
+        failed = [r for r in results if r.error]
+        if failed:
+            raise SyncFailed(
+                f"{self.source}: " + "; ".join(f"{r.stream}: {r.error}" for r in failed), results
+            )
+        return results

@@ -1,0 +1,225 @@
+"""GitHub REST (2022-11-28): deployments with their statuses, Actions workflow runs, merged pull requests
+with their commits (first commit time) and, in shared repositories, their changed files.
+
+Per repository three streams, each with its own cursor:
+
+* ``deployments:<repo>`` - the listing has no time filter and comes newest first, so it is read until
+  a deployment created before (cursor - look-back). Statuses are fetched for new deployments, for ones
+  whose ``updated_at`` moved, and again for stored ones still pending/queued/in progress, so an outcome
+  that arrives late is picked up.
+* ``workflow_runs:<repo>`` - filtered by ``created`` in date windows; a window holding more than the
+  1,000 runs a filtered listing returns is split in half. Stored runs not yet completed are re-read.
+* ``pulls:<repo>`` - ``state=closed&sort=updated&direction=desc`` read until ``updated_at`` is before
+  (cursor - look-back); commits (and files, in repositories shared by several services) only for merged
+  pull requests that are new or changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from connectors.base import Connector, iso, max_iso, parallel, parse_ts
+from connectors.http import ApiClient, HttpPolicy
+from connectors.raw_store import Batch, RawStore, payload_text
+from connectors.sources_config import SourcesConfig
+
+SOURCE = "github"
+OPEN_DEPLOYMENT_STATES = {"pending", "queued", "in_progress"}
+SEARCH_LIMIT = 1000  # a filtered listing returns at most this many results
+PER_PAGE = 100
+MAX_PR_COMMITS = 250
+
+
+def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = None) -> ApiClient:
+    sc = config.sources[SOURCE]
+    token = sc.token(env)
+    return ApiClient(
+        SOURCE,
+        sc.base_url,
+        headers={
+            "Authorization": f"Bearer {token.reveal()}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "platform-kpi",
+        },
+        token_env=sc.token_env,
+        policy=policy or config.http,
+    )
+
+
+def _key(item: dict[str, Any]) -> str:
+    """The record's id; a record without one still gets a stable key (staging quarantines it)."""
+    if item.get("id") is not None:
+        return str(item["id"])
+    return "missing-id:" + hashlib.sha256(payload_text(item).encode()).hexdigest()[:16]
+
+
+class GitHubConnector(Connector):
+    source = SOURCE
+
+    @property
+    def per_page(self) -> int:
+        return int(self.source_config.options.get("per_page", PER_PAGE))
+
+    def streams(self):
+        out = []
+        for repo in self.source_config.scopes:
+            out.append((f"deployments:{repo}", lambda store, r=repo: self.deployments(store, r)))
+            out.append((f"workflow_runs:{repo}", lambda store, r=repo: self.workflow_runs(store, r)))
+            out.append((f"pulls:{repo}", lambda store, r=repo: self.pulls(store, r)))
+        return out
+
+    # -- deployments -------------------------------------------------------------------------------
+
+    def deployments(self, store: RawStore, repo: str) -> tuple[Batch, str | None]:
+        cursor, start = self.cutoff(store, f"deployments:{repo}")
+        listed: list[dict] = []
+        for page in self.client.link_pages(f"repos/{repo}/deployments", {"per_page": self.per_page}):
+            items = page.json()
+            older = False
+            for item in items:
+                created = parse_ts(item.get("created_at"))
+                if created is not None and created < start:
+                    older = True  # newest first: everything after this is older still
+                    continue
+                listed.append(item)
+            if older:
+                break
+        stored = store.payloads(SOURCE, "deployments", [_key(d) for d in listed])
+        statuses = store.payloads(SOURCE, "deployment_statuses", scope=repo)
+        recheck_after = self.recheck_after
+
+        def is_open(key: str, created_at: Any) -> bool:
+            states = statuses.get(key)
+            created = parse_ts(created_at)
+            if created is not None and created < recheck_after:
+                return False
+            return not states or states[0].get("state") in OPEN_DEPLOYMENT_STATES
+
+        need: dict[str, dict] = {}
+        for d in listed:
+            key = _key(d)
+            old = stored.get(key)
+            if old is None or old.get("updated_at") != d.get("updated_at") or is_open(key, d.get("created_at")):
+                need[key] = d
+        listed_keys = {_key(d) for d in listed}
+        open_stored = [k for k in statuses if k not in listed_keys]
+        if open_stored:
+            for key, d in store.payloads(SOURCE, "deployments", open_stored).items():
+                if is_open(key, d.get("created_at")):
+                    need[key] = d
+
+        def fetch_statuses(item: tuple[str, dict]) -> tuple[str, list]:
+            key, d = item
+            out: list = []
+            for page in self.client.link_pages(
+                f"repos/{repo}/deployments/{d.get('id')}/statuses", {"per_page": self.per_page}
+            ):
+                out.extend(page.json())
+            return key, out
+
+        batch = Batch(SOURCE)
+        for d in listed:
+            batch.add("deployments", _key(d), repo, d)
+        for key, states in parallel(fetch_statuses, [(k, d) for k, d in need.items() if d.get("id") is not None]):
+            batch.add("deployment_statuses", key, repo, states)
+        return batch, max_iso(cursor, *(d.get("created_at") for d in listed))
+
+    # -- workflow runs -----------------------------------------------------------------------------
+
+    def workflow_runs(self, store: RawStore, repo: str) -> tuple[Batch, str | None]:
+        cursor, start = self.cutoff(store, f"workflow_runs:{repo}")
+        runs: dict[str, dict] = {}
+        window = dt.timedelta(days=float(self.source_config.options.get("run_window_days", 31)))
+        lo = start
+        while lo < self.now:
+            hi = min(lo + window, self.now + dt.timedelta(seconds=1))
+            for run in self._runs_between(repo, lo, hi):
+                runs[_key(run)] = run
+            lo = hi
+        # Runs still queued or in progress when last read: read each again until it completes.
+        open_ids = [
+            row[0]
+            for row in store.query(
+                f"select payload->>'id' from raw.{SOURCE}__workflow_runs where scope = ? "
+                "and coalesce(payload->>'status', '') <> 'completed' "
+                "and try_cast(payload->>'created_at' as timestamptz) >= ?",
+                [repo, self.recheck_after],
+            )
+            if row[0] and row[0] not in runs
+        ]
+        for run in parallel(lambda rid: self.client.get_json(f"repos/{repo}/actions/runs/{rid}"), open_ids):
+            runs[_key(run)] = run
+        batch = Batch(SOURCE)
+        for key, run in runs.items():
+            batch.add("workflow_runs", key, repo, run)
+        return batch, max_iso(cursor, *(r.get("created_at") for r in runs.values()))
+
+    def _runs_between(self, repo: str, lo: dt.datetime, hi: dt.datetime) -> list[dict]:
+        params = {"created": f"{iso(lo)}..{iso(hi)}", "per_page": self.per_page}
+        pages = self.client.link_pages(f"repos/{repo}/actions/runs", params)
+        first = next(pages)
+        body = first.json()
+        if body.get("total_count", 0) > SEARCH_LIMIT and hi - lo > dt.timedelta(minutes=2):
+            mid = lo + (hi - lo) / 2
+            mid = mid.replace(microsecond=0)
+            return self._runs_between(repo, lo, mid) + self._runs_between(repo, mid, hi)
+        runs = list(body.get("workflow_runs", []))
+        for page in pages:
+            runs.extend(page.json().get("workflow_runs", []))
+        return runs
+
+    # -- pull requests -----------------------------------------------------------------------------
+
+    def _shared_repo(self, repo: str) -> bool:
+        """A repository shared by services (a monorepo): changed files decide a pull request's service."""
+        return any(src == SOURCE and scope == repo and path for src, scope, path, _ in self.config.mapping_rows())
+
+    def pulls(self, store: RawStore, repo: str) -> tuple[Batch, str | None]:
+        cursor, start = self.cutoff(store, f"pulls:{repo}")
+        listed: list[dict] = []
+        params = {"state": "closed", "sort": "updated", "direction": "desc", "per_page": self.per_page}
+        for page in self.client.link_pages(f"repos/{repo}/pulls", params):
+            older = False
+            for pr in page.json():
+                updated = parse_ts(pr.get("updated_at"))
+                if updated is not None and updated < start:
+                    older = True
+                    continue
+                listed.append(pr)
+            if older:
+                break
+        stored = store.payloads(SOURCE, "pulls", [_key(p) for p in listed])
+        merged = [
+            p for p in listed
+            if p.get("merged_at") and p.get("number") is not None
+            and (stored.get(_key(p)) is None or stored[_key(p)].get("updated_at") != p.get("updated_at"))
+        ]
+        shared = self._shared_repo(repo)
+
+        def fetch(pr: dict) -> tuple[str, list, list | None]:
+            commits: list = []
+            for page in self.client.link_pages(f"repos/{repo}/pulls/{pr['number']}/commits", {"per_page": self.per_page}):
+                commits.extend(page.json())
+                if len(commits) >= MAX_PR_COMMITS:
+                    break
+            files = None
+            if shared:
+                files = []
+                for page in self.client.link_pages(f"repos/{repo}/pulls/{pr['number']}/files", {"per_page": self.per_page}):
+                    files.extend(page.json())
+            return _key(pr), commits, files
+
+        batch = Batch(SOURCE)
+        for pr in listed:
+            batch.add("pulls", _key(pr), repo, pr)
+        for key, commits, files in parallel(fetch, merged):
+            batch.add("pull_commits", key, repo, commits)
+            if files is not None:
+                batch.add("pull_files", key, repo, files)
+        return batch, max_iso(cursor, *(p.get("updated_at") for p in listed))
+
+
+CONNECTOR = GitHubConnector

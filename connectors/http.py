@@ -1,0 +1,280 @@
+"""What every API client needs: retries, rate limits, pagination, bounded waiting, no leaked secrets.
+
+One :class:`ApiClient` per source. It
+
+* sends the source's auth header (the token is held in a :class:`Secret`, never printed);
+* honours rate limits without busy-looping: ``Retry-After`` (seconds or an HTTP date), GitHub's
+  ``x-ratelimit-remaining: 0`` + ``x-ratelimit-reset`` (epoch seconds), GitLab's ``RateLimit-Reset``,
+  GitHub's secondary limit (403/429 with a message and no header: wait 60 s, then back off);
+* retries 5xx answers, timeouts, dropped connections and bodies that are not complete JSON (a
+  truncated page) with capped exponential backoff and jitter;
+* gives up after a bounded time with a :class:`SourceError` naming the source and the endpoint;
+* turns 401 (and a 403 that is not a rate limit) into an :class:`AuthError` naming the source and the
+  environment variable that holds the token;
+* counts requests, so tests and the closing note can report full vs incremental sync costs.
+
+A page is returned only once its whole body parsed, so a caller never stores a partial page.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+log = logging.getLogger("kpi.connectors")
+
+
+class Secret:
+    """A credential: usable through :meth:`reveal`, shown as ``***`` everywhere else."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # never pickled into a Dagster event or a log record
+        raise TypeError("a Secret cannot be pickled")
+
+
+class SourceError(RuntimeError):
+    """A source could not be read; the message names the source and endpoint, never a credential."""
+
+
+class AuthError(SourceError):
+    """The source refused the credentials (missing, wrong or without access)."""
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """How patient a client is. Defaults suit real APIs; tests shorten them."""
+
+    timeout: float = 30.0  #: seconds per request (connect/read)
+    backoff_base: float = 1.0  #: first retry waits about this long ...
+    backoff_cap: float = 60.0  #: ... doubling up to this
+    max_attempts: int = 8  #: tries per request for 5xx / timeouts / truncated bodies
+    give_up_after: float = 1800.0  #: total seconds one request may spend waiting and retrying
+    max_rate_limit_wait: float = 3600.0  #: never sleep longer than this for one rate-limit reset
+    secondary_limit_wait: float = 60.0  #: GitHub: wait at least this long on a secondary limit
+
+    @classmethod
+    def from_mapping(cls, data: dict | None) -> HttpPolicy:
+        data = data or {}
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"sources.yaml http: unknown setting(s) {sorted(unknown)}")
+        return cls(**{k: float(v) if k != "max_attempts" else int(v) for k, v in data.items()})
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    waited_sec: float = 0.0
+    by_path: dict[str, int] = field(default_factory=dict)
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.wait = reason, wait
+
+
+def _header_seconds(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After value: an integer or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+class ApiClient:
+    """An HTTP client for one source system (thread-safe: sub-resources may be fetched in parallel)."""
+
+    def __init__(
+        self,
+        source: str,
+        base_url: str,
+        *,
+        headers: dict[str, str],
+        token_env: str,
+        policy: HttpPolicy | None = None,
+        auth: httpx.Auth | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.source = source
+        self.token_env = token_env
+        self.policy = policy or HttpPolicy()
+        self.stats = RequestStats()
+        self._lock = threading.Lock()
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            headers=headers,
+            auth=auth,
+            timeout=self.policy.timeout,
+            follow_redirects=True,
+        )
+
+    def __repr__(self) -> str:
+        return f"ApiClient({self.source!r}, {str(self._http.base_url)!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- one request -------------------------------------------------------------------------------
+
+    def get(self, path: str, params: Any = None) -> httpx.Response:
+        """GET ``path`` (relative to the base URL, or an absolute next-page URL) and return the answer
+        once its body is complete JSON; retries and waits as the module docstring says."""
+        policy = self.policy
+        deadline = time.monotonic() + policy.give_up_after
+        attempt = 0
+        endpoint = self._endpoint(path)
+        while True:
+            attempt += 1
+            try:
+                response = self._once(path, params, endpoint)
+                return response
+            except _Retry as retry:
+                wait = retry.wait
+                if wait is None:
+                    wait = min(policy.backoff_cap, policy.backoff_base * 2 ** (attempt - 1))
+                    wait *= 0.5 + random.random() / 2  # jitter: clients retrying together spread out
+                    if attempt >= policy.max_attempts:
+                        raise SourceError(
+                            f"{self.source}: GET {endpoint} failed {attempt} times ({retry.reason}); giving up"
+                        ) from None
+                if wait > policy.max_rate_limit_wait or time.monotonic() + wait > deadline:
+                    raise SourceError(
+                        f"{self.source}: GET {endpoint} still failing after "
+                        f"{policy.give_up_after - max(0.0, deadline - time.monotonic()):.0f}s ({retry.reason}); "
+                        f"the next retry would wait {wait:.0f}s, beyond the {policy.give_up_after:.0f}s limit; "
+                        "giving up (nothing from this request was stored)"
+                    ) from None
+                log.warning("%s: GET %s: %s; retrying in %.1fs", self.source, endpoint, retry.reason, wait)
+                with self._lock:
+                    self.stats.retries += 1
+                    self.stats.waited_sec += wait
+                self._sleep(wait)
+
+    def get_json(self, path: str, params: Any = None) -> Any:
+        return self.get(path, params).json()
+
+    def _endpoint(self, path: str) -> str:
+        """The request's path without query string or host, for messages (never carries a secret)."""
+        url = httpx.URL(path)
+        return url.path if url.is_absolute_url else "/" + path.split("?")[0].lstrip("/")
+
+    def _once(self, path: str, params: Any, endpoint: str) -> httpx.Response:
+        with self._lock:
+            self.stats.requests += 1
+            self.stats.by_path[endpoint] = self.stats.by_path.get(endpoint, 0) + 1
+        try:
+            response = self._http.get(path.lstrip("/") if not path.startswith("http") else path, params=params)
+        except httpx.TimeoutException:
+            raise _Retry("timed out") from None
+        except httpx.TransportError as exc:
+            raise _Retry(f"connection error {type(exc).__name__}") from None
+        status = response.status_code
+        if status in (403, 429):
+            wait = self._rate_limit_wait(response)
+            if wait is not None:
+                with self._lock:
+                    self.stats.rate_limited += 1
+                raise _Retry(f"rate limited (HTTP {status})", wait)
+            if status == 429:  # a 429 without any hint (GitLab.com sometimes): exponential backoff
+                with self._lock:
+                    self.stats.rate_limited += 1
+                raise _Retry("rate limited (HTTP 429, no reset hint)")
+        if status in (401, 403):
+            raise AuthError(
+                f"{self.source}: HTTP {status} on GET {endpoint}: the token in ${self.token_env} was refused "
+                f"(missing, wrong, expired or without access). {_message(response)}"
+            )
+        if status >= 500 or status == 408:
+            raise _Retry(f"HTTP {status}")
+        if status >= 400:
+            raise SourceError(f"{self.source}: HTTP {status} on GET {endpoint}: {_message(response)}")
+        try:
+            json.loads(response.content or b"null")
+        except ValueError:
+            raise _Retry("the body is not complete JSON (truncated page)") from None
+        return response
+
+    def _rate_limit_wait(self, response: httpx.Response) -> float | None:
+        """Seconds to wait if this 403/429 is a rate limit, else None (a real permission error)."""
+        h = response.headers
+        now = time.time()
+        retry_after = _header_seconds(h.get("retry-after"), now)
+        if retry_after is not None:
+            return retry_after
+        if h.get("x-ratelimit-remaining") == "0" and h.get("x-ratelimit-reset"):
+            try:
+                return max(0.0, float(h["x-ratelimit-reset"]) - now) + 1.0
+            except ValueError:
+                pass
+        if h.get("ratelimit-remaining") == "0" and h.get("ratelimit-reset"):
+            try:
+                return max(0.0, float(h["ratelimit-reset"]) - now) + 1.0
+            except ValueError:
+                pass
+        if "rate limit" in _message(response).lower() or h.get("x-ratelimit-state") == "THROTTLED":
+            return self.policy.secondary_limit_wait
+        return None
+
+    # -- pagination --------------------------------------------------------------------------------
+
+    def link_pages(self, path: str, params: Any = None) -> Iterator[httpx.Response]:
+        """Every page of a listing paginated by ``Link: <...>; rel="next"`` (GitHub, GitLab)."""
+        response = self.get(path, params)
+        yield response
+        while (nxt := response.links.get("next")) is not None:
+            response = self.get(nxt["url"])
+            yield response
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        for key in ("message", "error", "errors"):
+            if key in body:
+                value = body[key]
+                if isinstance(value, dict):
+                    value = value.get("message", value)
+                return str(value)[:300]
+    return str(body)[:200]

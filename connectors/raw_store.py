@@ -1,0 +1,211 @@
+"""The raw layer of API sources and their sync state, in DuckDB.
+
+Every raw table ``raw.<source>__<entity>`` keeps each record as the API sent it (``payload`` JSON),
+with its key, the scope it was read from (repository, project, job, ...) and when it was fetched, so
+staging and domain tables can always be rebuilt without fetching again. Writes are upserts by key,
+and only of records whose payload changed, so a re-run never duplicates and an unchanged re-run
+writes nothing. ``ops.sync_state`` holds each stream's cursor; :meth:`RawStore.commit` writes a
+batch of rows and the cursor that covers them in one transaction, so a crash leaves either both or
+neither.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+#: Every raw table API connectors write, by source (created empty when a source is not configured).
+RAW_TABLES: dict[str, tuple[str, ...]] = {
+    "github": ("deployments", "deployment_statuses", "workflow_runs", "pulls", "pull_commits", "pull_files"),
+    "gitlab": ("deployments", "pipelines", "merge_requests", "merge_request_commits"),
+    "jenkins": ("builds",),
+    "pagerduty": ("incidents",),
+    "opsgenie": ("alerts", "incidents"),
+}
+
+SYNC_STATE_DDL = """
+create table if not exists ops.sync_state (
+    source varchar,
+    stream varchar,
+    cursor varchar,
+    last_attempt_at timestamp,
+    last_success_at timestamp,
+    last_error varchar,
+    rows_written bigint,
+    requests bigint
+)
+"""
+
+
+#: What sources.yaml says about names, for the staging models (see connectors.sync.write_source_config).
+SOURCE_CONFIG_DDL: dict[str, str] = {
+    "source_services": "service varchar, team varchar, tier varchar, repo varchar",
+    "source_service_map": "source varchar, scope varchar, path varchar, service varchar",
+    "source_environments": "source varchar, original varchar, environment varchar",
+    "source_deploy_jobs": "source varchar, job varchar, environment varchar",
+}
+
+
+def raw_ddl(source: str, entity: str) -> str:
+    return (
+        f"create table if not exists raw.{source}__{entity} ("
+        "key varchar, scope varchar, payload json, payload_sha varchar, fetched_at timestamp)"
+    )
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every raw table and ops.sync_state if missing (empty when a source is not configured)."""
+    for schema in ("raw", "ops"):
+        con.execute(f"create schema if not exists {schema}")
+    for source, entities in RAW_TABLES.items():
+        for entity in entities:
+            con.execute(raw_ddl(source, entity))
+    con.execute(SYNC_STATE_DDL)
+    for table, columns in SOURCE_CONFIG_DDL.items():
+        con.execute(f"create table if not exists ops.{table} ({columns})")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def payload_text(payload: Any) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class Batch:
+    """Records to upsert, per raw table: ``{entity: {key: (scope, payload)}}``."""
+
+    source: str
+    rows: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
+
+    def add(self, entity: str, key: str, scope: str, payload: Any) -> None:
+        if entity not in RAW_TABLES[self.source]:
+            raise ValueError(f"{self.source}: no raw table for {entity}")
+        self.rows.setdefault(entity, {})[str(key)] = (scope, payload)
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.rows.values())
+
+
+class RawStore:
+    """Reads and writes raw tables and sync state through one DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        ensure_tables(con)
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def cursor(self, source: str, stream: str) -> str | None:
+        row = self.con.execute(
+            "select cursor from ops.sync_state where source = ? and stream = ?", [source, stream]
+        ).fetchone()
+        return row[0] if row else None
+
+    def payloads(self, source: str, entity: str, keys: Iterable[str] | None = None, scope: str | None = None) -> dict:
+        """Stored payloads by key (optionally only ``keys`` / one ``scope``)."""
+        sql = f"select key, payload from raw.{source}__{entity} where true"
+        params: list = []
+        if scope is not None:
+            sql += " and scope = ?"
+            params.append(scope)
+        if keys is not None:
+            keys = list(keys)
+            if not keys:
+                return {}
+            sql += " and list_contains(?, key)"
+            params.append(keys)
+        return {k: json.loads(p) for k, p in self.con.execute(sql, params).fetchall()}
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        return self.con.execute(sql, params or []).fetchall()
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def commit(
+        self, batch: Batch, stream: str, cursor: str | None, *, requests: int = 0
+    ) -> int:
+        """Upsert the batch's changed records and set the stream's cursor, in one transaction.
+
+        Returns how many records were written (new or changed); unchanged records are not rewritten.
+        """
+        now = _now()
+        written = 0
+        con = self.con
+        con.execute("begin transaction")
+        try:
+            for entity, records in batch.rows.items():
+                table = f"raw.{batch.source}__{entity}"
+                frame = pd.DataFrame(
+                    [
+                        (key, scope, text, hashlib.sha256(text.encode()).hexdigest())
+                        for key, (scope, payload) in records.items()
+                        for text in (payload_text(payload),)
+                    ],
+                    columns=["key", "scope", "payload", "payload_sha"],
+                )
+                if frame.empty:
+                    continue
+                con.register("_incoming", frame)
+                con.execute(
+                    "create or replace temp table _changed as select i.* from _incoming as i "
+                    f"left join {table} as t on t.key = i.key and t.payload_sha = i.payload_sha "
+                    "where t.key is null"
+                )
+                con.unregister("_incoming")
+                n = con.execute("select count(*) from _changed").fetchone()[0]
+                if n:
+                    con.execute(f"delete from {table} where key in (select key from _changed)")
+                    con.execute(
+                        f"insert into {table} select key, scope, payload::json, payload_sha, ? from _changed",
+                        [now],
+                    )
+                con.execute("drop table _changed")
+                written += int(n)
+            self._set_state(batch.source, stream, cursor, now, success=True, rows=written, requests=requests)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        return written
+
+    def record_failure(self, source: str, stream: str, error: str) -> None:
+        """Remember a failed attempt (the cursor and last success stay as they were)."""
+        con = self.con
+        con.execute("begin transaction")
+        try:
+            exists = con.execute(
+                "select count(*) from ops.sync_state where source = ? and stream = ?", [source, stream]
+            ).fetchone()[0]
+            if exists:
+                con.execute(
+                    "update ops.sync_state set last_attempt_at = ?, last_error = ? where source = ? and stream = ?",
+                    [_now(), error[:1000], source, stream],
+                )
+            else:
+                con.execute(
+                    "insert into ops.sync_state values (?, ?, null, ?, null, ?, 0, 0)",
+                    [source, stream, _now(), error[:1000]],
+                )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+
+    def _set_state(
+        self, source: str, stream: str, cursor: str | None, now: dt.datetime, *, success: bool, rows: int, requests: int
+    ) -> None:
+        self.con.execute("delete from ops.sync_state where source = ? and stream = ?", [source, stream])
+        self.con.execute(
+            "insert into ops.sync_state values (?, ?, ?, ?, ?, null, ?, ?)",
+            [source, stream, cursor, now, now if success else None, rows, requests],
+        )

@@ -1,0 +1,523 @@
+"""A local simulator of the source APIs, on 127.0.0.1: GitHub, GitLab, Jenkins, PagerDuty, Opsgenie.
+
+It speaks each vendor's documented payloads, auth headers, pagination (Link headers, ``x-next-page``,
+``{M,N}`` ranges, ``offset``/``more``, ``paging.next``) and rate-limit headers, and can inject faults
+(429 with Retry-After, GitHub primary/secondary limits, 5xx bursts, timeouts, truncated pages). Every
+request is logged, so tests can count what a sync fetched. It backs the tests and ``kpi demo --via-api``.
+
+Paths: ``/github/...``, ``/gitlab/api/v4/...``, ``/jenkins/...``, ``/pagerduty/...``, ``/opsgenie/...``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import socket
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def _ts(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+@dataclass
+class Fault:
+    """Answer the next ``times`` requests whose path matches ``path`` (a regex) with a fault.
+
+    kinds: ``429`` (Retry-After), ``403-secondary`` (GitHub secondary limit, Retry-After),
+    ``403-primary`` (x-ratelimit-remaining 0 + reset), ``429-gitlab`` (RateLimit-Reset, no Retry-After),
+    ``500``/``502``/``503``, ``timeout`` (answers after ``delay`` seconds), ``truncate`` (half a JSON body),
+    ``delay`` (answers normally after ``delay`` seconds; for kill tests).
+    """
+
+    path: str
+    kind: str
+    times: int = 1
+    skip: int = 0  #: let this many matching requests through first
+    delay: float = 2.0
+    retry_after: float = 1.0
+    seen: int = 0
+    fired: int = 0
+
+    def take(self, path: str) -> bool:
+        if self.fired >= self.times or not re.search(self.path, path):
+            return False
+        self.seen += 1
+        if self.seen <= self.skip:
+            return False
+        self.fired += 1
+        return True
+
+
+@dataclass
+class GitHubData:
+    deployments: dict[str, list[dict]] = field(default_factory=dict)  # repo -> deployments
+    statuses: dict[int, list[dict]] = field(default_factory=dict)  # deployment id -> statuses (oldest first)
+    runs: dict[str, list[dict]] = field(default_factory=dict)
+    pulls: dict[str, list[dict]] = field(default_factory=dict)
+    pull_commits: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
+    pull_files: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
+
+
+@dataclass
+class GitLabData:
+    deployments: dict[str, list[dict]] = field(default_factory=dict)  # project path -> deployments
+    pipelines: dict[str, list[dict]] = field(default_factory=dict)  # full pipeline objects (with timings)
+    merge_requests: dict[str, list[dict]] = field(default_factory=dict)
+    mr_commits: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
+
+
+@dataclass
+class SimData:
+    github: GitHubData = field(default_factory=GitHubData)
+    gitlab: GitLabData = field(default_factory=GitLabData)
+    #: Jenkins tree: name -> {"_class": ..., "jobs": {...}} for folders or {"_class": ..., "builds": [...]}
+    jenkins: dict[str, dict] = field(default_factory=dict)
+    pagerduty_incidents: list[dict] = field(default_factory=list)
+    opsgenie_alerts: list[dict] = field(default_factory=list)
+    opsgenie_incidents: list[dict] = field(default_factory=list)
+
+
+DEFAULT_TOKENS = {
+    "github": "ghp_sim_token",
+    "gitlab": "glpat-sim-token",
+    "jenkins": "jenkins-sim-token",
+    "pagerduty": "pd-sim-token",
+    "opsgenie": "og-sim-key",
+}
+JENKINS_USER = "kpi-bot"
+
+
+class _Reply(Exception):
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+class Simulator:
+    """The simulated APIs; ``with Simulator(data) as sim: sim.url('github')``."""
+
+    def __init__(self, data: SimData | None = None, tokens: dict[str, str] | None = None) -> None:
+        self.data = data or SimData()
+        self.tokens = {**DEFAULT_TOKENS, **(tokens or {})}
+        self.faults: list[Fault] = []
+        self.log: list[list] = []  # [vendor, path, query, status]
+        self.lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self, port: int = 0) -> Simulator:
+        sim = self
+
+        class Handler(_Handler):
+            simulator = sim
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return self._server.server_address[1]
+
+    def url(self, vendor: str) -> str:
+        suffix = {"gitlab": "/gitlab/api/v4"}.get(vendor, f"/{vendor}")
+        return f"http://127.0.0.1:{self.port}{suffix}"
+
+    def requests(self, vendor: str | None = None, path: str | None = None) -> list[list]:
+        with self.lock:
+            return [
+                r for r in self.log
+                if (vendor is None or r[0] == vendor) and (path is None or re.search(path, r[1]))
+            ]
+
+    def reset_log(self) -> None:
+        with self.lock:
+            self.log.clear()
+
+    def add_fault(self, fault: Fault) -> Fault:
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    # -- dispatch ----------------------------------------------------------------------------------
+
+    def handle(self, path: str, query: dict[str, list[str]], headers) -> tuple[int, Any, dict[str, str]]:
+        vendor = path.strip("/").split("/")[0]
+        try:
+            self._auth(vendor, headers)
+            route = getattr(self, f"_{vendor}", None)
+            if route is None:
+                raise _Reply(404, {"message": "Not Found"})
+            rest = path[len(vendor) + 1 :] if vendor != "gitlab" else path[len("/gitlab/api/v4") :]
+            body, extra = route(rest, query)
+            return 200, body, extra
+        except _Reply as reply:
+            return reply.status, reply.body, reply.headers
+
+    def _auth(self, vendor: str, headers) -> None:
+        token = self.tokens.get(vendor)
+        got = headers.get("Authorization", "")
+        if vendor == "github":
+            ok = got == f"Bearer {token}"
+            body = {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
+        elif vendor == "gitlab":
+            ok = headers.get("PRIVATE-TOKEN") == token
+            body = {"message": "401 Unauthorized"}
+        elif vendor == "jenkins":
+            expected = "Basic " + base64.b64encode(f"{JENKINS_USER}:{token}".encode()).decode()
+            ok = got == expected
+            body = {"message": "Unauthorized"}
+        elif vendor == "pagerduty":
+            ok = got == f"Token token={token}"
+            body = {"error": {"message": "Authentication failed", "code": 2006}}
+        elif vendor == "opsgenie":
+            ok = got == f"GenieKey {token}"
+            body = {"message": "Could not authenticate", "took": 0.0, "requestId": "sim"}
+        else:
+            return
+        if not ok:
+            raise _Reply(401, body)
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _page(self, items: list, query: dict, base: str, per_page_max: int = 100) -> tuple[list, dict[str, str]]:
+        """Page-number pagination with a Link header (GitHub and GitLab)."""
+        per_page = min(int(query.get("per_page", ["30"])[0]), per_page_max)
+        page = max(1, int(query.get("page", ["1"])[0]))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        last = max(1, -(-len(items) // per_page))
+        links = []
+
+        def link(n: int, rel: str) -> str:
+            q = {k: v for k, v in query.items()}
+            q["page"] = [str(n)]
+            return f'<{base}?{urllib.parse.urlencode(q, doseq=True)}>; rel="{rel}"'
+
+        if page < last:
+            links.append(link(page + 1, "next"))
+            links.append(link(last, "last"))
+        if page > 1:
+            links.append(link(1, "first"))
+            links.append(link(page - 1, "prev"))
+        headers = {"Link": ", ".join(links)} if links else {}
+        return chunk, headers
+
+    # -- GitHub ------------------------------------------------------------------------------------
+
+    def _github(self, path: str, query: dict) -> tuple[Any, dict]:
+        g = self.data.github
+        base = f"http://127.0.0.1:{self.port}/github{path}"
+        rate = {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "4999",
+            "x-ratelimit-used": "1",
+            "x-ratelimit-reset": str(int(time.time()) + 3600),
+            "x-ratelimit-resource": "core",
+        }
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/(.*)", path)
+        if not m:
+            raise _Reply(404, {"message": "Not Found"})
+        repo, rest = m.groups()
+        if rest == "deployments":
+            items = sorted(g.deployments.get(repo, []), key=lambda d: (d.get("created_at") or "", d["id"]), reverse=True)
+            for k in ("sha", "ref", "task", "environment"):
+                if k in query:
+                    items = [d for d in items if d.get(k) == query[k][0]]
+            chunk, headers = self._page(items, query, base)
+            return chunk, {**rate, **headers}
+        if m2 := re.fullmatch(r"deployments/(\d+)/statuses", rest):
+            states = list(reversed(g.statuses.get(int(m2.group(1)), [])))  # newest first
+            chunk, headers = self._page(states, query, base)
+            return chunk, {**rate, **headers}
+        if rest == "actions/runs":
+            runs = g.runs.get(repo, [])
+            if "created" in query:
+                lo, _, hi = query["created"][0].partition("..")
+                lo_t, hi_t = _ts(lo), _ts(hi)
+                runs = [
+                    r for r in runs
+                    if (t := _ts(r.get("created_at"))) is not None and lo_t <= t <= hi_t
+                ]
+            runs = sorted(runs, key=lambda r: (r.get("created_at") or "", r["id"]), reverse=True)
+            total = len(runs)
+            chunk, headers = self._page(runs[:1000], query, base)  # a filtered listing stops at 1,000
+            return {"total_count": total, "workflow_runs": chunk}, {**rate, **headers}
+        if m2 := re.fullmatch(r"actions/runs/(\d+)", rest):
+            for r in g.runs.get(repo, []):
+                if r["id"] == int(m2.group(1)):
+                    return r, rate
+            raise _Reply(404, {"message": "Not Found"})
+        if rest == "pulls":
+            state = query.get("state", ["open"])[0]
+            prs = [p for p in g.pulls.get(repo, []) if state == "all" or p.get("state") == state]
+            key = {"updated": "updated_at", "created": "created_at"}.get(query.get("sort", ["created"])[0], "created_at")
+            desc = query.get("direction", ["desc"])[0] == "desc"
+            prs = sorted(prs, key=lambda p: (p.get(key) or "", p["number"]), reverse=desc)
+            chunk, headers = self._page(prs, query, base)
+            return chunk, {**rate, **headers}
+        if m2 := re.fullmatch(r"pulls/(\d+)/(commits|files)", rest):
+            store = g.pull_commits if m2.group(2) == "commits" else g.pull_files
+            items = store.get((repo, int(m2.group(1))), [])[: 250 if m2.group(2) == "commits" else 3000]
+            chunk, headers = self._page(items, query, base)
+            return chunk, {**rate, **headers}
+        raise _Reply(404, {"message": "Not Found"})
+
+    # -- GitLab ------------------------------------------------------------------------------------
+
+    def _gitlab(self, path: str, query: dict) -> tuple[Any, dict]:
+        gl = self.data.gitlab
+        base = f"http://127.0.0.1:{self.port}/gitlab/api/v4{path}"
+        rate = {"RateLimit-Limit": "2000", "RateLimit-Remaining": "1999", "RateLimit-Reset": str(int(time.time()) + 60)}
+        m = re.fullmatch(r"/projects/([^/]+)/(.*)", path)
+        if not m:
+            raise _Reply(404, {"message": "404 Project Not Found"})
+        project = urllib.parse.unquote(m.group(1))
+        rest = m.group(2)
+
+        def offset_page(items: list) -> tuple[list, dict]:
+            chunk, headers = self._page(items, query, base)
+            per_page = min(int(query.get("per_page", ["20"])[0]), 100)
+            page = int(query.get("page", ["1"])[0])
+            total_pages = max(1, -(-len(items) // per_page))
+            extra = {
+                "x-page": str(page),
+                "x-per-page": str(per_page),
+                "x-next-page": str(page + 1) if page < total_pages else "",
+                "x-prev-page": str(page - 1) if page > 1 else "",
+                "x-total": str(len(items)),
+                "x-total-pages": str(total_pages),
+            }
+            return chunk, {**rate, **headers, **extra}
+
+        def since(items: list, key: str) -> list:
+            if "updated_after" in query:
+                lo = _ts(query["updated_after"][0])
+                items = [i for i in items if (t := _ts(i.get(key))) is not None and t > lo]
+            order = query.get("order_by", ["id"])[0]
+            sort_desc = query.get("sort", ["desc"])[0] == "desc"
+            return sorted(items, key=lambda i: (i.get(order) or "", i.get("id", 0)), reverse=sort_desc)
+
+        if rest == "deployments":
+            return offset_page(since(gl.deployments.get(project, []), "updated_at"))
+        if rest == "pipelines":
+            listed = [
+                {k: p.get(k) for k in ("id", "iid", "project_id", "sha", "ref", "status", "source",
+                                       "created_at", "updated_at", "web_url")}
+                for p in since(gl.pipelines.get(project, []), "updated_at")
+            ]
+            return offset_page(listed)
+        if m2 := re.fullmatch(r"pipelines/(\d+)", rest):
+            for p in gl.pipelines.get(project, []):
+                if p["id"] == int(m2.group(1)):
+                    return p, rate
+            raise _Reply(404, {"message": "404 Not found"})
+        if rest == "merge_requests":
+            state = query.get("state", ["all"])[0]
+            mrs = [mr for mr in gl.merge_requests.get(project, []) if state == "all" or mr.get("state") == state]
+            return offset_page(since(mrs, "updated_at"))
+        if m2 := re.fullmatch(r"merge_requests/(\d+)/commits", rest):
+            return offset_page(gl.mr_commits.get((project, int(m2.group(1))), []))
+        raise _Reply(404, {"message": "404 Not found"})
+
+    # -- Jenkins -----------------------------------------------------------------------------------
+
+    def _jenkins(self, path: str, query: dict) -> tuple[Any, dict]:
+        m = re.fullmatch(r"((?:/job/[^/]+)*)/api/json", path)
+        if not m:
+            raise _Reply(404, {"message": "Not Found"})
+        names = [urllib.parse.unquote(n) for n in m.group(1).split("/job/")[1:]]
+        node: dict = {"_class": "hudson.model.Hudson", "jobs": self.data.jenkins}
+        url = f"http://127.0.0.1:{self.port}/jenkins/"
+        for name in names:
+            children = node.get("jobs")
+            if children is None or name not in children:
+                raise _Reply(404, {"message": "Not Found"})
+            node = children[name]
+            url += f"job/{urllib.parse.quote(name)}/"
+        tree = query.get("tree", [""])[0]
+        out: dict[str, Any] = {"_class": node["_class"], "url": url}
+        if names:
+            out["name"] = names[-1]
+            out["fullName"] = "/".join(names)
+        if "jobs" in node:
+            out["jobs"] = [
+                {"_class": child["_class"], "name": name, "url": f"{url}job/{urllib.parse.quote(name)}/"}
+                for name, child in node["jobs"].items()
+            ]
+        if "builds" in node:
+            builds = sorted(node["builds"], key=lambda b: b["number"], reverse=True)  # newest first
+            rng = re.search(r"allBuilds\[[^\]]*\]\{(\d*),?(\d*)\}", tree)
+            if "allBuilds" in tree:
+                lo = int(rng.group(1) or 0) if rng else 0
+                hi = int(rng.group(2)) if rng and rng.group(2) else len(builds)
+                out["allBuilds"] = [{"_class": "org.jenkinsci.plugins.workflow.job.WorkflowRun", **b} for b in builds[lo:hi]]
+            else:
+                out["builds"] = builds[:100]
+        return out, {"X-Jenkins": "2.462.3"}
+
+    # -- PagerDuty ---------------------------------------------------------------------------------
+
+    def _pagerduty(self, path: str, query: dict) -> tuple[Any, dict]:
+        if path == "/incidents":
+            limit = min(int(query.get("limit", ["25"])[0]), 100)
+            offset = int(query.get("offset", ["0"])[0])
+            if offset + limit > 10_000:
+                raise _Reply(400, {"error": {"message": "Invalid Input Provided", "code": 2001,
+                                             "errors": ["Offset must be less than 10000."]}})
+            items = self.data.pagerduty_incidents
+            since, until = _ts(query.get("since", [None])[0]), _ts(query.get("until", [None])[0])
+            if since and until and until - since > dt.timedelta(days=183):
+                raise _Reply(400, {"error": {"message": "Invalid Input Provided", "code": 2001,
+                                             "errors": ["The date range must be less than 6 months."]}})
+            if since:
+                items = [i for i in items if _ts(i["created_at"]) >= since]
+            if until:
+                items = [i for i in items if _ts(i["created_at"]) < until]
+            ids = query.get("service_ids[]")
+            if ids:
+                items = [i for i in items if i.get("service", {}).get("id") in ids]
+            items = sorted(items, key=lambda i: (i["created_at"], i["id"]))
+            chunk = items[offset : offset + limit]
+            body = {"incidents": chunk, "limit": limit, "offset": offset, "more": offset + limit < len(items)}
+            body["total"] = len(items) if query.get("total", ["false"])[0] == "true" else None
+            return body, {}
+        if m := re.fullmatch(r"/incidents/([^/]+)", path):
+            for i in self.data.pagerduty_incidents:
+                if i["id"] == m.group(1):
+                    return {"incident": i}, {}
+            raise _Reply(404, {"error": {"message": "Not Found", "code": 2100}})
+        raise _Reply(404, {"error": {"message": "Not Found", "code": 2100}})
+
+    # -- Opsgenie ----------------------------------------------------------------------------------
+
+    def _opsgenie(self, path: str, query: dict) -> tuple[Any, dict]:
+        if path in ("/v2/alerts", "/v1/incidents", "/v1/incidents/"):
+            items = self.data.opsgenie_alerts if path == "/v2/alerts" else self.data.opsgenie_incidents
+            q = query.get("query", [""])[0]
+            for field_name, op, value in re.findall(r"(createdAt|updatedAt)\s*(>=|>|<)\s*(\d+)", q):
+                bound = int(value)
+
+                def ms(i: dict, f: str = field_name) -> int:
+                    t = _ts(i.get(f))
+                    return int(t.replace(tzinfo=dt.UTC).timestamp() * 1000) if t else -1
+
+                items = [i for i in items if (ms(i) >= bound if op == ">=" else ms(i) > bound if op == ">" else ms(i) < bound)]
+            limit = min(int(query.get("limit", ["20"])[0]), 100)
+            offset = int(query.get("offset", ["0"])[0])
+            if offset + limit > 20_000:
+                raise _Reply(422, {"message": "offset + limit must be at most 20000", "took": 0.0})
+            sort = query.get("sort", ["createdAt"])[0]
+            items = sorted(items, key=lambda i: (i.get(sort) or "", i["id"]), reverse=query.get("order", ["desc"])[0] == "desc")
+            chunk = items[offset : offset + limit]
+            paging: dict[str, str] = {}
+            base = f"http://127.0.0.1:{self.port}/opsgenie{path}"
+            if offset + limit < len(items):
+                q2 = {**query, "offset": [str(offset + limit)], "limit": [str(limit)]}
+                paging["next"] = f"{base}?{urllib.parse.urlencode(q2, doseq=True)}"
+            headers = {"X-RateLimit-State": "OK"}
+            if "next" in paging:
+                headers["X-Paging-Next"] = paging["next"]
+            return {"data": chunk, "paging": paging, "took": 0.01, "requestId": "sim"}, headers
+        raise _Reply(404, {"message": "Not Found", "took": 0.0})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    simulator: Simulator
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without this, Nagle + delayed ACK add 40 ms per request.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:  # noqa: N802
+        sim = self.simulator
+        parsed = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
+        path = parsed.path
+        vendor = path.strip("/").split("/")[0]
+        fault = None
+        with sim.lock:
+            for f in sim.faults:
+                if f.take(path):
+                    fault = f
+                    break
+        entry = [vendor, path, query, None]  # logged on arrival: a test may stop a client mid-request
+        with sim.lock:
+            sim.log.append(entry)
+        status, body, headers = 200, None, {}
+        if fault is not None and fault.kind not in ("truncate", "delay", "timeout"):
+            status, body, headers = self._fault(fault)
+        else:
+            if fault is not None and fault.kind in ("delay", "timeout"):
+                time.sleep(fault.delay)
+            status, body, headers = sim.handle(path, query, self.headers)
+        entry[3] = status
+        data = json.dumps(body).encode()
+        if fault is not None and fault.kind == "truncate":
+            data = data[: max(1, len(data) // 2)]
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _fault(self, fault: Fault) -> tuple[int, Any, dict[str, str]]:
+        if fault.kind == "429":
+            return 429, {"message": "Too Many Requests"}, {"Retry-After": str(int(fault.retry_after))}
+        if fault.kind == "429-gitlab":
+            return 429, {"message": "Retry later"}, {
+                "RateLimit-Limit": "2000", "RateLimit-Remaining": "0",
+                "RateLimit-Reset": str(int(time.time() + fault.retry_after)),
+            }
+        if fault.kind == "403-secondary":
+            return 403, {
+                "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+            }, {"retry-after": str(int(fault.retry_after))}
+        if fault.kind == "403-primary":
+            return 403, {"message": "API rate limit exceeded for user ID 1."}, {
+                "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-used": "5000",
+                "x-ratelimit-reset": str(int(time.time() + fault.retry_after)),
+            }
+        if fault.kind in ("500", "502", "503"):
+            return int(fault.kind), {"message": "Server Error"}, {}
+        raise ValueError(f"unknown fault kind {fault.kind}")

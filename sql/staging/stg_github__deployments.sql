@@ -1,0 +1,104 @@
+-- Deployments read from GitHub's Deployments API. Outcome and finish time come from the deployment's
+-- statuses (the latest one that is not 'inactive'); service from the repository (in a repository shared
+-- by several services, from the path in the deployment's payload); environment names mapped by sources.yaml.
+with source as (
+    select
+        d.key,
+        d.scope as repo,
+        d.payload,
+        s.payload as statuses
+    from raw.github__deployments as d
+    left join raw.github__deployment_statuses as s using (key)
+),
+
+-- GitHub lists statuses newest first; 'inactive' only says a later deployment replaced this one.
+states as (
+    select
+        key,
+        unnest(from_json(statuses, '["json"]')) as st,
+        generate_subscripts(from_json(statuses, '["json"]'), 1) as i
+    from source
+),
+
+outcome as (
+    select
+        key,
+        arg_min(st ->> 'state', i) filter (where st ->> 'state' <> 'inactive') as state,
+        arg_min(st ->> 'created_at', i) filter (where st ->> 'state' <> 'inactive') as state_at,
+        bool_or(st ->> 'state' = 'inactive') as superseded
+    from states
+    group by key
+),
+
+status_map as (
+    select * from (values
+        ('success', 'SUCCESS'), ('failure', 'FAILURE'), ('error', 'FAILURE'), ('pending', 'QUEUED'),
+        ('queued', 'QUEUED'), ('in_progress', 'IN_PROGRESS'), ('inactive', 'CANCELED')
+    ) as t(original, status)
+),
+
+service_map as (
+    select scope, path, service from ops.source_service_map where source = 'github'
+),
+
+attributed as (
+    select
+        s.key,
+        arg_max(m.service, coalesce(length(m.path), 0)) as service
+    from source as s
+    join service_map as m
+        on m.scope = s.repo
+        and (m.path is null or starts_with(s.payload -> 'payload' ->> 'path', m.path))
+    group by s.key
+),
+
+renamed as (
+    select
+        'github:deployment:' || s.key as deployment_id,
+        s.key as deployment_key,
+        'github' as source,
+        a.service,
+        coalesce(e.environment, s.payload ->> 'environment') as environment,
+        s.payload ->> 'environment' as original_environment,
+        m.status,
+        -- only 'inactive' statuses: replaced before it ever finished
+        coalesce(o.state, case when o.superseded then 'inactive' end) as original_status,
+        utc_ts(s.payload ->> 'created_at') as started_at,
+        case when m.status in ('SUCCESS', 'FAILURE') then utc_ts(o.state_at) end as finished_at,
+        s.payload ->> 'sha' as commit_sha,
+        coalesce(s.payload ->> 'task' ilike '%rollback%', false)
+            or coalesce(parse_bool(s.payload -> 'payload' ->> 'rollback'), false) as is_rollback,
+        coalesce(s.payload ->> 'ref' ilike 'hotfix%', false)
+            or coalesce(parse_bool(s.payload -> 'payload' ->> 'hotfix'), false) as is_hotfix,
+        s.repo,
+        s.payload -> 'payload' ->> 'path' as path_hint,
+        s.payload ->> 'created_at' as raw_created_at,
+        'github:repos/' || s.repo || '/deployments' as _file,
+        cast(null as bigint) as _line,
+        s.payload::varchar as _record
+    from source as s
+    left join outcome as o using (key)
+    left join status_map as m on m.original = coalesce(o.state, case when o.superseded then 'inactive' end)
+    left join attributed as a using (key)
+    left join ops.source_environments as e
+        on e.source = 'github' and e.original = lower(trim(s.payload ->> 'environment'))
+),
+
+final as (
+    select
+        * exclude (repo, path_hint, raw_created_at),
+        nullif(concat_ws('; ',
+            case when deployment_key like 'missing-id:%' then 'id is missing' end,
+            case when service is null then 'no service mapped for repository ' || repo
+                || coalesce(' path ' || path_hint, '') || ' (sources.yaml services)' end,
+            case when is_blank(environment) then 'environment is missing' end,
+            case when original_status is not null and status is null
+                then 'unknown deployment status state ' || original_status end,
+            case when is_blank(raw_created_at) then 'created_at is missing'
+                when started_at is null then 'created_at ' || raw_created_at || ' is not an ISO-8601 time' end,
+            case when finished_at < started_at then 'finished_at is before started_at' end
+        ), '') as quarantine_reason
+    from renamed
+)
+
+select * from final

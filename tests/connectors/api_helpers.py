@@ -1,0 +1,95 @@
+"""Helpers for the API connector tests: a sources.yaml for a running simulator, a sync, and the warehouse
+built from what was synced (the same functions the Dagster assets call, no Dagster)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assets.loading import load_file_entity, write_config_tables, write_load_errors
+from assets.sql_models import discover_models, execute_model, topological
+from connectors.files import ENTITIES
+from connectors.raw_store import ensure_tables
+from connectors.simulator.server import Simulator
+from connectors.sources_config import load_sources_config
+from connectors.sync import sync_all
+from pipelines.settings import DEFAULT_CONFIG
+from pipelines.warehouse import write_connection
+
+NOW = dt.datetime(2026, 11, 15, 12, 0, 0)
+TOKEN_ENVS = {
+    "github": "TEST_GITHUB_TOKEN",
+    "gitlab": "TEST_GITLAB_TOKEN",
+    "jenkins": "TEST_JENKINS_TOKEN",
+    "pagerduty": "TEST_PAGERDUTY_TOKEN",
+    "opsgenie": "TEST_OPSGENIE_KEY",
+}
+FAST_HTTP = {
+    "timeout": 0.5,
+    "backoff_base": 0.01,
+    "backoff_cap": 0.05,
+    "max_attempts": 6,
+    "give_up_after": 20,
+    "secondary_limit_wait": 0.2,
+}
+
+
+def z(t: dt.datetime) -> str:
+    return t.replace(microsecond=0).isoformat() + "Z"
+
+
+def ago(hours: float = 0, days: float = 0) -> str:
+    return z(NOW - dt.timedelta(hours=hours, days=days))
+
+
+def env_for(sim: Simulator) -> dict[str, str]:
+    return {TOKEN_ENVS[s]: sim.tokens[s] for s in TOKEN_ENVS} | {"TEST_JENKINS_USER": "kpi-bot"}
+
+
+def write_sources(
+    path: Path, sim: Simulator, sources: dict[str, dict], services: list[dict], **top: Any
+) -> Path:
+    """sources.yaml pointing each named source at the simulator."""
+    data: dict[str, Any] = {"history_days": 60, "lookback_hours": 0, "http": dict(FAST_HTTP)}
+    data.update(top)
+    for name, cfg in sources.items():
+        data[name] = {"base_url": sim.url(name), "token_env": TOKEN_ENVS[name], **cfg}
+    data["services"] = services
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def sync(warehouse: Path, sources_yaml: Path, env: dict[str, str], now: dt.datetime = NOW) -> dict:
+    config = load_sources_config(sources_yaml)
+    with write_connection(warehouse) as con:
+        return sync_all(con, config, env=env, now=now)
+
+
+def build(warehouse: Path, sources_yaml: Path | None = None) -> Path:
+    """Rebuild config, staging, core and marts from the raw tables already in ``warehouse``."""
+    with write_connection(warehouse) as con:
+        write_load_errors(con, [load_file_entity(con, None, e)["load_errors"] for e in ENTITIES])
+        write_config_tables(con, DEFAULT_CONFIG, as_of=dt.datetime(2030, 1, 1))
+        ensure_tables(con)
+        if sources_yaml is not None:
+            from connectors.sync import write_source_config
+
+            write_source_config(con, load_sources_config(sources_yaml))
+        available = {
+            tuple(r) for r in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        }
+        for model in topological(discover_models()):
+            if all(dep in available for dep in model.deps):
+                execute_model(con, model)
+                available.add(model.key)
+    return warehouse
+
+
+def rows(warehouse: Path, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+    with write_connection(warehouse) as con:
+        cur = con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

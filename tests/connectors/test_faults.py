@@ -1,0 +1,195 @@
+"""Faults the real APIs throw, against the simulator: whatever happens, nothing is lost and nothing is
+duplicated. Each case syncs the hand-written organisation with one fault injected and must end with
+exactly the rows of a clean sync."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from connectors.simulator.server import Fault, Simulator
+from pipelines.settings import REPO_ROOT
+from tests.connectors import fixtures_api as fx
+from tests.connectors.api_helpers import FAST_HTTP, build, env_for, rows, sync, write_sources
+
+RAW_COUNTS = (
+    "select 'deployments' as t, count(*) as n, count(distinct key) as k from raw.github__deployments "
+    "union all select 'statuses', count(*), count(distinct key) from raw.github__deployment_statuses "
+    "union all select 'runs', count(*), count(distinct key) from raw.github__workflow_runs "
+    "union all select 'pulls', count(*), count(distinct key) from raw.github__pulls "
+    "union all select 'commits', count(*), count(distinct key) from raw.github__pull_commits "
+    "union all select 'files', count(*), count(distinct key) from raw.github__pull_files "
+    "union all select 'incidents', count(*), count(distinct key) from raw.pagerduty__incidents order by t"
+)
+DOMAIN = {
+    "deployments": "select deployment_id, service, environment, status, started_at, finished_at from core.deployments",
+    "builds": "select build_id, service, branch, status, started_at, finished_at from core.cicd_builds",
+    "changes": "select change_id, service, first_commit_at, merged_at, deployment_id from core.changes",
+    "incidents": "select incident_id, service, created_at, resolved_at from core.incidents",
+    "kpis": "select month, scope_type, scope, kpi_id, value, sample_size from marts.kpi_monthly",
+}
+
+
+def _snapshot(wh):
+    return {"raw": rows(wh, RAW_COUNTS)} | {
+        name: sorted(rows(wh, sql), key=repr) for name, sql in DOMAIN.items()
+    }
+
+
+def _setup(tmp_path, sim, name="s.yaml", **http):
+    extra = {"http": {**FAST_HTTP, **http}}
+    return write_sources(
+        tmp_path / name, sim, {"github": fx.GITHUB, "pagerduty": fx.PAGERDUTY}, fx.SERVICES, **extra
+    )
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    """The rows of an uninterrupted, fault-free sync."""
+    tmp = tmp_path_factory.mktemp("clean")
+    with Simulator(fx.org_data()) as sim:
+        cfg = _setup(tmp, sim)
+        wh = tmp / "wh.duckdb"
+        sync(wh, cfg, env_for(sim))
+        build(wh, cfg)
+        requests = len(sim.requests())
+    snap = _snapshot(wh)
+    assert all(r["n"] == r["k"] and r["n"] > 0 for r in snap["raw"])
+    return snap, requests
+
+
+FAULTS = {
+    "429 with Retry-After": [Fault(r"/deployments$", "429", times=1)],
+    "secondary-limit 403": [Fault(r"/actions/runs$", "403-secondary", times=1)],
+    "primary-limit 403 (x-ratelimit-reset)": [Fault(r"/pulls$", "403-primary", times=1)],
+    "burst of 5xx": [Fault(r"/statuses$", "500", times=2), Fault(r"/commits$", "502", times=2),
+                     Fault(r"/pagerduty/incidents$", "503", times=3)],
+    "timeouts": [Fault(r"/pulls/\d+/commits$", "timeout", times=2, delay=1.0)],
+    "truncated JSON page": [Fault(r"/acme/api/deployments$", "truncate", times=1, skip=1),
+                            Fault(r"/pagerduty/incidents$", "truncate", times=1, skip=1)],
+    "PagerDuty 429": [Fault(r"/pagerduty/incidents", "429", times=2)],
+}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_fault_loses_and_duplicates_nothing(name, clean, tmp_path):
+    expected, clean_requests = clean
+    with Simulator(fx.org_data()) as sim:
+        for fault in FAULTS[name]:
+            sim.add_fault(Fault(**{k: v for k, v in vars(fault).items() if k not in ("seen", "fired")}))
+        cfg = _setup(tmp_path, sim)
+        wh = tmp_path / "wh.duckdb"
+        started = time.monotonic()
+        results = sync(wh, cfg, env_for(sim))
+        assert results["github"].error is None and results["pagerduty"].error is None
+        fired = sum(f.fired for f in sim.faults)
+        assert fired == sum(f.times for f in sim.faults)
+        # every faulty answer was retried once more, nothing else was fetched twice
+        assert len(sim.requests()) == clean_requests + fired
+    if any(f.kind in ("429", "403-secondary", "403-primary") for f in FAULTS[name]):
+        assert time.monotonic() - started >= 1.0  # the wait was honoured, not skipped
+    build(wh, cfg)
+    assert _snapshot(wh) == expected
+
+
+def test_give_up_after_a_bounded_time_keeps_previous_rows_then_recovers(clean, tmp_path):
+    expected, _ = clean
+    with Simulator(fx.org_data()) as sim:
+        cfg = _setup(tmp_path, sim, give_up_after=1.0, backoff_base=0.2, backoff_cap=0.4)
+        wh = tmp_path / "wh.duckdb"
+        sim.add_fault(Fault(r"/acme/mono/pulls$", "503", times=10_000))
+        started = time.monotonic()
+        result = sync(wh, cfg, env_for(sim))["github"]
+        took = time.monotonic() - started
+        assert took < 10
+        assert "pulls:acme/mono" in result.error and "giving up" in result.error
+        assert "/repos/acme/mono/pulls" in result.error
+        # the other streams were committed, the failed one has no rows and no cursor
+        state = {r["stream"]: r for r in rows(wh, "select * from ops.sync_state where source = 'github'")}
+        assert state["pulls:acme/mono"]["cursor"] is None and state["pulls:acme/mono"]["last_error"]
+        assert state["pulls:acme/api"]["last_error"] is None
+        assert rows(wh, "select count(*) as n from raw.github__pulls where scope = 'acme/mono'") == [{"n": 0}]
+        sim.faults.clear()
+        assert sync(wh, cfg, env_for(sim))["github"].error is None
+    build(wh, cfg)
+    assert _snapshot(wh) == expected
+
+
+def test_unknown_enum_and_schema_changes_are_quarantined_rest_kept(clean, tmp_path):
+    expected, _ = clean
+    data = fx.org_data()
+    g = data.github
+    # new fields everywhere: ignored
+    for deps in g.deployments.values():
+        for d in deps:
+            d["new_field"] = {"nested": [1, 2]}
+    for runs in g.runs.values():
+        for r in runs:
+            r["triggering_actor"] = {"login": "someone"}
+    # an unknown deployment state, a deployment without created_at, a run without head_branch
+    fx.add_deployment(data, fx.deployment(50, "acme/api", "production", fx.T(2026, 11, 12, 10)),
+                      [("exploded", fx.T(2026, 11, 12, 10, 5))])
+    missing = fx.deployment(51, "acme/api", "production", fx.T(2026, 11, 12, 11))
+    fx.add_deployment(data, missing, [("success", fx.T(2026, 11, 12, 11, 5))])
+    del missing["created_at"]
+    bad_run = fx.run(150, "main", "completed", "success", fx.T(2026, 11, 12, 8), 3)
+    del bad_run["head_branch"]
+    g.runs["acme/api"].append(bad_run)
+    with Simulator(data) as sim:
+        cfg = _setup(tmp_path, sim)
+        wh = tmp_path / "wh.duckdb"
+        sync(wh, cfg, env_for(sim))
+    build(wh, cfg)
+    got = _snapshot(wh)
+    for name in DOMAIN:
+        assert got[name] == expected[name], name
+    reasons = {
+        r["record_key"]: r["reason"]
+        for r in rows(wh, "select record_key, reason from ops.quarantine where source = 'github'")
+    }
+    assert reasons["50"] == "unknown deployment status state exploded"
+    assert reasons["51"] == "created_at is missing"
+    assert reasons["150"] == "head_branch is missing"
+
+
+_CHILD = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from tests.connectors.api_helpers import sync
+import json
+sync(Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3]))
+print("finished")
+"""
+
+
+def test_sync_killed_mid_way_then_rerun_equals_an_uninterrupted_sync(clean, tmp_path):
+    import json
+
+    expected, clean_requests = clean
+    with Simulator(fx.org_data()) as sim:
+        cfg = _setup(tmp_path, sim)
+        wh = tmp_path / "wh.duckdb"
+        sim.add_fault(Fault(r".", "delay", times=10_000, delay=0.05))
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD.format(root=str(REPO_ROOT)), str(wh), str(cfg), json.dumps(env_for(sim))],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while len(sim.requests()) < clean_requests // 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGKILL)
+        out, _ = child.communicate(timeout=10)
+        assert child.returncode == -signal.SIGKILL and b"finished" not in out
+        assert 0 < len(sim.requests()) < clean_requests
+        sim.faults.clear()
+        results = sync(wh, cfg, env_for(sim))
+        assert results["github"].error is None and results["pagerduty"].error is None
+    build(wh, cfg)
+    assert _snapshot(wh) == expected
