@@ -1,31 +1,54 @@
-"""The monthly KPI report (Markdown and HTML) for a month, from the published warehouse.
+"""The monthly KPI report for leadership (PDF, HTML, Markdown) for a month, from the published warehouse.
 
 Every number comes from marts.kpi_monthly and every definition from marts.kpi_definitions, so the
-report can never disagree with the dashboard or an architect's SQL. Pure Python: no Dagster.
+report can never disagree with the dashboard or an architect's SQL. The report is built once as a
+list of blocks (headings, sentences, tables, charts) and rendered three ways from that one list, so
+the PDF, the HTML and the Markdown say the same thing. Charts are static images drawn by matplotlib
+(no browser). Pure Python: no Dagster.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import os
-from dataclasses import dataclass
+import re
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from pipelines.catalog import DORA_KEYS, format_value
+from pipelines.catalog import DORA_KEYS, TIERS, format_value
 from pipelines.warehouse import read_connection
+
+TIERED_KEYS = (
+    "deployment_frequency",
+    "lead_time_for_changes_p50_hours",
+    "change_failure_rate",
+    "failed_deployment_recovery_time_p50_hours",
+    "time_to_restore_p50_hours",
+)
+TIER_HEX = {"elite": "#15803d", "high": "#2563eb", "medium": "#d97706", "low": "#dc2626"}
+REPORT_FILES = ("report.pdf", "report.html", "report.md")
+
+
+# --- data -----------------------------------------------------------------------------------
 
 
 @dataclass
 class ReportData:
     month: dt.date
-    org: pd.DataFrame
-    teams: pd.DataFrame
+    org: pd.DataFrame  # kpi_monthly rows of the month, scope org, with name/definition/better
+    teams: pd.DataFrame  # the same for every team
+    history: pd.DataFrame  # org rows of the 12 months up to the month (charts)
     definitions: pd.DataFrame
-    quarantine: pd.DataFrame
+    quarantine: pd.DataFrame  # entity, reason, rows
     checks: pd.DataFrame
+    sources: pd.DataFrame  # table_name, source, rows, newest_event
+    sync_state: pd.DataFrame | None  # ops.sync_state, or None when no connector is configured
+    as_of: dt.datetime | None
 
 
 def parse_month(text: str) -> dt.date:
@@ -55,159 +78,621 @@ def load_report_data(warehouse: Path, month: dt.date) -> ReportData:
             )
         base = (
             "select k.*, d.name, d.definition, d.better from marts.kpi_monthly k "
-            "join marts.kpi_definitions d using (kpi_id) where k.month = ? and k.scope_type = ?"
+            "join marts.kpi_definitions d using (kpi_id) "
         )
-        org = con.execute(base + " order by k.kpi_id", [month, "org"]).df()
-        teams = con.execute(base + " order by k.scope, k.kpi_id", [month, "team"]).df()
+        org = con.execute(base + "where k.month = ? and k.scope_type = 'org' order by k.kpi_id", [month]).df()
+        teams = con.execute(
+            base + "where k.month = ? and k.scope_type = 'team' order by k.scope, k.kpi_id", [month]
+        ).df()
+        history = con.execute(
+            base + "where k.scope_type = 'org' and k.month between ? and ? order by k.kpi_id, k.month",
+            [(pd.Timestamp(month) - pd.DateOffset(months=11)).date(), month],
+        ).df()
         definitions = con.execute("select kpi_id, name, unit, definition from marts.kpi_definitions").df()
         quarantine = con.execute(
-            "select entity, reason, count(*) as rows from ops.quarantine group by all order by rows desc, entity"
+            "select entity, reason, count(*) as rows from ops.quarantine group by all order by rows desc, entity, reason"
         ).df()
         tables = {
             r[0]
-            for r in con.execute(
-                "select table_schema || '.' || table_name from information_schema.tables"
-            ).fetchall()
+            for r in con.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()
         }
         checks = (
             con.execute(
-                "select asset, check_name, expectation, column_name, success, unexpected_count from ops.check_results"
+                "select asset, check_name, expectation, column_name, success, unexpected_count from ops.check_results "
+                "order by success, asset, expectation"
             ).df()
             if "ops.check_results" in tables
             else pd.DataFrame(
                 columns=["asset", "check_name", "expectation", "column_name", "success", "unexpected_count"]
             )
         )
-    return ReportData(month, org, teams, definitions, quarantine, checks)
+        parts = []
+        for table, column in (
+            ("core.deployments", "finished_at"),
+            ("core.changes", "merged_at"),
+            ("core.incidents", "created_at"),
+            ("core.cicd_builds", "finished_at"),
+        ):
+            if table in tables:
+                parts.append(
+                    f"select '{table}' as table_name, source, count(*) as rows, max({column}) as newest_event "
+                    f"from {table} group by source"
+                )
+        sources = (
+            con.execute(" union all ".join(parts) + " order by table_name, source").df()
+            if parts
+            else pd.DataFrame(columns=["table_name", "source", "rows", "newest_event"])
+        )
+        sync_state = con.execute("select * from ops.sync_state").df() if "ops.sync_state" in tables else None
+        as_of = None
+        if "ops.kpi_settings" in tables:
+            row = con.execute("select max(as_of) from ops.kpi_settings").fetchone()
+            as_of = row[0] if row else None
+    for frame in (org, teams, history):
+        frame["month"] = pd.to_datetime(frame["month"])
+    return ReportData(month, org, teams, history, definitions, quarantine, checks, sources, sync_state, as_of)
 
 
-def _change_sentence(row: pd.Series) -> str:
-    prev = row.get("previous_month_value")
-    if prev is None or pd.isna(prev) or pd.isna(row["value"]):
-        return "no previous month to compare"
-    if prev == 0:
-        return "up from 0" if row["value"] > 0 else "unchanged at 0"
-    pct = (row["value"] - prev) / abs(prev) * 100
-    direction = "up" if pct > 0 else "down" if pct < 0 else "unchanged"
-    good = (pct < 0) == (row["better"] == "lower") if pct else None
-    verdict = "" if good is None else (" (better)" if good else " (worse)")
-    return f"{direction} {abs(pct):.0f}% vs previous month{verdict}"
+# --- the report as blocks -------------------------------------------------------------------
 
 
-def render_markdown(data: ReportData) -> str:
+@dataclass
+class Block:
+    kind: str  # heading | paragraph | bullets | table | image
+    text: str = ""
+    level: int = 2
+    items: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    image: Path | None = None
+
+
+def _prev_label(month: dt.date) -> str:
+    return f"{(pd.Timestamp(month) - pd.DateOffset(months=1)):%B %Y}"
+
+
+def _change(
+    value: float, before: float, unit: str, better: str, *, compact: bool = False
+) -> tuple[float, str] | None:
+    """(size used to rank movers, phrase like 'up 12% (worse)'); None when there is no baseline."""
+    if before is None or pd.isna(before) or value is None or pd.isna(value):
+        return None
+    if unit == "ratio":
+        diff = (value - before) * 100
+        size = abs(diff) / max(abs(before) * 100, 1.0)
+        amount = f"{abs(diff):.1f} {'pp' if compact else 'percentage points'}"
+        if abs(diff) < 0.05:
+            return 0.0, "unchanged"
+    else:
+        if before == 0:
+            return (1.0, "up from 0") if value > 0 else None
+        diff = (value - before) / abs(before) * 100
+        size = abs(diff) / 100
+        amount = f"{abs(diff):.0f}%"
+        if abs(diff) < 0.5:
+            return 0.0, "unchanged"
+    direction = "up" if diff > 0 else "down"
+    good = (diff < 0) == (better == "lower")
+    return size, f"{direction} {amount} ({'better' if good else 'worse'})"
+
+
+def _tier_text(tier: object) -> str:
+    return f"{tier} tier" if isinstance(tier, str) else "no DORA tier"
+
+
+def _target_text(row: pd.Series) -> str:
+    if pd.isna(row["target_met"]):
+        return ""
+    target = format_value(row["target"], row["unit"])
+    return f"target {target} {'met' if row['target_met'] else 'missed'}"
+
+
+def summary_sentences(data: ReportData) -> list[str]:
+    """The executive summary in plain sentences, generated from the numbers."""
     org = data.org.set_index("kpi_id")
-    lines = [f"# Platform KPI report — {data.month:%B %Y}", ""]
-    lines += ["## Executive summary", ""]
+    month, prev = f"{data.month:%B %Y}", _prev_label(data.month)
+    out = []
     for kid in DORA_KEYS:
         if kid not in org.index:
             continue
         r = org.loc[kid]
-        tier = f", {r['tier']} tier" if isinstance(r["tier"], str) else ""
-        met = "" if pd.isna(r["target_met"]) else (", target met" if r["target_met"] else ", target missed")
-        lines.append(
-            f"- **{r['name']}**: {format_value(r['value'], r['unit'])}{tier}{met}; {_change_sentence(r)} "
-            f"(n = {int(r['sample_size'])})."
+        if int(r["sample_size"]) == 0 and r["unit"] != "deployments":
+            out.append(f"{r['name']}: no value in {month} (nothing to measure).")
+            continue
+        mom = _change(r["value"], r["previous_month_value"], r["unit"], r["better"])
+        target = _target_text(r)
+        out.append(
+            f"{r['name']} was **{format_value(r['value'], r['unit'])}** in {month} ({_tier_text(r['tier'])}"
+            f"{', ' + target if target else ''}), "
+            + (f"{mom[1]} on {prev}" if mom else f"with no value for {prev} to compare")
+            + f"; n = {int(r['sample_size']):,}."
         )
-    met = data.org["target_met"].dropna()
-    lines += ["", f"Targets met: {int(met.sum())} of {len(met)} KPIs with a target this month.", ""]
-    lines += [
-        "## All KPIs (organisation)",
-        "",
-        "| KPI | Value | Tier | Target | Met | Sample |",
-        "|---|---|---|---|---|---|",
-    ]
+    met = data.org.dropna(subset=["target_met"])
+    if len(met):
+        missed = met[~met["target_met"].astype(bool)]
+        sentence = f"{int(met['target_met'].astype(bool).sum())} of {len(met)} KPIs with a target met it in {month}"
+        if len(missed):
+            sentence += "; missed: " + "; ".join(
+                f"{r['name']} ({format_value(r['value'], r['unit'])} against {format_value(r['target'], r['unit'])})"
+                for _, r in missed.iterrows()
+            )
+        out.append(sentence + ".")
+    for label, column, when in (
+        ("month over month", "previous_month_value", f"since {prev}"),
+        ("year over year", "previous_year_value", f"since {(pd.Timestamp(data.month) - pd.DateOffset(years=1)):%B %Y}"),
+    ):
+        moves = []
+        for _, r in data.org.iterrows():
+            change = _change(r["value"], r[column], r["unit"], r["better"])
+            if change and change[0] > 0:
+                moves.append((change[0], f"{r['name']} {change[1]}"))
+        moves.sort(key=lambda m: -m[0])
+        if moves:
+            out.append(f"Biggest movers {label} ({when}): " + "; ".join(m[1] for m in moves[:3]) + ".")
+        else:
+            out.append(f"No {label} comparison: the warehouse has no values {when.replace('since', 'for')}.")
+    tiers = data.teams[data.teams["kpi_id"].isin(DORA_KEYS)].dropna(subset=["tier"])
+    if len(tiers):
+        best = tiers.groupby("scope")["tier"].apply(lambda s: (s == "elite").sum()).sort_values(ascending=False)
+        worst = tiers.groupby("scope")["tier"].apply(lambda s: (s == "low").sum()).sort_values(ascending=False)
+        parts = []
+        if best.iloc[0] > 0:
+            top = best[best == best.iloc[0]].index.tolist()
+            count = "all four" if best.iloc[0] == 4 else f"{best.iloc[0]} of the four"
+            parts.append(f"{', '.join(top)} {'is' if len(top) == 1 else 'are'} elite on {count} DORA keys")
+        if worst.iloc[0] > 0:
+            low = worst[worst == worst.iloc[0]].index.tolist()
+            count = "all four" if worst.iloc[0] == 4 else f"{worst.iloc[0]} of the four"
+            parts.append(f"{', '.join(low)} {'is' if len(low) == 1 else 'are'} low on {count}")
+        if parts:
+            out.append("Across teams, " + "; ".join(parts) + ".")
+    return out
+
+
+def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
+    month = f"{data.month:%B %Y}"
+    blocks = [Block("heading", f"Platform KPI report — {month}", level=1)]
+    generated = f"{data.as_of:%Y-%m-%d %H:%M} UTC" if data.as_of is not None else "unknown"
+    blocks.append(
+        Block("paragraph", f"Month {data.month:%Y-%m} (UTC). Data as of the pipeline run at {generated}. "
+              "Every number is read from marts.kpi_monthly; production deployments only.")
+    )
+    blocks.append(Block("heading", "Executive summary"))
+    blocks.append(Block("bullets", items=summary_sentences(data)))
+    if "dora_trends" in charts:
+        blocks.append(Block("image", "DORA keys, last 12 months (organisation)", image=charts["dora_trends"]))
+
+    blocks.append(Block("heading", "All KPIs (organisation)"))
+    rows = []
     for _, r in data.org.iterrows():
         target = format_value(r["target"], r["unit"]) if pd.notna(r["target"]) else "—"
-        metc = "—" if pd.isna(r["target_met"]) else ("yes" if r["target_met"] else "no")
-        lines.append(
-            f"| {r['name']} | {format_value(r['value'], r['unit'])} | {r['tier'] if isinstance(r['tier'], str) else '—'} "
-            f"| {target} | {metc} | {int(r['sample_size'])} |"
+        met = "—" if pd.isna(r["target_met"]) else ("met" if r["target_met"] else "missed")
+        mom = _change(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
+        rows.append([
+            r["name"], format_value(r["value"], r["unit"]), r["tier"] if isinstance(r["tier"], str) else "—",
+            target, met, mom[1].split(" (")[0] if mom else "—", f"{int(r['sample_size']):,}",
+        ])
+    blocks.append(Block("table", header=["KPI", "Value", "Tier", "Target", "Met", "vs prev. month", "Sample"], rows=rows))
+
+    blocks.append(Block("heading", "Teams"))
+    if "team_tiers" in charts:
+        blocks.append(Block("image", f"DORA tier by team, {month}", image=charts["team_tiers"]))
+    for team, part in data.teams.groupby("scope", sort=True):
+        blocks.append(Block("heading", team, level=3))
+        part = part.set_index("kpi_id")
+        sentences = []
+        for kid in DORA_KEYS:
+            if kid in part.index:
+                r = part.loc[kid]
+                mom = _change(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
+                sentences.append(
+                    f"{r['name']} {format_value(r['value'], r['unit'])} ({_tier_text(r['tier'])}"
+                    + (f", {mom[1]}" if mom else "") + ")"
+                )
+        blocks.append(Block("paragraph", "; ".join(sentences) + "."))
+        rows = []
+        for kid in (*DORA_KEYS, "rework_rate", "mttr_hours", "ci_pipeline_success_rate"):
+            if kid in part.index:
+                r = part.loc[kid]
+                met = "—" if pd.isna(r["target_met"]) else ("met" if r["target_met"] else "missed")
+                rows.append([
+                    r["name"], format_value(r["value"], r["unit"]),
+                    format_value(r["previous_month_value"], r["unit"]),
+                    r["tier"] if isinstance(r["tier"], str) else "—", met, f"{int(r['sample_size']):,}",
+                ])
+        blocks.append(Block("table", header=["KPI", "Value", "Prev. month", "Tier", "Target", "Sample"], rows=rows))
+
+    blocks.append(Block("heading", "Appendix: data quality"))
+    blocks.append(Block("heading", "Sources and freshness", level=3))
+    if data.sync_state is None:
+        blocks.append(Block("paragraph", "No source connector is configured (no ops.sync_state): the data came from file imports."))
+    elif data.sync_state.empty:
+        blocks.append(Block("paragraph", "Source connectors are configured but none has completed a sync yet."))
+    else:
+        cols = list(data.sync_state.columns)
+        blocks.append(Block("table", header=cols, rows=[[_cell(v) for v in row] for row in data.sync_state.itertuples(index=False)]))
+    month_end = pd.Timestamp(data.month) + pd.DateOffset(months=1)
+    rows = []
+    for _, r in data.sources.iterrows():
+        newest = r["newest_event"]
+        fresh = "no rows" if pd.isna(newest) else (
+            "covers the whole month" if newest >= month_end - pd.Timedelta(days=1) else
+            f"ends {(month_end - newest).days} days before month end"
         )
-    lines += ["", "## Teams", ""]
-    for team, rows in data.teams.groupby("scope", sort=True):
-        lines += [f"### {team}", "", "| KPI | Value | Tier | Sample |", "|---|---|---|---|"]
-        for _, r in rows[rows["kpi_id"].isin(DORA_KEYS)].iterrows():
-            lines.append(
-                f"| {r['name']} | {format_value(r['value'], r['unit'])} | "
-                f"{r['tier'] if isinstance(r['tier'], str) else '—'} | {int(r['sample_size'])} |"
-            )
-        lines.append("")
-    lines += ["## Data quality", ""]
+        rows.append([r["table_name"], r["source"], f"{int(r['rows']):,}", _cell(newest), fresh])
+    blocks.append(Block("table", header=["Table", "Source", "Rows", "Newest event", "Freshness"], rows=rows))
+    blocks.append(Block("heading", "Quarantined input rows", level=3))
     total = int(data.quarantine["rows"].sum()) if len(data.quarantine) else 0
-    lines.append(f"Quarantined input rows (not counted in any KPI): {total}.")
-    for _, r in data.quarantine.head(20).iterrows():
-        lines.append(f"- {r['entity']}: {r['reason']} ({int(r['rows'])})")
+    blocks.append(Block("paragraph", f"Quarantined input rows (not counted in any KPI): {total}."))
+    if total:
+        blocks.append(Block("table", header=["Entity", "Reason", "Rows"],
+                            rows=[[r["entity"], r["reason"], str(int(r["rows"]))] for _, r in data.quarantine.head(30).iterrows()]))
+    blocks.append(Block("heading", "Data checks", level=3))
     failed = data.checks[~data.checks["success"].astype(bool)] if len(data.checks) else data.checks
-    lines.append(f"\nData checks: {len(data.checks) - len(failed)} of {len(data.checks)} passed.")
-    lines += ["", "## Definitions", ""]
-    for _, r in data.definitions.iterrows():
-        lines.append(f"- **{r['name']}** (`{r['kpi_id']}`, {r['unit']}): {r['definition']}")
-    return "\n".join(lines) + "\n"
+    blocks.append(Block("paragraph", f"Data checks: {len(data.checks) - len(failed)} of {len(data.checks)} passed."))
+    if len(failed):
+        blocks.append(Block("table", header=["Asset", "Expectation", "Column", "Unexpected"],
+                            rows=[[r["asset"], r["expectation"], _cell(r["column_name"]), _cell(r["unexpected_count"])]
+                                  for _, r in failed.iterrows()]))
+
+    blocks.append(Block("heading", "Appendix: definitions"))
+    blocks.append(Block("bullets", items=[
+        f"**{r['name']}** ({r['kpi_id']}, {r['unit']}): {r['definition']}" for _, r in data.definitions.iterrows()
+    ]))
+    return blocks
 
 
-def render_html(markdown_text: str, title: str) -> str:
-    """A self-contained HTML page from the report's Markdown (headings, lists, tables, bold)."""
-    import re
+def _cell(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    return str(value)
 
+
+# --- charts ---------------------------------------------------------------------------------
+
+
+def render_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
+    """Static PNG charts (matplotlib, no browser): the DORA trends and the team tier heat-map."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = {}
+    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+
+    fig, axes = plt.subplots(2, 2, figsize=(9, 5.2), dpi=150)
+    for ax, kid in zip(axes.flat, DORA_KEYS, strict=True):
+        series = data.history[data.history["kpi_id"] == kid]
+        if series.empty:
+            ax.set_axis_off()
+            continue
+        unit = series["unit"].iloc[0]
+        scale = 100 if unit == "ratio" else 1
+        ax.plot(series["month"], series["value"] * scale, marker="o", color="#4f46e5", linewidth=2)
+        if series["target"].notna().any():
+            ax.plot(series["month"], series["target"] * scale, linestyle=":", color="#9ca3af", label="target")
+        ax.set_title(series["name"].iloc[0], fontsize=10, loc="left")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel({"ratio": "%", "hours": "hours", "deployments": "deployments"}.get(unit, unit))
+        ax.tick_params(axis="x", labelrotation=30)
+        ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%b %y"))
+        ax.grid(axis="y", color="#eef0f3")
+    fig.tight_layout()
+    charts["dora_trends"] = out_dir / "dora_trends.png"
+    fig.savefig(charts["dora_trends"])
+    plt.close(fig)
+
+    tiered = data.teams[data.teams["kpi_id"].isin(TIERED_KEYS)]
+    if len(tiered):
+        teams = sorted(tiered["scope"].unique())
+        rank = {t: i for i, t in enumerate(TIERS)}
+        names = [data.definitions.set_index("kpi_id").loc[k, "name"] for k in TIERED_KEYS]
+        grid = tiered.pivot(index="scope", columns="kpi_id", values="tier").reindex(index=teams, columns=list(TIERED_KEYS))
+        values = tiered.pivot(index="scope", columns="kpi_id", values="value").reindex(index=teams, columns=list(TIERED_KEYS))
+        units = tiered.drop_duplicates("kpi_id").set_index("kpi_id")["unit"]
+        z = grid.apply(lambda col: col.map(lambda t: rank.get(t, float("nan")))).astype(float)
+        fig, ax = plt.subplots(figsize=(9, 0.45 * len(teams) + 1.4), dpi=150)
+        cmap = ListedColormap([TIER_HEX[t] for t in TIERS]).with_extremes(bad="#e5e7eb")
+        ax.imshow(z.values, cmap=cmap, vmin=-0.5, vmax=3.5, aspect="auto")
+        for i, team in enumerate(teams):
+            for j, kid in enumerate(TIERED_KEYS):
+                v = values.loc[team, kid]
+                label = "no data" if pd.isna(v) else f"{format_value(v, units[kid])}\n{grid.loc[team, kid] or 'no tier'}"
+                ax.text(j, i, label, ha="center", va="center", fontsize=7,
+                        color="white" if pd.notna(z.loc[team, kid]) else "#374151")
+        ax.set_xticks(range(len(names)), [n.replace(" (median)", "\n(median)") for n in names], fontsize=8)
+        ax.xaxis.tick_top()
+        ax.set_yticks(range(len(teams)), teams)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        fig.tight_layout()
+        charts["team_tiers"] = out_dir / "team_tiers.png"
+        fig.savefig(charts["team_tiers"])
+        plt.close(fig)
+    return charts
+
+
+# --- renderers ------------------------------------------------------------------------------
+
+
+def render_markdown(blocks: list[Block], chart_dir_name: str = "charts") -> str:
+    lines: list[str] = []
+    for b in blocks:
+        if b.kind == "heading":
+            lines += ["#" * b.level + " " + b.text, ""]
+        elif b.kind == "paragraph":
+            lines += [b.text, ""]
+        elif b.kind == "bullets":
+            lines += [f"- {item}" for item in b.items] + [""]
+        elif b.kind == "table":
+            lines.append("| " + " | ".join(b.header) + " |")
+            lines.append("|" + "---|" * len(b.header))
+            lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in b.rows]
+            lines.append("")
+        elif b.kind == "image" and b.image is not None:
+            lines += [f"![{b.text}]({chart_dir_name}/{b.image.name})", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _inline_html(text: str) -> str:
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
+
+
+def render_html(blocks: list[Block], title: str) -> str:
+    """A self-contained page (charts embedded), readable in a mail client."""
     out = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#1f2937}"
-        "table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d1d5db;padding:.3rem .6rem}"
-        "th{background:#f3f4f6}</style></head><body>",
+        "<style>body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:62rem;margin:2rem auto;"
+        "padding:0 1rem;color:#1f2937;line-height:1.45}h1{color:#111827}h2{border-bottom:2px solid #e5e7eb;"
+        "padding-bottom:.2rem;margin-top:2rem}table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}"
+        "td,th{border:1px solid #e5e7eb;padding:.3rem .6rem;text-align:left}th{background:#f3f4f6}"
+        "img{max-width:100%;border:1px solid #f3f4f6}figcaption{color:#6b7280;font-size:.85rem}</style>"
+        "</head><body>",
     ]
-    in_table = in_list = False
-    for line in markdown_text.splitlines():
-        text = html.escape(line)
-        text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-        text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-        if line.startswith("|"):
-            cells = [c.strip() for c in text.strip("|").split("|")]
-            if set(line.replace("|", "").strip()) <= {"-"}:
-                continue
-            if not in_table:
-                out.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr>")
-                in_table = True
-            else:
-                out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            out.append("</table>")
-            in_table = False
-        if line.startswith("- "):
-            if not in_list:
-                out.append("<ul>")
-                in_list = True
-            out.append(f"<li>{text[2:]}</li>")
-            continue
-        if in_list:
-            out.append("</ul>")
-            in_list = False
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{text[level:].strip()}</h{level}>")
-        elif line.strip():
-            out.append(f"<p>{text}</p>")
-    if in_table:
-        out.append("</table>")
-    if in_list:
-        out.append("</ul>")
+    for b in blocks:
+        if b.kind == "heading":
+            out.append(f"<h{b.level}>{html.escape(b.text)}</h{b.level}>")
+        elif b.kind == "paragraph":
+            out.append(f"<p>{_inline_html(b.text)}</p>")
+        elif b.kind == "bullets":
+            out.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in b.items) + "</ul>")
+        elif b.kind == "table":
+            out.append(
+                "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in b.header) + "</tr>"
+                + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in b.rows)
+                + "</table>"
+            )
+        elif b.kind == "image" and b.image is not None:
+            data = base64.b64encode(b.image.read_bytes()).decode()
+            out.append(
+                f"<figure><img alt='{html.escape(b.text)}' src='data:image/png;base64,{data}'>"
+                f"<figcaption>{html.escape(b.text)}</figcaption></figure>"
+            )
     out.append("</body></html>")
     return "\n".join(out)
 
 
+def _font_dir() -> Path:
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def render_pdf(blocks: list[Block], path: Path, title: str) -> None:
+    """An A4 PDF (fpdf2) of the blocks, with a Unicode font shipped by matplotlib."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(title)
+    pdf.set_author("Platform KPI pipeline")
+    fonts = _font_dir()
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.set_margins(15, 15, 15)
+
+    def footer() -> None:
+        pdf.set_y(-12)
+        pdf.set_font("DejaVu", "", 7)
+        pdf.set_text_color(120, 120, 120)
+        pdf.cell(0, 5, f"{title} · page {pdf.page_no()}", align="C")
+        pdf.set_text_color(31, 41, 55)
+
+    pdf.footer = footer  # type: ignore[method-assign]
+    pdf.add_page()
+    pdf.set_text_color(31, 41, 55)
+    width = pdf.epw
+    for b in blocks:
+        if b.kind == "heading":
+            size = {1: 18, 2: 14, 3: 11}.get(b.level, 11)
+            if (b.level == 2 and pdf.get_y() > 230) or (b.level == 3 and pdf.get_y() > 225):
+                pdf.add_page()  # keep a heading with what follows it
+            pdf.ln(3 if b.level > 1 else 0)
+            pdf.set_font("DejaVu", "B", size)
+            pdf.multi_cell(width, size * 0.5, b.text, new_x="LMARGIN", new_y="NEXT")
+            if b.level == 2:
+                pdf.set_draw_color(229, 231, 235)
+                pdf.line(pdf.l_margin, pdf.get_y() + 0.5, pdf.l_margin + width, pdf.get_y() + 0.5)
+            pdf.ln(2)
+        elif b.kind == "paragraph":
+            pdf.set_font("DejaVu", "", 9)
+            pdf.multi_cell(width, 4.6, b.text, markdown=True, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1.5)
+        elif b.kind == "bullets":
+            pdf.set_font("DejaVu", "", 9)
+            for item in b.items:
+                pdf.set_x(pdf.l_margin + 2)
+                pdf.multi_cell(width - 2, 4.6, f"•  {item}", markdown=True, new_x="LMARGIN", new_y="NEXT")
+                pdf.ln(0.8)
+            pdf.ln(1)
+        elif b.kind == "table":
+            pdf.set_font("DejaVu", "", 7.5)
+            headings = FontFace(emphasis="BOLD", fill_color=(243, 244, 246))
+            widths = (3.2, *([1.4] * (len(b.header) - 1))) if len(b.header) > 3 else None
+            with pdf.table(
+                col_widths=widths,
+                headings_style=headings, line_height=4.2, borders_layout="HORIZONTAL_LINES",
+                text_align="LEFT", first_row_as_headings=True, padding=1,
+            ) as table:
+                for row in [b.header, *b.rows]:
+                    cells = table.row()
+                    for c in row:
+                        cells.cell(c)
+            pdf.ln(2)
+        elif b.kind == "image" and b.image is not None:
+            from PIL import Image
+
+            with Image.open(b.image) as im:
+                w, h = im.size
+            img_w = width
+            img_h = img_w * h / w
+            if pdf.get_y() + img_h > pdf.h - 18:
+                pdf.add_page()
+            pdf.image(str(b.image), w=img_w)
+            pdf.set_font("DejaVu", "", 7.5)
+            pdf.set_text_color(107, 114, 128)
+            pdf.multi_cell(width, 4, b.text, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_text_color(31, 41, 55)
+            pdf.ln(2)
+    pdf.output(str(path))
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
 def write_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str, Path]:
-    """Write reports/YYYY-MM/report.md and report.html; re-running a month replaces them atomically."""
+    """Write reports/YYYY-MM/ (report.pdf, report.html, report.md, charts/); a re-run replaces the folder.
+
+    The new folder is built beside the old one and swapped in, so a reader never sees half a report.
+    """
     data = load_report_data(warehouse, month)
-    markdown_text = render_markdown(data)
-    out_dir = reports_dir / f"{month:%Y-%m}"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, content in (
-        ("report.md", markdown_text),
-        ("report.html", render_html(markdown_text, f"Platform KPI report {month:%Y-%m}")),
-    ):
-        tmp = out_dir / f".{name}.tmp"
-        tmp.write_text(content)
-        os.replace(tmp, out_dir / name)
-        paths[name] = out_dir / name
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    final = reports_dir / f"{month:%Y-%m}"
+    work = reports_dir / f".{month:%Y-%m}.{os.getpid()}.tmp"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        charts = render_charts(data, work / "charts")
+        blocks = build_blocks(data, charts)
+        title = f"Platform KPI report {month:%Y-%m}"
+        (work / "report.md").write_text(render_markdown(blocks))
+        (work / "report.html").write_text(render_html(blocks, title))
+        render_pdf(blocks, work / "report.pdf", title)
+        old = reports_dir / f".{month:%Y-%m}.{os.getpid()}.old"
+        if final.exists():
+            os.replace(final, old)
+        os.replace(work, final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    paths = {name: final / name for name in REPORT_FILES}
+    paths.update({f"charts/{p.name}": final / "charts" / p.name for p in charts.values()})
     return paths
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+DEFAULT_DELIVERY_CONFIG = Path(__file__).resolve().parents[1] / "config" / "delivery.yaml"
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """Where a written report also goes. The webhook URL is a secret: it comes from the environment
+    variable named in the file and is never printed, stored or put in an error message."""
+
+    webhook_env: str | None = None
+    webhook_url: str | None = field(default=None, repr=False)
+    directory: Path | None = None
+    timeout_seconds: float = 10.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.webhook_url or self.directory)
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    target: str  # "webhook (ENV_NAME)" or the directory
+    ok: bool
+    detail: str
+
+
+def load_delivery_config(path: Path | None = None, env: dict[str, str] | None = None) -> DeliveryConfig:
+    """Read config/delivery.yaml (or ``path``); a missing file means no delivery."""
+    import yaml
+
+    env = dict(os.environ) if env is None else env
+    path = Path(path) if path else DEFAULT_DELIVERY_CONFIG
+    if not path.exists():
+        return DeliveryConfig()
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+    webhook = doc.get("webhook") or {}
+    if not isinstance(webhook, dict):
+        raise ValueError(f"{path}: webhook must be a mapping with url_env")
+    if "url" in webhook:
+        raise ValueError(f"{path}: webhook.url is not allowed (it is a secret); name an environment variable in url_env")
+    url_env = webhook.get("url_env")
+    url = env.get(url_env) if url_env else None
+    if url and not url.startswith(("https://", "http://")):
+        raise ValueError(f"{path}: the value of ${url_env} is not an http(s) URL")
+    directory = doc.get("directory")
+    timeout = float(doc.get("timeout_seconds", 10))
+    return DeliveryConfig(
+        webhook_env=url_env, webhook_url=url or None, directory=Path(directory) if directory else None,
+        timeout_seconds=timeout,
+    )
+
+
+def webhook_message(report_dir: Path, month: dt.date) -> dict:
+    """A Slack/Teams-compatible incoming-webhook payload: {"text": ...} with the executive summary."""
+    text = (report_dir / "report.md").read_text()
+    section = text.split("## Executive summary", 1)[-1].split("\n## ", 1)[0]
+    bullets = [line for line in section.splitlines() if line.startswith("- ")]
+    body = "\n".join(bullets)
+    return {
+        "text": f"*Platform KPI report — {month:%B %Y}*\n{body}\n"
+        f"Full report (PDF, HTML, Markdown): {report_dir.resolve()}"
+    }
+
+
+def deliver_report(report_dir: Path, month: dt.date, config: DeliveryConfig) -> list[DeliveryResult]:
+    """Send a written report to the configured webhook and/or directory. Never raises: a failure is
+    returned (and the report stays in ``report_dir``)."""
+    import httpx
+
+    results: list[DeliveryResult] = []
+    if config.webhook_url:
+        target = f"webhook (${config.webhook_env})"
+        try:
+            response = httpx.post(config.webhook_url, json=webhook_message(report_dir, month),
+                                  timeout=config.timeout_seconds)
+            ok = 200 <= response.status_code < 300
+            results.append(DeliveryResult(target, ok, f"HTTP {response.status_code}"
+                                          + ("" if ok else f": {response.text[:200]}")))
+        except httpx.HTTPError as exc:  # the message may hold the URL: keep only the kind of error
+            results.append(DeliveryResult(target, False, f"{type(exc).__name__}: could not reach the webhook"))
+    if config.directory:
+        target = str(config.directory)
+        try:
+            dest = config.directory / report_dir.name
+            tmp = config.directory / f".{report_dir.name}.{os.getpid()}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            config.directory.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(report_dir, tmp)
+            if dest.exists():
+                shutil.rmtree(dest)
+            os.replace(tmp, dest)
+            results.append(DeliveryResult(target, True, f"copied to {dest}"))
+        except OSError as exc:
+            results.append(DeliveryResult(target, False, f"{type(exc).__name__}: {exc.strerror or exc}"))
+    return results

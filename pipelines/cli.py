@@ -116,17 +116,25 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from assets.reporting import last_full_month, parse_month
+    from assets.reporting import deliver_report, last_full_month, load_delivery_config, parse_month
     from pipelines.runner import write_monthly_report
 
     settings = load_settings()
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
     month = parse_month(args.month) if args.month else last_full_month()
     out = Path(args.out) if args.out else settings.reports_dir
+    delivery = None if args.no_deliver else load_delivery_config(Path(args.delivery) if args.delivery else None)
     paths = write_monthly_report(warehouse, month, out)
     for name, path in paths.items():
-        _say(f"{name}: {path.resolve()}")
-    return 0
+        if not name.startswith("charts/"):
+            _say(f"{name}: {path.resolve()}")
+    failed = 0
+    if delivery is not None and delivery.enabled:
+        for result in deliver_report(paths["report.pdf"].parent, month, delivery):
+            _say(f"delivered to {result.target}: {result.detail}" if result.ok
+                 else f"NOT delivered to {result.target}: {result.detail} (the report is kept on disk)")
+            failed += not result.ok
+    return 3 if failed else 0
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
@@ -144,6 +152,8 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         str(args.port),
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "viewer",
     ]
     _say(f"Dashboard on http://localhost:{args.port} (warehouse {warehouse}); Ctrl-C to stop.")
     return subprocess.call(cmd, env=env)
@@ -179,10 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--max-rows", type=int, default=200)
     sql.set_defaults(func=_cmd_sql)
 
-    report = sub.add_parser("report", help="write the monthly report (Markdown and HTML) for a month")
+    report = sub.add_parser("report", help="write the monthly report (PDF, HTML, Markdown) for a month and deliver it")
     report.add_argument("--month", help="YYYY-MM (default: the last full month)")
     report.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
     report.add_argument("--out", help="reports folder (default $KPI_REPORTS_DIR or data/reports)")
+    report.add_argument("--delivery", help="delivery config YAML (default config/delivery.yaml)")
+    report.add_argument("--no-deliver", action="store_true", help="write the report only; do not post or copy it")
     report.set_defaults(func=_cmd_report)
 
     dash = sub.add_parser("dashboard", help="start the leadership dashboard (Streamlit)")

@@ -47,8 +47,8 @@ with right:
         for env, part in by_env.groupby("environment", sort=False):
             fig.add_bar(x=part["month"], y=part["attempts"], name=f"{env}{' (prod)' if part['is_production'].any() else ''}")
         fig.update_layout(barmode="stack")
-        ui.layout(fig, title="Deployment attempts by environment", height=280)
-        fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.15})
+        ui.layout(fig, title="Deployment attempts by environment", height=340)
+        fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.2, "yanchor": "top"})
         ui.plot(fig, "env_bars")
     ui.definition(
         "Every deployment attempt that finished, by environment and month, whatever its outcome.",
@@ -64,7 +64,8 @@ with left:
     else:
         fig = go.Figure(go.Bar(x=buckets["bucket"], y=buckets["changes"], marker_color=ui.ACCENT,
                                text=buckets["changes"], textposition="outside"))
-        ui.layout(fig, title=f"Distribution of lead times, {f.month_label()}")
+        ui.layout(fig, title=f"Distribution of lead times, {f.month_label()}", height=340)
+        fig.update_yaxes(range=[0, buckets["changes"].max() * 1.18])
         ui.plot(fig, "lt_buckets")
     ui.definition(
         "Deployed changes by lead time band (first commit to production).",
@@ -78,12 +79,15 @@ with right:
         fig = go.Figure()
         for stage, part in stages[stages["stage"] != "total"].groupby("stage", sort=False):
             fig.add_scatter(x=part["month"], y=part["p50_hours"], mode="lines+markers", name=stage)
-        ui.layout(fig, title="Median hours per stage: coding (commit → merge), release (merge → prod)")
-        fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.15})
+        ui.layout(fig, title="Median hours per stage", height=340)
+        fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.15, "yanchor": "top"})
         fig.update_yaxes(title="hours", rangemode="tozero")
         ui.plot(fig, "lt_stages")
     total = stages[(stages["stage"] == "total")]
-    ui.definition(defs.loc["lead_time_for_changes_p50_hours", "definition"], total["n"].sum() if len(total) else 0, "changes")
+    ui.definition(
+        "Coding is first commit to merge; release is merge to the production deployment that shipped the change.",
+        total["n"].sum() if len(total) else 0, "changes",
+    )
 
 if len(stages):
     month_stages = stages[stages["month"] == pd.Timestamp(f.month)]

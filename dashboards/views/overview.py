@@ -53,12 +53,15 @@ else:
         {
             "KPI": targeted["name"],
             "Value": [format_value(v, u) for v, u in zip(targeted["value"], targeted["unit"], strict=True)],
-            "Target": [format_value(v, u) for v, u in zip(targeted["target"], targeted["unit"], strict=True)],
+            "Target": [
+                format_value(v, u) if pd.notna(v) else ("no baseline yet" if k == "relative" else "—")
+                for v, u, k in zip(targeted["target"], targeted["unit"], targeted["target_kind"], strict=True)
+            ],
             "Kind": targeted["target_kind"],
-            "Met": targeted["target_met"].map({True: "✅ met", False: "❌ missed"}).fillna("—"),
+            "Met": targeted["target_met"].map({True: "met", False: "missed"}).fillna("—"),
             "Tier": targeted["tier"].fillna("—"),
             "Sample": targeted["sample_size"].astype(int),
         }
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, height=36 * (len(table) + 1) + 3)
     ui.export(targeted.drop(columns=["definition"]), f"targets {f.scope[1]} {f.month:%Y-%m}", key="targets")

@@ -1,0 +1,157 @@
+"""The running dashboard in headless Chromium: every page renders its charts on the demo warehouse,
+a filter changed through the UI lands in the URL and changes the numbers, and a screenshot of each
+page is saved to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from pipelines.catalog import format_value
+from pipelines.warehouse import read_connection
+from tests.browser.conftest import SCREENSHOTS
+
+pytestmark = pytest.mark.browser
+
+# url path, title, plotly charts the page draws on the demo
+PAGES = [
+    ("", "Overview", 0),
+    ("delivery", "Delivery", 4),
+    ("stability", "Stability", 4),
+    ("ci", "CI", 3),
+    ("teams", "Teams", 2),
+    ("service?service=payments-queue", "Service drill-down", 2),
+    ("data-health", "Data health", 0),
+    ("reports", "Monthly reports", 0),
+    ("sql", "SQL", 0),
+]
+
+
+def wait_ready(page, charts: int = 0) -> None:
+    """Wait until the script run finished and the charts have drawn their SVG."""
+    page.wait_for_selector("[data-testid='stApp']")
+    page.wait_for_selector("h1")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0"
+    )
+    if charts:
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}"
+        )
+    page.wait_for_timeout(300)  # let the last frame paint
+
+
+def metric_values(page) -> dict[str, str]:
+    out = {}
+    for metric in page.locator("[data-testid='stMetric']").all():
+        label = metric.locator("[data-testid='stMetricLabel']").inner_text().strip()
+        out[label] = metric.locator("[data-testid='stMetricValue']").inner_text().strip()
+    return out
+
+
+def kpi_value(warehouse: Path, kpi_id: str, month: str, scope_type: str, scope: str) -> str:
+    with read_connection(warehouse) as con:
+        value, unit = con.execute(
+            "select value, unit from marts.kpi_monthly where kpi_id = ? and month = cast(? as date) "
+            "and scope_type = ? and scope = ?",
+            [kpi_id, month + "-01", scope_type, scope],
+        ).fetchone()
+    return format_value(value, unit)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox the way a user does: open it, click the option."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def snap(page, name: str) -> None:
+    """A screenshot of the whole page: the viewport grows to the height of the app's content."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], [data-testid=\"stMainBlockContainer\"]')]"
+        ".map(e => e.scrollHeight), 900)"
+    )
+    page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 6000)})
+    page.wait_for_timeout(500)  # plotly redraws on resize
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.set_viewport_size({"width": 1440, "height": 1000})
+
+
+@pytest.mark.parametrize(("path", "title", "charts"), PAGES, ids=[p[0].split("?")[0] or "overview" for p in PAGES])
+def test_each_page_renders_and_is_screenshotted(page, dashboard_url: str, path: str, title: str, charts: int) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{dashboard_url}/{path}")
+    wait_ready(page, charts)
+    assert page.locator("h1").first.inner_text().strip() == title
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator(".js-plotly-plot").count() >= charts
+    assert page.get_by_text("Page not found").count() == 0
+    snap(page, path.split("?")[0] or "overview")
+    assert not errors, errors
+
+
+def test_team_filter_through_the_ui_updates_url_and_numbers(page, dashboard_url: str, demo: Path) -> None:
+    warehouse = demo / "warehouse.duckdb"
+    page.goto(f"{dashboard_url}/")
+    wait_ready(page)
+    org = metric_values(page)
+    assert org["Deployment frequency"] == kpi_value(warehouse, "deployment_frequency", "2026-10", "org", "all")
+
+    choose(page, "Team", "payments")
+    page.wait_for_function("() => location.search.includes('team=payments')")
+    wait_ready(page)
+    page.wait_for_function(
+        "(v) => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].some(e => e.innerText.trim() === v)",
+        arg=kpi_value(warehouse, "deployment_frequency", "2026-10", "team", "payments"),
+    )
+    team = metric_values(page)
+    for kid, label in (
+        ("deployment_frequency", "Deployment frequency"),
+        ("lead_time_for_changes_p50_hours", "Lead time for changes (median)"),
+        ("change_failure_rate", "Change failure rate"),
+    ):
+        assert team[label] == kpi_value(warehouse, kid, "2026-10", "team", "payments")
+    assert parse_qs(urlparse(page.url).query)["team"] == ["payments"]
+
+    choose(page, "To", "2026-06")
+    page.wait_for_function("() => location.search.includes('to=2026-06')")
+    wait_ready(page)
+    expected = kpi_value(warehouse, "deployment_frequency", "2026-06", "team", "payments")
+    page.wait_for_function(
+        "(v) => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].some(e => e.innerText.trim() === v)",
+        arg=expected,
+    )
+    assert metric_values(page)["Deployment frequency"] == expected
+    snap(page, "overview-payments-2026-06")
+
+    # the link reproduces the view in a fresh tab
+    fresh = page.context.new_page()
+    fresh.goto(page.url)
+    wait_ready(fresh)
+    assert metric_values(fresh)["Deployment frequency"] == expected
+
+    # moving to another page keeps the filters
+    page.get_by_role("link", name="Delivery").click()
+    page.wait_for_url(re.compile(r"/delivery\?"))
+    wait_ready(page, 4)
+    query = parse_qs(urlparse(page.url).query)
+    assert query["team"] == ["payments"] and query["to"] == ["2026-06"]
+
+
+def test_sql_page_refuses_a_write_in_the_browser(page, dashboard_url: str) -> None:
+    page.goto(f"{dashboard_url}/sql")
+    wait_ready(page)
+    area = page.locator("textarea").first
+    area.fill("drop table marts.kpi_monthly")
+    page.get_by_role("button", name=re.compile("Run query")).click()
+    page.wait_for_selector("text=DROP refused")
+    area.fill("select count(*) as n from marts.kpi_definitions")
+    page.get_by_role("button", name=re.compile("Run query")).click()
+    page.wait_for_selector("text=1 rows")
+    snap(page, "sql-result")

@@ -1,0 +1,10 @@
+from pathlib import Path
+
+import pytest
+
+from tests.dashboards.demo import demo_home
+
+
+@pytest.fixture(scope="session")
+def demo() -> Path:
+    return demo_home()

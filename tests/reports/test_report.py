@@ -1,0 +1,154 @@
+"""The monthly report on the demo warehouse: the PDF has every section and the numbers of
+marts.kpi_monthly, the three formats agree, a re-run replaces the month, and the command works."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from assets.reporting import write_report
+from pipelines.catalog import DORA_KEYS, format_value
+from pipelines.cli import main
+from pipelines.warehouse import read_connection
+from tests.dashboards.demo import REPORT_MONTH
+
+REPO = Path(__file__).resolve().parents[2]
+PAGES_DIR = REPO / "test-artifacts" / "report-pages"
+
+
+def poppler(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        message = f"{tool} not found (apt-get install poppler-utils)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with read_connection(warehouse) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def pdf_text(demo: Path) -> str:
+    pdf = demo / "reports" / "2026-10" / "report.pdf"
+    out = subprocess.run([poppler("pdftotext"), str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    return " ".join(out.split())  # lines wrap anywhere: compare on single spaces
+
+
+def test_pdf_has_the_sections(pdf_text: str, demo: Path) -> None:
+    for section in (
+        "Platform KPI report — October 2026", "Executive summary", "All KPIs (organisation)", "Teams",
+        "Appendix: data quality", "Sources and freshness", "Quarantined input rows", "Data checks",
+        "Appendix: definitions",
+    ):
+        assert section in pdf_text, section
+    teams = [r[0] for r in rows(demo / "warehouse.duckdb", "select distinct team from core.services order by 1")]
+    positions = [pdf_text.index(team, pdf_text.index("DORA tier by team")) for team in teams]
+    assert len(positions) == len(teams) == 8
+
+
+def test_pdf_numbers_equal_kpi_monthly(pdf_text: str, demo: Path) -> None:
+    warehouse = demo / "warehouse.duckdb"
+    org = rows(
+        warehouse,
+        "select d.name, k.value, k.unit, k.tier, k.sample_size from marts.kpi_monthly k "
+        "join marts.kpi_definitions d using (kpi_id) where k.month = ? and k.scope_type = 'org' and kpi_id in ?",
+        [REPORT_MONTH, list(DORA_KEYS)],
+    )
+    assert len(org) == 4
+    for name, value, unit, tier, n in org:
+        assert f"{name} was {format_value(value, unit)} in October 2026 ({tier} tier" in pdf_text
+        assert f"n = {n:,}." in pdf_text
+    team_rows = rows(
+        warehouse,
+        "select k.scope, d.name, k.value, k.unit, k.tier from marts.kpi_monthly k join marts.kpi_definitions d "
+        "using (kpi_id) where k.month = ? and k.scope_type = 'team' and kpi_id in ?",
+        [REPORT_MONTH, list(DORA_KEYS)],
+    )
+    for _team, name, value, unit, tier in team_rows:
+        assert f"{name} {format_value(value, unit)} ({tier or 'no DORA'} tier" in pdf_text
+    # targets met, counted here from the table itself
+    met, with_target = rows(
+        warehouse,
+        "select count(*) filter (where target_met), count(target_met) from marts.kpi_monthly "
+        "where month = ? and scope_type = 'org'",
+        [REPORT_MONTH],
+    )[0]
+    assert f"{met} of {with_target} KPIs with a target met it in October 2026" in pdf_text
+    quarantined = rows(warehouse, "select count(*) from ops.quarantine")[0][0]
+    assert f"Quarantined input rows (not counted in any KPI): {quarantined}." in pdf_text
+    assert "unknown status exploded" in pdf_text
+
+
+def test_pdf_pages_render_to_png(demo: Path) -> None:
+    PAGES_DIR.mkdir(parents=True, exist_ok=True)
+    for old in PAGES_DIR.glob("page-*.png"):
+        old.unlink()
+    subprocess.run(
+        [poppler("pdftoppm"), "-r", "70", "-png", str(demo / "reports" / "2026-10" / "report.pdf"), str(PAGES_DIR / "page")],
+        check=True,
+    )
+    pages = sorted(PAGES_DIR.glob("page-*.png"))
+    assert len(pages) >= 4
+    from PIL import Image
+
+    with Image.open(pages[0]) as first:
+        colors = first.convert("L").getextrema()
+    assert colors[0] < 80 and colors[1] > 240  # text on white, not a blank page
+
+
+def test_markdown_and_html_say_what_the_pdf_says(pdf_text: str, demo: Path) -> None:
+    folder = demo / "reports" / "2026-10"
+    md = (folder / "report.md").read_text()
+    html = (folder / "report.html").read_text()
+    bullets = [line[2:] for line in md.split("## Executive summary")[1].split("\n## ")[0].splitlines() if line.startswith("- ")]
+    assert len(bullets) >= 6
+    for bullet in bullets:
+        plain = bullet.replace("**", "")
+        assert plain in pdf_text
+        assert re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", bullet).replace("&", "&amp;") in html
+    assert "![DORA keys, last 12 months (organisation)](charts/dora_trends.png)" in md
+    assert (folder / "charts" / "dora_trends.png").stat().st_size > 10_000
+    assert html.count("src='data:image/png;base64,") == 2  # self-contained: charts embedded
+
+
+def test_rerunning_a_month_replaces_it(demo: Path, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    write_report(demo / "warehouse.duckdb", REPORT_MONTH, reports)
+    (reports / "2026-10" / "stale.txt").write_text("from an older run")
+    first = (reports / "2026-10" / "report.md").read_text()
+    paths = write_report(demo / "warehouse.duckdb", REPORT_MONTH, reports)
+    assert not (reports / "2026-10" / "stale.txt").exists()
+    assert (reports / "2026-10" / "report.md").read_text() == first
+    assert sorted(p.name for p in reports.iterdir()) == ["2026-10"]  # no temporary folders left
+    assert {"report.pdf", "report.html", "report.md"} <= set(paths)
+
+
+def test_unknown_month_names_the_months_available(demo: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"No KPI values for 2019-01 .* Months available: 2025-11, "):
+        write_report(demo / "warehouse.duckdb", parse("2019-01"), tmp_path)
+
+
+def parse(text: str):
+    from assets.reporting import parse_month
+
+    return parse_month(text)
+
+
+def test_kpi_report_command(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code = main(["report", "--month", "2026-09", "--warehouse", str(demo / "warehouse.duckdb"),
+                 "--out", str(tmp_path), "--no-deliver"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert f"report.pdf: {tmp_path / '2026-09' / 'report.pdf'}" in out
+    assert "September 2026" in (tmp_path / "2026-09" / "report.md").read_text()
+    assert main(["report", "--month", "2026-13", "--warehouse", str(demo / "warehouse.duckdb"), "--out", str(tmp_path)]) == 1
+    assert "is not in the form YYYY-MM" in capsys.readouterr().out
