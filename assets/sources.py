@@ -39,6 +39,7 @@ class SourcesResource(dg.ConfigurableResource):
             group_name="sources",
             kinds={"duckdb"},
             description={
+                "source_scopes": "The repositories, projects, jobs and vendor services sources.yaml reads now.",
                 "source_services": "Services and owning teams named in sources.yaml (services of the API sources).",
                 "source_service_map": "Which repository/path, project, job or vendor service belongs to which service.",
                 "source_environments": "How each source's environment names map to ours (e.g. Prod-EU -> production).",

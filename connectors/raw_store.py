@@ -50,6 +50,9 @@ SOURCE_CONFIG_DDL: dict[str, str] = {
     "source_service_map": "source varchar, scope varchar, path varchar, service varchar",
     "source_environments": "source varchar, original varchar, environment varchar",
     "source_deploy_jobs": "source varchar, job varchar, environment varchar",
+    #: the repos/projects/jobs/services sources.yaml reads now: raw rows of other scopes (a repository
+    #: removed from the file, a source no longer configured) stay in raw but leave the domain tables
+    "source_scopes": "source varchar, scope varchar",
 }
 
 

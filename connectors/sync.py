@@ -60,7 +60,11 @@ def write_source_config(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -
         for wf, env in (sc.options.get("deployment_workflows") or {}).items():
             jobs.append((name, str(wf), str(env)))
     deploy_jobs = pd.DataFrame(jobs, columns=["source", "job", "environment"])
+    scopes = pd.DataFrame(
+        [(name, scope) for name, sc in config.sources.items() for scope in sc.scopes], columns=["source", "scope"]
+    )
     frames = {
+        "source_scopes": scopes,
         "source_services": services,
         "source_service_map": mapping,
         "source_environments": envs,

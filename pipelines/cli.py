@@ -71,9 +71,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         + ", ".join(f"{k}: {v:,}" for k, v in counts.items())
         + f" ({time.perf_counter() - started:.1f}s)"
     )
-    summary = run_pipeline(
-        files_dir, warehouse, config=load_settings().config, reports_dir=reports, progress=_say
-    )
+    if args.via_api:  # the same organisation, read through the real API connectors
+        from pipelines.sources_cli import run_demo_via_api
+
+        summary = run_demo_via_api(files_dir, warehouse, reports_dir=reports, progress=_say)
+    else:
+        summary = run_pipeline(
+            files_dir, warehouse, config=load_settings().config, reports_dir=reports, progress=_say
+        )
     month = last_full_month(today)
     paths = write_monthly_report(warehouse, month, reports)
     _print_quarantine(warehouse)
@@ -172,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--services", type=int, default=40, help="number of services (default 40)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--today", help="pretend today is this date (YYYY-MM-DD); default: today (UTC)")
+    demo.add_argument(
+        "--via-api",
+        action="store_true",
+        help="serve the demo from the local GitHub/PagerDuty API simulator and read it through the connectors",
+    )
     demo.set_defaults(func=_cmd_demo)
 
     run = sub.add_parser("run", help="load canonical files and rebuild the warehouse")
@@ -181,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--config", help="KPI rules and targets YAML (default config/kpi.yaml)")
     run.set_defaults(func=_cmd_run)
+
+    from pipelines.sources_cli import add_sync_parser
+
+    add_sync_parser(sub)  # kpi sync
 
     sql = sub.add_parser("sql", help="run a read-only SQL query on the published warehouse")
     sql.add_argument("query", help="the SQL (or - to read it from standard input)")
@@ -207,13 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from connectors.files import SourceFileError
+    from connectors.http import SourceError
     from pipelines.catalog import ConfigError
     from pipelines.runner import PipelineFailed
     from pipelines.warehouse import WarehouseNotFound
 
     try:
         return args.func(args)
-    except (PipelineFailed, SourceFileError, ConfigError, WarehouseNotFound, ValueError) as exc:
+    except (PipelineFailed, SourceFileError, SourceError, ConfigError, WarehouseNotFound, ValueError) as exc:
         _say(f"kpi {args.command}: {exc}")
         return 1
     except KeyboardInterrupt:

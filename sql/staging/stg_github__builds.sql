@@ -2,6 +2,7 @@
 -- service from the repository (in a shared repository, from the workflow file's path).
 with source as (
     select key, scope as repo, payload from raw.github__workflow_runs
+    where scope in (select scope from ops.source_scopes where source = 'github')
 ),
 
 status_map as (

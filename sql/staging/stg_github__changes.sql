@@ -5,6 +5,7 @@ with source as (
     select key, scope as repo, payload
     from raw.github__pulls
     where payload ->> 'merged_at' is not null
+        and scope in (select scope from ops.source_scopes where source = 'github')
 ),
 
 commits as (

@@ -9,6 +9,8 @@ with source as (
         s.payload as statuses
     from raw.github__deployments as d
     left join raw.github__deployment_statuses as s using (key)
+    -- only repositories sources.yaml still reads
+    where d.scope in (select scope from ops.source_scopes where source = 'github')
 ),
 
 -- GitHub lists statuses newest first; 'inactive' only says a later deployment replaced this one.

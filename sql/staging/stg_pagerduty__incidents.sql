@@ -2,6 +2,7 @@
 -- urgency), service from the PagerDuty service as mapped in sources.yaml.
 with source as (
     select key, scope, payload from raw.pagerduty__incidents
+    where scope in (select scope from ops.source_scopes where source = 'pagerduty')
 ),
 
 service_map as (
