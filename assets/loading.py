@@ -11,7 +11,6 @@ import pandas as pd
 
 from connectors import files
 from pipelines.catalog import Kpi, KpiRules, load_benchmarks, load_catalog, load_rules
-from pipelines.cost_config import ensure_cost_tables
 from pipelines.settings import SQL_DIR
 
 CONFIG_TABLES = (
@@ -66,7 +65,7 @@ def write_load_errors(con: duckdb.DuckDBPyConnection, frames: list[pd.DataFrame]
     )
     con.execute(
         "create or replace table raw.files__load_errors "
-        "(entity varchar, _file varchar, _line bigint, error varchar, record varchar)"
+        "(entity varchar, _file varchar, _line bigint, record_key varchar, error varchar, record varchar)"
     )
     if len(errors):
         con.execute("insert into raw.files__load_errors select * from errors")
@@ -152,6 +151,4 @@ def write_config_tables(
         "op::varchar as op, value::double as value, baseline::varchar as baseline, change::double as change, "
         "direction::varchar as direction, months::integer as months from targets"
     )
-    # The cost rules (costs.yaml beside the KPI config); cost source tables exist even when empty.
-    ensure_cost_tables(con, config_path)
     return {"kpis": len(definitions), "benchmarks": len(benchmarks), "targets": len(targets)}

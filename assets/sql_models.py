@@ -18,6 +18,10 @@ import duckdb
 from pipelines.settings import SQL_DIR
 
 MODEL_LAYERS = ("staging", "core", "marts", "ops")
+# Staging models are thin views over raw (dbt's convention): writing a multi-million-row copy of every
+# source costs seconds and buys nothing. Any model can say `-- materialized: view|table` to override.
+DEFAULT_MATERIALIZATION = {"staging": "view"}
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(view|table)\s*$", re.M)
 _REF = re.compile(r"\b(raw|staging|core|marts|ops)\.([a-z_][a-z0-9_]*)\b")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -30,6 +34,7 @@ class SqlModel:
     sql: str
     deps: tuple[tuple[str, str], ...]
     description: str
+    materialized: str = "table"
 
     @property
     def table(self) -> str:
@@ -49,9 +54,15 @@ def discover_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:
             code = _COMMENT.sub("", text)
             deps = tuple(sorted({m.groups() for m in _REF.finditer(code)} - {(layer, path.stem)}))
             doc = " ".join(
-                line.removeprefix("--").strip() for line in text.splitlines() if line.startswith("--")
+                line.removeprefix("--").strip()
+                for line in text.splitlines()
+                if line.startswith("--") and not _MATERIALIZED.match(line)
             )
-            models.append(SqlModel(layer, path.stem, path, text, deps, doc.split(". ")[0] if doc else ""))
+            found = _MATERIALIZED.search(text)
+            materialized = found.group(1) if found else DEFAULT_MATERIALIZATION.get(layer, "table")
+            models.append(
+                SqlModel(layer, path.stem, path, text, deps, doc.split(". ")[0] if doc else "", materialized)
+            )
     return models
 
 
@@ -62,12 +73,35 @@ def topological(models: list[SqlModel]) -> list[SqlModel]:
     return [by_key[k] for k in order]
 
 
-def execute_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, float | int]:
-    """(Re)build the model's table from its SQL; returns row count and seconds taken."""
+def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
+    existing = con.execute(
+        "select table_type from information_schema.tables where table_schema = ? and table_name = ?",
+        [model.layer, model.name],
+    ).fetchone()
+    if existing is None:
+        return
+    is_view = existing[0] == "VIEW"
+    if is_view and model.materialized == "table":
+        con.execute(f"drop view {model.table}")
+    elif not is_view and model.materialized == "view":
+        con.execute(f"drop table {model.table}")
+
+
+def execute_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, float | int | None]:
+    """(Re)build the model's table or view from its SQL; returns row count (tables) and seconds taken."""
     started = time.perf_counter()
     try:
-        con.execute(f"create or replace table {model.table} as\n{model.sql}")
+        _drop_other_kind(con, model)
+        # No model relies on physical row order (readers ORDER BY), and an unordered sink lets DuckDB
+        # write a multi-million-row table on every core instead of one.
+        con.execute("set preserve_insertion_order = false")
+        try:
+            con.execute(f"create or replace {model.materialized} {model.table} as\n{model.sql}")
+        finally:
+            con.execute("reset preserve_insertion_order")
     except duckdb.Error as exc:
         raise RuntimeError(f"SQL model {model.table} ({model.path.name}) failed: {exc}") from exc
-    rows = con.execute(f"select count(*) from {model.table}").fetchone()[0]
-    return {"rows": int(rows), "seconds": round(time.perf_counter() - started, 3)}
+    rows = None
+    if model.materialized == "table":  # counting a view would compute it
+        rows = int(con.execute(f"select count(*) from {model.table}").fetchone()[0])
+    return {"rows": rows, "seconds": round(time.perf_counter() - started, 3)}

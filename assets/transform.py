@@ -13,17 +13,19 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
         group_name=model.layer,
         description=model.description,
         kinds={"duckdb", "sql"},
+        tags={"materialized": model.materialized},
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             stats = execute_model(con, model)
-        return dg.MaterializeResult(
-            metadata={
-                "rows": stats["rows"],
-                "seconds": stats["seconds"],
-                "sql": dg.MetadataValue.path(str(model.path)),
-            }
-        )
+        metadata = {
+            "materialized": model.materialized,
+            "seconds": stats["seconds"],
+            "sql": dg.MetadataValue.path(str(model.path)),
+        }
+        if stats["rows"] is not None:
+            metadata["rows"] = stats["rows"]
+        return dg.MaterializeResult(metadata=metadata)
 
     return _asset
 

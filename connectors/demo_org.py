@@ -121,6 +121,8 @@ class TeamProfile:
     extra_changes_per_deploy: float  #: batch size beyond the first change (Poisson mean)
     commit_to_merge_hours: float  #: median time from first commit to merge
     restore_hours: float  #: median time to restore service after an incident
+    detect_minutes: float  #: median time from a bad deployment to the incident being raised
+    fix_hours: float  #: median time from a bad deployment to its rollback (hotfixes take twice as long)
     unrelated_incidents_per_month: float  #: incidents not caused by a deployment (before filtering)
     builds_per_month: float  #: CI runs per service per month
     build_minutes: float  #: median CI run duration
@@ -129,10 +131,10 @@ class TeamProfile:
 
 #: The four tiers, best first.  Team *i* gets ``PROFILES[i % 4]``.
 PROFILES: tuple[TeamProfile, ...] = (
-    TeamProfile("elite", 0.25, 60.0, 0.0, 4.0, 0.01, 0.05, 0.8, 3.0, 0.4, 0.7, 262.0, 6.0, 0.07),
-    TeamProfile("high", 0.30, 12.0, 1.0, 8.0, 0.02, 0.12, 1.5, 24.0, 3.0, 0.9, 180.0, 9.0, 0.10),
-    TeamProfile("medium", 0.25, 2.5, 3.0, 15.0, 0.04, 0.20, 4.0, 96.0, 36.0, 1.1, 90.0, 14.0, 0.14),
-    TeamProfile("low", 0.20, 0.6, 3.0, 30.0, 0.06, 0.42, 10.0, 504.0, 168.0, 1.1, 36.0, 22.0, 0.20),
+    TeamProfile("elite", 0.25, 60.0, 0.0, 4.0, 0.01, 0.04, 0.8, 3.0, 0.4, 8.0, 0.3, 0.7, 262.0, 6.0, 0.07),
+    TeamProfile("high", 0.30, 12.0, 1.0, 8.0, 0.02, 0.12, 1.5, 24.0, 3.0, 45.0, 4.0, 0.9, 180.0, 9.0, 0.10),
+    TeamProfile("medium", 0.25, 2.5, 3.0, 15.0, 0.04, 0.20, 4.0, 144.0, 36.0, 180.0, 36.0, 1.1, 90.0, 14.0, 0.14),
+    TeamProfile("low", 0.20, 0.6, 3.0, 30.0, 0.06, 0.42, 10.0, 720.0, 300.0, 360.0, 120.0, 1.1, 36.0, 22.0, 0.20),
 )
 
 
@@ -236,19 +238,24 @@ class _Org:
 
 
 def _allocate_services(rng: np.random.Generator, services: int, team_profile: np.ndarray) -> np.ndarray:
-    """Services per team: tier shares are fixed, teams within a tier get uneven (random) sizes."""
+    """Services per team: tier shares are fixed, teams within a tier get uneven (random) sizes.
+
+    Every team owns at least a few services (up to 3) so that a team's monthly KPIs rest on more
+    than one service's luck.
+    """
     n_teams = team_profile.size
     counts = np.zeros(n_teams, dtype=np.int64)
     if services < n_teams:
         counts[:services] = 1
         return counts
     present = [p for p in range(len(PROFILES)) if (team_profile == p).any()]
-    teams_per = np.array([(team_profile == p).sum() for p in present])
+    least = min(3, services // n_teams)
+    teams_per = np.array([(team_profile == p).sum() for p in present]) * least
     share = np.array([PROFILES[p].service_share for p in present])
     raw = share / share.sum() * services
     alloc = np.floor(raw).astype(np.int64)
     alloc[np.argsort(-(raw - alloc), kind="stable")[: services - alloc.sum()]] += 1
-    while (alloc < teams_per).any():  # every team owns at least one service
+    while (alloc < teams_per).any():  # every team gets its minimum
         short = int(np.flatnonzero(alloc < teams_per)[0])
         donor = int(np.argmax(alloc - teams_per))
         alloc[donor] -= 1
@@ -256,7 +263,7 @@ def _allocate_services(rng: np.random.Generator, services: int, team_profile: np
     for p, a in zip(present, alloc, strict=True):
         members = np.flatnonzero(team_profile == p)
         weights = rng.gamma(1.5, size=members.size)
-        counts[members] = 1 + rng.multinomial(a - members.size, weights / weights.sum())
+        counts[members] = least + rng.multinomial(a - least * members.size, weights / weights.sum())
     return counts
 
 
@@ -279,10 +286,10 @@ def _build_org(rng: np.random.Generator, services: int, teams: int) -> _Org:
 
     tier = rng.choice(3, size=n, p=[0.20, 0.45, 0.35])
 
-    # The monorepo: 4-6 services, taken round-robin from different teams.
+    # The monorepo: 4-6 services, taken round-robin from different teams (when there are enough).
     in_mono = np.zeros(n, dtype=bool)
     owners = rng.permutation(np.flatnonzero(counts > 0))
-    want = min(n, 4 + int(rng.integers(0, 3)))
+    want = min(n, 4 + int(rng.integers(0, 3))) if n >= 4 and owners.size >= 2 else 0
     while in_mono.sum() < want:
         for t in owners:
             free = np.flatnonzero((team_of == t) & ~in_mono)
@@ -442,7 +449,8 @@ def _simulate_deployments(rng: np.random.Generator, org: _Org, win: _Window) -> 
     src = np.flatnonzero(fixed_forward)
     tgt = ok[src + 1]
     is_rb = mechanism[src] == _ROLLBACK
-    gap = np.where(is_rb, rng.integers(5 * 60, _HOUR, src.size), rng.integers(30 * 60, 8 * _HOUR, src.size))
+    fix = rng.lognormal(np.log(_attr("fix_hours")[prof[svc[ok[src]]]] * _HOUR), 0.6)
+    gap = np.maximum(5 * 60, np.where(is_rb, fix, 2 * fix)).astype(np.int64)
     new_start = np.minimum(start[tgt], finish[ok[src]] + gap)
     finish[tgt] = new_start + (finish[tgt] - start[tgt])
     start[tgt] = new_start
@@ -487,8 +495,9 @@ def _simulate_changes(rng: np.random.Generator, org: _Org, win: _Window, deps: _
     svc = deps.svc[ok]
     prof = org.profile[svc]
     start, finish = deps.start[ok], deps.finish[ok]
-    first = ~np.concatenate([[False], _next_in_group(svc)[:-1]])
-    prev_finish = np.concatenate([[win.start], finish[:-1]])
+    first = np.ones(ok.size, dtype=bool)
+    first[1:] = svc[1:] != svc[:-1]
+    prev_finish = np.roll(finish, 1)
     typical_gap = np.maximum(_DAY, _DAYS_PER_MONTH * _DAY / _attr("prod_deploys_per_month")[prof]).astype(np.int64)
     # Changes merged since the previous production deployment (the first one: since about one cadence ago).
     lo = np.where(first, np.maximum(win.start, start - typical_gap), prev_finish + 1)
@@ -544,21 +553,25 @@ class _Incidents:
 
 
 def _simulate_incidents(rng: np.random.Generator, org: _Org, win: _Window, deps: _Deployments) -> _Incidents:
-    # Incidents after degraded deployments: named explicitly, or just the same service shortly after.
-    pick = np.isin(deps.mechanism, (_EXPLICIT, _WINDOW))
-    dep = deps.ok_prod[pick]
+    # Incidents after degraded deployments: one naming the deployment, or one on the same service
+    # shortly after it and before the service's next successful production deployment (the pipeline
+    # links those by time), or one naming it ahead of its hotfix.
+    ok = deps.ok_prod
+    has_next = _next_in_group(deps.svc[ok])
+    next_finish = np.where(has_next, np.roll(deps.finish[ok], -1), _NEVER)
+    next_start = np.where(has_next, deps.start[np.roll(ok, -1)], _NEVER)
+    pick = np.flatnonzero(np.isin(deps.mechanism, (_EXPLICIT, _WINDOW, _HOTFIX)))
+    dep = ok[pick]
     how = deps.mechanism[pick]
-
-    prod = np.flatnonzero(deps.is_prod)  # rows are in start order
-    prod = prod[np.argsort(deps.svc[prod], kind="stable")]
-    position = np.empty(deps.n, dtype=np.int64)
-    position[prod] = np.arange(prod.size)
-    next_start = np.where(_next_in_group(deps.svc[prod]), np.roll(deps.start[prod], -1), _NEVER)
-    room = next_start[position[dep]] - deps.finish[dep]
+    finished = deps.finish[dep]
+    delay = rng.lognormal(np.log(_attr("detect_minutes")[org.profile[deps.svc[dep]]] * 60), 0.7)
+    delay = np.clip(delay, 120, 20 * _HOUR).astype(np.int64)
+    room = np.where(how == _HOTFIX, next_start[pick], next_finish[pick]) - finished
     how = np.where((how == _WINDOW) & (room < 20 * 60), _EXPLICIT, how)  # keep the time link unambiguous
-    limit = np.where(how == _WINDOW, np.minimum(3 * _HOUR, room), 4 * _HOUR)
-    d_created = deps.finish[dep] + 120 + (rng.random(dep.size) * (limit - 120)).astype(np.int64)
-    d_cause = np.where(how == _EXPLICIT, dep, -1)
+    squeeze = (how != _EXPLICIT) & (delay >= room)
+    delay = np.where(squeeze, np.maximum(60, room * rng.uniform(0.2, 0.9, dep.size)), delay).astype(np.int64)
+    d_created = finished + delay
+    d_cause = np.where(how == _WINDOW, -1, dep)
     d_svc = deps.svc[dep]
 
     # Incidents with no deployment behind them: at least a day after the service's last deployment.
@@ -567,12 +580,13 @@ def _simulate_incidents(rng: np.random.Generator, org: _Org, win: _Window, deps:
         rng.poisson(_attr("unrelated_incidents_per_month")[org.profile] * org.incident_jitter * win.months),
     )
     u_created = win.sample(rng, u_svc.size, working_hours=False)
+    prod = np.flatnonzero(deps.is_prod)
     landed = np.where(deps.status[prod] == _RUNNING, deps.start[prod], deps.finish[prod])
     keys = np.sort(deps.svc[prod] * _KEY + landed)
     at = np.searchsorted(keys, u_svc * _KEY + u_created, side="right") - 1
     before = np.where(at >= 0, keys[np.maximum(at, 0)], -1)
     last = np.where(before // _KEY == u_svc, before - u_svc * _KEY, -_NEVER)
-    quiet = u_created - last >= _DAY
+    quiet = u_created - last > _DAY  # outside the pipeline's 24 h incident link window
     u_svc, u_created = u_svc[quiet], u_created[quiet]
 
     svc = np.concatenate([d_svc, u_svc])
@@ -882,13 +896,15 @@ def generate_demo_org(
     ``today`` (UTC; defaults to the current UTC date).  Nothing is dated in the future.
 
     What the data shows, per tier: elite teams deploy to production several times a day,
-    changes reach production within hours, ~5% of deployments degrade service and service
-    is restored in under an hour; high teams deploy daily-to-weekly (lead time 1 day to
+    changes reach production within hours, ~4% of deployments degrade service (at or under
+    DORA's elite 5%) and service is restored in under an hour; high teams deploy daily-to-weekly (lead time 1 day to
     1 week, ~12% failures, restored within a day); medium teams weekly-to-monthly (1 week
     to 1 month, ~20%, 1 day to 1 week); low teams monthly or rarer (1-6 months, ~40%, days
     to weeks).  A degraded deployment is followed by an incident naming it, by an incident
-    on the same service within a few hours, by a rollback, or by a hotfix.  Other incidents
-    are unrelated to deployments.  Raw spellings vary as in real tools (``prod``/``Prod-EU``,
+    on the same service a few hours later (before its next production deployment, so it can
+    be linked by time), by a rollback (the service's next successful production deployment),
+    or by an incident and then a hotfix.  Other incidents come more than a day after the
+    service's last production deployment and are unrelated to it.  Raw spellings vary as in real tools (``prod``/``Prod-EU``,
     ``SUCCESS``/``succeeded``/``canceled``/``aborted``, timestamps with ``Z``, an offset or no
     zone), some CI services are flaky, and a few services share the ``acme/monorepo``.
 

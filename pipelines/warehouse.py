@@ -20,12 +20,13 @@ import duckdb
 
 SCHEMAS = ("raw", "staging", "core", "marts", "ops")
 
-# Macros every model may use. Temporary: they live with the connection, not in the published file.
+# Macros every model may use. Written into the warehouse itself (not temporary) because staging models
+# are views that readers of the published file evaluate too.
 _MACROS = """
-create or replace temp macro utc_ts(x) as
+create or replace {kind} utc_ts(x) as
     timezone('UTC', try_cast(nullif(trim(cast(x as varchar)), '') as timestamptz));
-create or replace temp macro is_blank(x) as coalesce(trim(cast(x as varchar)), '') = '';
-create or replace temp macro parse_bool(x) as
+create or replace {kind} is_blank(x) as coalesce(trim(cast(x as varchar)), '') = '';
+create or replace {kind} parse_bool(x) as
     case lower(trim(cast(x as varchar)))
         when 'true' then true when 't' then true when 'yes' then true when 'y' then true when '1' then true
         when 'false' then false when 'f' then false when 'no' then false when 'n' then false when '0' then false
@@ -37,14 +38,16 @@ class WarehouseNotFound(FileNotFoundError):
     """The published warehouse does not exist yet."""
 
 
-def configure(con: duckdb.DuckDBPyConnection, *, macros: bool = True) -> duckdb.DuckDBPyConnection:
+def configure(
+    con: duckdb.DuckDBPyConnection, *, macros: bool = True, persistent_macros: bool = False
+) -> duckdb.DuckDBPyConnection:
     """Session settings every connection needs: UTC, and ASOF joins that never fall into a nested loop."""
     con.execute("set TimeZone = 'UTC'")
     # DuckDB turns an ASOF join into a nested loop when it under-estimates the left side (40 s instead
     # of 0.05 s at 300k rows, measured here); a threshold of 0 keeps the sort-merge plan.
     con.execute("set asof_loop_join_threshold = 0")
     if macros:
-        con.execute(_MACROS)
+        con.execute(_MACROS.format(kind="macro" if persistent_macros else "temp macro"))
     return con
 
 
@@ -54,9 +57,10 @@ def write_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
-        configure(con)
+        configure(con, macros=False)
         for schema in SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
+        configure(con, persistent_macros=True)
         yield con
     finally:
         con.close()

@@ -1,14 +1,15 @@
 -- Every deployment attempt to any environment, one row per deployment, with its team and whether its
 -- environment counts as production (ops.kpi_settings.production_environment_pattern).
--- Every source's staging model, files and APIs alike; a row without a source column came from files.
-with source as (
+with source as materialized (
     select * from staging.stg_files__deployments where quarantine_reason is null
-    union all by name
-    select * from staging.stg_github__deployments where quarantine_reason is null
 ),
 
-settings as (
-    select production_environment_pattern from ops.kpi_settings
+environments as (
+    select
+        e.environment,
+        regexp_full_match(e.environment, '(?i)' || t.production_environment_pattern) as is_production
+    from (select distinct environment from source) as e
+    cross join ops.kpi_settings as t
 ),
 
 services as (
@@ -18,11 +19,11 @@ services as (
 renamed as (
     select
         s.deployment_id,
-        coalesce(s.source, 'files') as source,
+        'files' as source,
         s.service,
         v.team,
         s.environment,
-        regexp_full_match(s.environment, '(?i)' || t.production_environment_pattern) as is_production,
+        coalesce(e.is_production, false) as is_production,
         s.status,
         s.original_status,
         s.started_at,
@@ -32,7 +33,7 @@ renamed as (
         s.is_rollback,
         s.is_hotfix
     from source as s
-    cross join settings as t
+    left join environments as e on e.environment = s.environment
     join services as v using (service)
 ),
 

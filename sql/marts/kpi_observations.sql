@@ -1,3 +1,4 @@
+-- materialized: view
 -- The observations every KPI value is computed from, one row per (measure, subject): x is 1/0 for
 -- rates and counts, a duration for time KPIs. marts.kpi_values aggregates them by period and scope,
 -- and a dashboard drill-down lists exactly the rows behind a number.
@@ -55,9 +56,4 @@ final as (
     where duration_sec is not null
 )
 
--- w is the weight of an observation: the denominator of ratio KPIs (sum(x) / sum(w)). 1 for every row
--- above, so sum, mean and quantile KPIs are unaffected. Cost and cluster-efficiency observations
--- (marts.cost_observations) carry their own.
-select *, 1.0::double as w from final
-union all
-select measure, subject_id, service, team, observed_at, x, w from marts.cost_observations
+select * from final

@@ -9,34 +9,91 @@ definitions as (
     select * from marts.kpi_definitions
 ),
 
-grains as (
-    select 'month' as grain union all select 'week'
+-- Which grains each measure is needed at, and whether any KPI takes quantiles of it: quantiles are the
+-- costly aggregate, so they are computed only where the catalog asks for them.
+measures as (
+    select
+        measure,
+        bool_or(list_contains(grains, 'weekly')) as weekly,
+        bool_or(aggregate in ('p50', 'p90', 'p95')) as quantiled
+    from definitions
+    group by measure
 ),
 
-aggregated as (
+periodized as materialized (
+    select 'month' as grain, date_trunc('month', o.observed_at)::date as period_start, o.*, m.quantiled
+    from observations as o
+    join measures as m using (measure)
+    union all
+    select 'week', date_trunc('week', o.observed_at)::date, o.*, m.quantiled
+    from observations as o
+    join measures as m using (measure)
+    where m.weekly
+),
+
+-- Counts and sums add up: compute them per service once and roll up to teams and the org.
+per_service as (
+    select grain, period_start, measure, team, service, count(*) as n, sum(x) as x_sum
+    from periodized
+    group by all
+),
+
+additive as (
     select
-        g.grain,
-        date_trunc(g.grain, o.observed_at)::date as period_start,
-        o.measure,
+        grain,
+        period_start,
+        measure,
         case
-            when grouping(o.service) = 0 then 'service'
-            when grouping(o.team) = 0 then 'team'
+            when grouping(service) = 0 then 'service'
+            when grouping(team) = 0 then 'team'
             else 'org'
         end as scope_type,
-        coalesce(o.service, o.team, 'all') as scope,
-        count(*) as n,
-        sum(o.x) as x_sum,
-        avg(o.x) as x_mean,
-        sum(o.w) as w_sum,
-        count(*) filter (where o.w <> 0) as n_w,
-        quantile_cont(o.x, [0.5, 0.9, 0.95]) as x_quantiles
-    from observations as o
-    cross join grains as g
+        coalesce(service, team, 'all') as scope,
+        sum(n) as n,
+        sum(x_sum) as x_sum
+    from per_service
     group by grouping sets (
-        (g.grain, period_start, o.measure),
-        (g.grain, period_start, o.measure, o.team),
-        (g.grain, period_start, o.measure, o.service)
+        (grain, period_start, measure),
+        (grain, period_start, measure, team),
+        (grain, period_start, measure, service)
     )
+),
+
+-- Quantiles do not add up: they need every value of the scope, so only quantiled measures get here.
+quantiles as (
+    select
+        grain,
+        period_start,
+        measure,
+        case
+            when grouping(service) = 0 then 'service'
+            when grouping(team) = 0 then 'team'
+            else 'org'
+        end as scope_type,
+        coalesce(service, team, 'all') as scope,
+        quantile_cont(x, [0.5, 0.9, 0.95]) as x_quantiles
+    from periodized
+    where quantiled
+    group by grouping sets (
+        (grain, period_start, measure),
+        (grain, period_start, measure, team),
+        (grain, period_start, measure, service)
+    )
+),
+
+aggregated as materialized (
+    select
+        a.grain,
+        a.period_start,
+        a.measure,
+        a.scope_type,
+        a.scope,
+        a.n,
+        a.x_sum,
+        a.x_sum / a.n as x_mean,
+        q.x_quantiles
+    from additive as a
+    left join quantiles as q using (grain, period_start, measure, scope_type, scope)
 ),
 
 scopes as (
@@ -48,16 +105,17 @@ scopes as (
 ),
 
 periods as (
-    select g.grain, cast(p.period_start as date) as period_start
-    from grains as g,
-        lateral (
-            select unnest(generate_series(
-                date_trunc(g.grain, min(observed_at)),
-                date_trunc(g.grain, max(observed_at)),
-                case g.grain when 'month' then interval 1 month else interval 7 day end
-            )) as period_start
-            from observations
-        ) as p
+    select distinct grain, period_start from aggregated
+    union
+    -- Fill the gaps: every month (week) between the first and the last observation has a row.
+    select g.grain, cast(unnest(generate_series(
+        min(period_start),
+        max(period_start),
+        case g.grain when 'month' then interval 1 month else interval 7 day end
+    )) as date)
+    from aggregated as a
+    join (select 'month' as grain union all select 'week') as g using (grain)
+    group by g.grain
 ),
 
 spine as (
@@ -82,10 +140,8 @@ valued as (
             when 'p50' then a.x_quantiles[1]
             when 'p90' then a.x_quantiles[2]
             when 'p95' then a.x_quantiles[3]
-            -- A ratio of sums (cost per build, usage per request): its sample is the denominator's rows.
-            when 'ratio' then a.x_sum / nullif(a.w_sum, 0)
         end as value,
-        case when d.aggregate = 'ratio' then coalesce(a.n_w, 0) else coalesce(a.n, 0) end as sample_size,
+        coalesce(a.n, 0) as sample_size,
         s.services_in_scope
     from spine as s
     join definitions as d using (kpi_id)

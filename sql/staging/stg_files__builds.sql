@@ -1,4 +1,5 @@
--- CI builds from the canonical builds file: typed, status normalized, each bad row given a reason.
+-- CI builds from the canonical builds file: status normalized, each bad row given a reason.
+-- (Times arrive parsed to UTC; a time that does not parse is a load error, see raw.files__load_errors.)
 with source as (
     select * from raw.files__builds
 ),
@@ -16,10 +17,8 @@ renamed as (
         parse_bool(s.is_default_branch) as is_default_branch,
         m.status,
         s.status as original_status,
-        utc_ts(s.started_at) as started_at,
-        utc_ts(s.finished_at) as finished_at,
-        s.started_at as raw_started_at,
-        s.finished_at as raw_finished_at,
+        s.started_at,
+        s.finished_at,
         s.is_default_branch as raw_is_default_branch,
         k.service is not null as service_known,
         s._file,
@@ -29,28 +28,43 @@ renamed as (
     left join known_services as k on k.service = s.service
 ),
 
+checked as (
+    select
+        *,
+        coalesce(build_key, '') = '' as no_key,
+        coalesce(service, '') = '' as no_service,
+        coalesce(service, '') <> '' and not service_known as unknown_service,
+        coalesce(branch, '') = '' as no_branch,
+        coalesce(original_status, '') = '' as no_status,
+        coalesce(original_status, '') <> '' and status is null as unknown_status,
+        finished_at < started_at as finished_before_start,
+        coalesce(raw_is_default_branch, '') <> '' and is_default_branch is null as bad_default_branch,
+        coalesce(build_key, '') <> ''
+            and row_number() over (partition by build_key order by _file, _line) > 1 as is_duplicate
+    from renamed
+),
+
 final as (
     select
-        * exclude (raw_started_at, raw_finished_at, raw_is_default_branch, service_known),
-        nullif(concat_ws('; ',
-            case when is_blank(build_key) then 'build_id is blank' end,
-            case when is_blank(service) then 'service is blank'
-                when not service_known then 'unknown service ' || service || ' (not in services)' end,
-            case when is_blank(branch) then 'branch is blank' end,
-            case when is_blank(original_status) then 'status is blank'
-                when status is null then 'unknown status ' || original_status end,
-            case when not is_blank(raw_started_at) and started_at is null
-                then 'started_at ' || raw_started_at || ' is not an ISO-8601 time' end,
-            case when not is_blank(raw_finished_at) and finished_at is null
-                then 'finished_at ' || raw_finished_at || ' is not an ISO-8601 time' end,
-            case when finished_at < started_at then 'finished_at is before started_at' end,
-            case when not is_blank(raw_is_default_branch) and parse_bool(raw_is_default_branch) is null
-                then 'is_default_branch ' || raw_is_default_branch || ' is not true/false' end,
-            case when not is_blank(build_key)
-                and row_number() over (partition by build_key order by _file, _line) > 1
-                then 'duplicate build_id ' || build_key end
-        ), '') as quarantine_reason
-    from renamed
+        * exclude (
+            raw_is_default_branch, service_known, no_key, no_service, unknown_service, no_branch, no_status,
+            unknown_status, finished_before_start, bad_default_branch, is_duplicate
+        ),
+        -- Reasons are spelled out only for the few bad rows: building strings for every row is costly.
+        case when no_key or no_service or unknown_service or no_branch or no_status or unknown_status
+            or finished_before_start or bad_default_branch or is_duplicate
+        then concat_ws('; ',
+            case when no_key then 'build_id is blank' end,
+            case when no_service then 'service is blank' end,
+            case when unknown_service then 'unknown service ' || service || ' (not in services)' end,
+            case when no_branch then 'branch is blank' end,
+            case when no_status then 'status is blank' end,
+            case when unknown_status then 'unknown status ' || original_status end,
+            case when finished_before_start then 'finished_at is before started_at' end,
+            case when bad_default_branch then 'is_default_branch ' || raw_is_default_branch || ' is not true/false' end,
+            case when is_duplicate then 'duplicate build_id ' || build_key end
+        ) end as quarantine_reason
+    from checked
 )
 
 select * from final

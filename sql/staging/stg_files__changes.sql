@@ -1,4 +1,5 @@
 -- Changes (merged pull/merge requests) from the canonical changes file, with each bad row given a reason.
+-- (Times arrive parsed to UTC; a time that does not parse is a load error, see raw.files__load_errors.)
 with source as (
     select * from raw.files__changes
 ),
@@ -16,11 +17,9 @@ renamed as (
         'files:change:' || s.change_id as change_id,
         s.change_id as change_key,
         s.service,
-        utc_ts(s.first_commit_at) as first_commit_at,
-        utc_ts(s.merged_at) as merged_at,
-        case when not is_blank(s.deployment_id) then 'files:deployment:' || s.deployment_id end as deployment_id,
-        s.first_commit_at as raw_first_commit_at,
-        s.merged_at as raw_merged_at,
+        s.first_commit_at,
+        s.merged_at,
+        case when coalesce(s.deployment_id, '') <> '' then 'files:deployment:' || s.deployment_id end as deployment_id,
         s.deployment_id as raw_deployment_id,
         k.service is not null as service_known,
         d.deployment_key is not null as deployment_known,
@@ -31,25 +30,41 @@ renamed as (
     left join known_deployments as d on d.deployment_key = s.deployment_id
 ),
 
+checked as (
+    select
+        *,
+        coalesce(change_key, '') = '' as no_key,
+        coalesce(service, '') = '' as no_service,
+        coalesce(service, '') <> '' and not service_known as unknown_service,
+        first_commit_at is null as no_first_commit,
+        merged_at is null as no_merge,
+        merged_at < first_commit_at as merged_before_first_commit,
+        coalesce(raw_deployment_id, '') <> '' and not deployment_known as unknown_deployment,
+        coalesce(change_key, '') <> ''
+            and row_number() over (partition by change_key order by _file, _line) > 1 as is_duplicate
+    from renamed
+),
+
 final as (
     select
-        * exclude (raw_first_commit_at, raw_merged_at, raw_deployment_id, service_known, deployment_known),
-        nullif(concat_ws('; ',
-            case when is_blank(change_key) then 'change_id is blank' end,
-            case when is_blank(service) then 'service is blank'
-                when not service_known then 'unknown service ' || service || ' (not in services)' end,
-            case when is_blank(raw_first_commit_at) then 'first_commit_at is blank'
-                when first_commit_at is null then 'first_commit_at ' || raw_first_commit_at || ' is not an ISO-8601 time' end,
-            case when is_blank(raw_merged_at) then 'merged_at is blank'
-                when merged_at is null then 'merged_at ' || raw_merged_at || ' is not an ISO-8601 time' end,
-            case when merged_at < first_commit_at then 'merged_at is before first_commit_at' end,
-            case when not is_blank(raw_deployment_id) and not deployment_known
-                then 'deployment_id ' || raw_deployment_id || ' is not a valid deployment' end,
-            case when not is_blank(change_key)
-                and row_number() over (partition by change_key order by _file, _line) > 1
-                then 'duplicate change_id ' || change_key end
-        ), '') as quarantine_reason
-    from renamed
+        * exclude (
+            raw_deployment_id, service_known, deployment_known, no_key, no_service, unknown_service,
+            no_first_commit, no_merge, merged_before_first_commit, unknown_deployment, is_duplicate
+        ),
+        -- Reasons are spelled out only for the few bad rows: building strings for every row is costly.
+        case when no_key or no_service or unknown_service or no_first_commit or no_merge
+            or merged_before_first_commit or unknown_deployment or is_duplicate
+        then concat_ws('; ',
+            case when no_key then 'change_id is blank' end,
+            case when no_service then 'service is blank' end,
+            case when unknown_service then 'unknown service ' || service || ' (not in services)' end,
+            case when no_first_commit then 'first_commit_at is blank' end,
+            case when no_merge then 'merged_at is blank' end,
+            case when merged_before_first_commit then 'merged_at is before first_commit_at' end,
+            case when unknown_deployment then 'deployment_id ' || raw_deployment_id || ' is not a valid deployment' end,
+            case when is_duplicate then 'duplicate change_id ' || change_key end
+        ) end as quarantine_reason
+    from checked
 )
 
 select * from final

@@ -1,4 +1,5 @@
 -- Incidents from the canonical incidents file, with each bad row given a reason.
+-- (Times arrive parsed to UTC; a time that does not parse is a load error, see raw.files__load_errors.)
 with source as (
     select * from raw.files__incidents
 ),
@@ -16,13 +17,11 @@ renamed as (
         'files:incident:' || s.incident_id as incident_id,
         s.incident_id as incident_key,
         s.service,
-        utc_ts(s.created_at) as created_at,
-        utc_ts(s.resolved_at) as resolved_at,
+        s.created_at,
+        s.resolved_at,
         nullif(s.severity, '') as severity,
-        case when not is_blank(s.caused_by_deployment_id)
+        case when coalesce(s.caused_by_deployment_id, '') <> ''
             then 'files:deployment:' || s.caused_by_deployment_id end as caused_by_deployment_id,
-        s.created_at as raw_created_at,
-        s.resolved_at as raw_resolved_at,
         s.caused_by_deployment_id as raw_caused_by,
         k.service is not null as service_known,
         d.deployment_key is not null as deployment_known,
@@ -33,25 +32,40 @@ renamed as (
     left join known_deployments as d on d.deployment_key = s.caused_by_deployment_id
 ),
 
+checked as (
+    select
+        *,
+        coalesce(incident_key, '') = '' as no_key,
+        coalesce(service, '') = '' as no_service,
+        coalesce(service, '') <> '' and not service_known as unknown_service,
+        created_at is null as no_created,
+        resolved_at < created_at as resolved_before_created,
+        coalesce(raw_caused_by, '') <> '' and not deployment_known as unknown_deployment,
+        coalesce(incident_key, '') <> ''
+            and row_number() over (partition by incident_key order by _file, _line) > 1 as is_duplicate
+    from renamed
+),
+
 final as (
     select
-        * exclude (raw_created_at, raw_resolved_at, raw_caused_by, service_known, deployment_known),
-        nullif(concat_ws('; ',
-            case when is_blank(incident_key) then 'incident_id is blank' end,
-            case when is_blank(service) then 'service is blank'
-                when not service_known then 'unknown service ' || service || ' (not in services)' end,
-            case when is_blank(raw_created_at) then 'created_at is blank'
-                when created_at is null then 'created_at ' || raw_created_at || ' is not an ISO-8601 time' end,
-            case when not is_blank(raw_resolved_at) and resolved_at is null
-                then 'resolved_at ' || raw_resolved_at || ' is not an ISO-8601 time' end,
-            case when resolved_at < created_at then 'resolved_at is before created_at' end,
-            case when not is_blank(raw_caused_by) and not deployment_known
+        * exclude (
+            raw_caused_by, service_known, deployment_known, no_key, no_service, unknown_service, no_created,
+            resolved_before_created, unknown_deployment, is_duplicate
+        ),
+        -- Reasons are spelled out only for the few bad rows: building strings for every row is costly.
+        case when no_key or no_service or unknown_service or no_created or resolved_before_created
+            or unknown_deployment or is_duplicate
+        then concat_ws('; ',
+            case when no_key then 'incident_id is blank' end,
+            case when no_service then 'service is blank' end,
+            case when unknown_service then 'unknown service ' || service || ' (not in services)' end,
+            case when no_created then 'created_at is blank' end,
+            case when resolved_before_created then 'resolved_at is before created_at' end,
+            case when unknown_deployment
                 then 'caused_by_deployment_id ' || raw_caused_by || ' is not a valid deployment' end,
-            case when not is_blank(incident_key)
-                and row_number() over (partition by incident_key order by _file, _line) > 1
-                then 'duplicate incident_id ' || incident_key end
-        ), '') as quarantine_reason
-    from renamed
+            case when is_duplicate then 'duplicate incident_id ' || incident_key end
+        ) end as quarantine_reason
+    from checked
 )
 
 select * from final

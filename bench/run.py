@@ -1,0 +1,193 @@
+"""`make bench`: the full KPI recompute at benchmark size, against a straightforward pandas version.
+
+Generates (once, cached under .bench/) the demo organisation at ≈1,000 services × 12 months
+(≈2M builds, ≈300k deployments, ≈20k incidents), then, each phase in its own process so peak memory
+is that phase's own:
+  1. ours/load       canonical CSV files → raw tables (DuckDB read_csv)
+  2. ours/recompute  the full KPI recompute: config tables + every SQL model (staging → core → marts)
+  3. ours/checks     the Great Expectations suites the Dagster run executes on the domain tables
+  4. pandas/load     the same files with pandas.read_csv + timestamp parsing
+  5. pandas/compute  the same monthly and weekly KPIs in pandas (bench/pandas_dora.py)
+and prints seconds and peak RSS for each, the targets (recompute ≤ 10 s and ≤ 2 GB; ≥ 10× faster than
+pandas) and whether they were met.
+
+    .venv/bin/python -m bench.run [--services 1000] [--dir .bench] [--regenerate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TARGET_SECONDS = 10.0
+TARGET_RSS_MB = 2048.0
+TARGET_SPEEDUP = 10.0
+TODAY = dt.date(2026, 11, 28)  # fixed so the benchmark data is the same on every machine and day
+
+
+def _phase(name: str, files_dir: Path, db: Path) -> dict:
+    """Run one phase in this process and return its figures (called in a child process)."""
+    started = time.perf_counter()
+    out: dict = {}
+    if name == "ours/load":
+        from assets.loading import load_file_entity, write_load_errors
+        from connectors.files import ENTITIES
+        from pipelines.warehouse import write_connection
+
+        db.unlink(missing_ok=True)
+        with write_connection(db) as con:
+            errors = []
+            for entity in ENTITIES:
+                result = load_file_entity(con, files_dir, entity)
+                errors.append(result["load_errors"])
+                out[entity] = result["rows"]
+            write_load_errors(con, errors)
+    elif name == "ours/recompute":
+        from assets.loading import write_config_tables
+        from assets.sql_models import discover_models, execute_model, topological
+        from pipelines.settings import DEFAULT_CONFIG
+        from pipelines.warehouse import write_connection
+
+        with write_connection(db) as con:
+            write_config_tables(con, DEFAULT_CONFIG, as_of=dt.datetime(2026, 11, 28))
+            import resource
+
+            for model in topological(discover_models()):
+                before = resource.getrusage(resource.RUSAGE_SELF)
+                execute_model(con, model)
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                out[model.table] = round(
+                    after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2
+                )
+            out["kpi_monthly_rows"] = con.execute("select count(*) from marts.kpi_monthly").fetchone()[0]
+    elif name == "ours/checks":
+        from assets.checks import DOMAIN_TABLES
+        from assets.validation import domain_suites, validate_table
+        from pipelines.warehouse import write_connection
+
+        with write_connection(db) as con:
+            suites = domain_suites(con)
+            for table in DOMAIN_TABLES:
+                outcomes = validate_table(con, suites[table])
+                out[table] = all(o.success for o in outcomes)
+    elif name == "pandas/load":
+        from bench.pandas_dora import load_inputs
+
+        inputs = load_inputs(files_dir)
+        out = {k: len(v) for k, v in inputs.items()}
+    elif name == "pandas/compute":
+        import pickle
+
+        from bench.pandas_dora import compute_monthly, compute_weekly, load_inputs
+
+        cache = db.with_suffix(".pandas.pkl")
+        if cache.exists():
+            inputs = pickle.loads(cache.read_bytes())
+        else:
+            inputs = load_inputs(files_dir)
+            cache.write_bytes(pickle.dumps(inputs))
+        started = time.perf_counter()  # compute only: loading is phase pandas/load
+        monthly = compute_monthly(inputs)
+        weekly = compute_weekly(inputs)
+        out = {"monthly_rows": len(monthly), "weekly_rows": len(weekly)}
+    else:
+        raise SystemExit(f"unknown phase {name}")
+    out["seconds"] = round(time.perf_counter() - started, 2)
+    return out
+
+
+def _run_child(name: str, files_dir: Path, db: Path) -> dict:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.run", "--phase", name, "--files", str(files_dir), "--db", str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    stdout = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"phase {name} failed (exit {proc.returncode})")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 0)  # KiB on Linux
+    result["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 2)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=1000)
+    parser.add_argument("--dir", default=".bench")
+    parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--skip-pandas", action="store_true", help="time only our pipeline")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--files", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.phase:
+        print(json.dumps(_phase(args.phase, Path(args.files), Path(args.db))))
+        return 0
+
+    root = Path(args.dir) / f"org-{args.services}"
+    files_dir, db = root / "files", root / "bench.duckdb"
+    marker = root / "generated.json"
+    if args.regenerate or not marker.exists():
+        from connectors.demo_org import generate_demo_org
+
+        shutil.rmtree(root, ignore_errors=True)
+        print(f"Generating {args.services} services × 12 months into {files_dir} ...", flush=True)
+        started = time.perf_counter()
+        counts = generate_demo_org(files_dir, services=args.services, today=TODAY, inject_bad_rows=False)
+        marker.write_text(json.dumps(counts))
+        print(f"  generated in {time.perf_counter() - started:.1f}s", flush=True)
+    counts = json.loads(marker.read_text())
+    print("Data: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
+    print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
+
+    phases = ["ours/load", "ours/recompute", "ours/checks"]
+    if not args.skip_pandas:
+        phases += ["pandas/load", "pandas/compute"]
+    results = {}
+    for name in phases:
+        print(f"  running {name} ...", flush=True)
+        results[name] = _run_child(name, files_dir, db)
+        r = results[name]
+        print(f"    {r['seconds']:.2f} s wall, {r['cpu_seconds']:.2f} s CPU, peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
+
+    print("\nphase              seconds   peak RSS MB")
+    for name, r in results.items():
+        print(f"{name:<18} {r['seconds']:>7.2f}   {r['peak_rss_mb']:>8.0f}")
+    slowest = sorted(
+        ((k, v) for k, v in results["ours/recompute"].items() if "." in k), key=lambda kv: -kv[1]
+    )[:8]
+    print("most CPU-hungry models: " + ", ".join(f"{k} {v:.2f}s" for k, v in slowest))
+
+    rec = results["ours/recompute"]
+    ok_time, ok_mem = rec["seconds"] <= TARGET_SECONDS, rec["peak_rss_mb"] <= TARGET_RSS_MB
+    print(f"\nKPI recompute: {rec['seconds']:.2f} s (target ≤ {TARGET_SECONDS:.0f} s: {'met' if ok_time else 'MISSED'}), "
+          f"peak {rec['peak_rss_mb']:.0f} MB (target ≤ {TARGET_RSS_MB:.0f} MB: {'met' if ok_mem else 'MISSED'})")
+    ok = ok_time and ok_mem
+    if not args.skip_pandas:
+        pandas_total = results["pandas/load"]["seconds"] + results["pandas/compute"]["seconds"]
+        ours_total = results["ours/load"]["seconds"] + rec["seconds"]
+        speedup_compute = results["pandas/compute"]["seconds"] / rec["seconds"]
+        speedup_total = pandas_total / ours_total
+        print(f"files → KPIs: ours {ours_total:.2f} s vs pandas {pandas_total:.2f} s = {speedup_total:.1f}× faster")
+        print(f"recompute only (from loaded inputs): ours {rec['seconds']:.2f} s vs pandas "
+              f"{results['pandas/compute']['seconds']:.2f} s = {speedup_compute:.1f}× faster "
+              f"(ours also parses, validates and quarantines; pandas starts from parsed frames)")
+        ok_speed = speedup_total >= TARGET_SPEEDUP
+        print(f"speed-up target ≥ {TARGET_SPEEDUP:.0f}× (files → KPIs): {'met' if ok_speed else 'MISSED'}")
+        ok = ok and ok_speed
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
