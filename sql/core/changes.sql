@@ -5,6 +5,8 @@ with source as (
     select * from staging.stg_files__changes where quarantine_reason is null
     union all by name
     select * from staging.stg_github__changes where quarantine_reason is null
+    union all by name
+    select * from staging.stg_gitlab__changes where quarantine_reason is null
 ),
 
 services as (

@@ -1,9 +1,15 @@
 -- Every deployment attempt to any environment, one row per deployment, with its team and whether its
 -- environment counts as production (ops.kpi_settings.production_environment_pattern).
+-- Every source's staging model, files and APIs alike; a row without a source column came from files.
 with source as materialized (
     select * from staging.stg_files__deployments where quarantine_reason is null
+    union all by name
+    select * from staging.stg_github__deployments where quarantine_reason is null
+    union all by name
+    select * from staging.stg_gitlab__deployments where quarantine_reason is null
 ),
 
+-- The pattern is matched once per distinct environment name, not once per deployment.
 environments as (
     select
         e.environment,
@@ -19,7 +25,7 @@ services as (
 renamed as (
     select
         s.deployment_id,
-        'files' as source,
+        coalesce(s.source, 'files') as source,
         s.service,
         v.team,
         s.environment,

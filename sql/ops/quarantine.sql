@@ -40,6 +40,30 @@ builds as (
     where s.quarantine_reason is not null
 ),
 
+-- API sources (sources.yaml): the record as the API sent it.
+api_sources as (
+    select source, 'deployments', _file, _line, deployment_key, quarantine_reason, _record
+    from staging.stg_github__deployments where quarantine_reason is not null
+    union all
+    select source, 'changes', _file, _line, change_key, quarantine_reason, _record
+    from staging.stg_github__changes where quarantine_reason is not null
+    union all
+    select source, 'builds', _file, _line, build_key, quarantine_reason, _record
+    from staging.stg_github__builds where quarantine_reason is not null
+    union all
+    select source, 'incidents', _file, _line, incident_key, quarantine_reason, _record
+    from staging.stg_pagerduty__incidents where quarantine_reason is not null
+    union all
+    select source, 'deployments', _file, _line, deployment_key, quarantine_reason, _record
+    from staging.stg_gitlab__deployments where quarantine_reason is not null
+    union all
+    select source, 'changes', _file, _line, change_key, quarantine_reason, _record
+    from staging.stg_gitlab__changes where quarantine_reason is not null
+    union all
+    select source, 'builds', _file, _line, build_key, quarantine_reason, _record
+    from staging.stg_gitlab__builds where quarantine_reason is not null
+),
+
 final as (
     select * from load_errors
     union all select * from services
@@ -47,6 +71,7 @@ final as (
     union all select * from changes
     union all select * from incidents
     union all select * from builds
+    union all select * from api_sources
 )
 
 select * from final order by source, entity, file, line
