@@ -7,6 +7,8 @@ with source as (
     select * from staging.stg_github__builds where quarantine_reason is null
     union all by name
     select * from staging.stg_gitlab__builds where quarantine_reason is null
+    union all by name
+    select * from staging.stg_jenkins__builds where quarantine_reason is null
 ),
 
 settings as (

@@ -62,6 +62,12 @@ api_sources as (
     union all
     select source, 'builds', _file, _line, build_key, quarantine_reason, _record
     from staging.stg_gitlab__builds where quarantine_reason is not null
+    union all
+    select source, 'builds', _file, _line, build_key, quarantine_reason, _record
+    from staging.stg_jenkins__builds where quarantine_reason is not null
+    union all
+    select source, 'deployments', _file, _line, deployment_key, quarantine_reason, _record
+    from staging.stg_jenkins__deployments where quarantine_reason is not null
 ),
 
 final as (
