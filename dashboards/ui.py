@@ -107,18 +107,22 @@ def empty(reason: str, *, not_configured: bool = False) -> None:
 
 
 def export(frame: pd.DataFrame, name: str, key: str | None = None) -> None:
-    """CSV and Parquet downloads of a table exactly as shown."""
+    """CSV and Parquet downloads of a table exactly as shown, encoded only when clicked."""
     key = key or name
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+    def parquet() -> bytes:
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+
     c1, c2, _ = st.columns([1, 1, 6])
     c1.download_button(
-        "CSV", frame.to_csv(index=False).encode(), f"{slug}.csv", "text/csv", key=f"csv_{key}",
+        "CSV", lambda: frame.to_csv(index=False).encode(), f"{slug}.csv", "text/csv", key=f"csv_{key}",
         icon=":material/download:", on_click="ignore",
     )
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
     c2.download_button(
-        "Parquet", buffer.getvalue(), f"{slug}.parquet", "application/vnd.apache.parquet",
+        "Parquet", parquet, f"{slug}.parquet", "application/vnd.apache.parquet",
         key=f"parquet_{key}", icon=":material/download:", on_click="ignore",
     )
 

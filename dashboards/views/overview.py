@@ -16,6 +16,12 @@ st.caption(
     "production deployments only"
 )
 
+if f.environment:
+    st.info(
+        f"The DORA keys count production deployments only, so they do not change with the environment "
+        f"filter ({f.environment}); the Delivery page shows deployments per environment.",
+        icon=":material/info:",
+    )
 frame = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)
 focus = frame[frame["month"] == pd.Timestamp(f.month)].set_index("kpi_id", drop=False)
 if frame.empty or focus.empty:

@@ -155,3 +155,23 @@ def test_sql_page_refuses_a_write_in_the_browser(page, dashboard_url: str) -> No
     page.get_by_role("button", name=re.compile("Run query")).click()
     page.wait_for_selector("text=1 rows")
     snap(page, "sql-result")
+
+
+def test_export_downloads_the_table_shown(page, dashboard_url: str, demo: Path) -> None:
+    import pandas as pd
+
+    page.goto(f"{dashboard_url}/ci?team=checkout")
+    wait_ready(page, 3)
+    with read_connection(demo / "warehouse.duckdb") as con:
+        expected = con.execute(
+            "select service, builds, flaky_failures from marts.ci_pipeline_stats "
+            "where month = '2026-10-01' and team = 'checkout' order by service"
+        ).fetchall()
+    for label, reader in (("CSV", pd.read_csv), ("Parquet", pd.read_parquet)):
+        with page.expect_download() as info:
+            page.get_by_role("button", name=re.compile(label)).last.click()
+        download = info.value
+        assert download.suggested_filename == f"ci_pipelines_2026_10.{label.lower()}"
+        frame = reader(download.path())
+        got = [tuple(r) for r in frame[["pipeline", "builds", "flaky_failures"]].itertuples(index=False)]
+        assert got == [tuple(r) for r in expected]
