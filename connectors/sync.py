@@ -61,7 +61,9 @@ def write_source_config(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -
             jobs.append((name, str(wf), str(env)))
     deploy_jobs = pd.DataFrame(jobs, columns=["source", "job", "environment"])
     scopes = pd.DataFrame(
-        [(name, scope) for name, sc in config.sources.items() for scope in sc.scopes], columns=["source", "scope"]
+        # '*' marks a configured source (Opsgenie may read everything, without scopes)
+        [(name, scope) for name, sc in config.sources.items() for scope in (*sc.scopes, "*")],
+        columns=["source", "scope"],
     )
     frames = {
         "source_scopes": scopes,

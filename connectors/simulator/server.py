@@ -448,6 +448,11 @@ class Simulator:
             if "next" in paging:
                 headers["X-Paging-Next"] = paging["next"]
             return {"data": chunk, "paging": paging, "took": 0.01, "requestId": "sim"}, headers
+        if m := re.fullmatch(r"/(v2/alerts|v1/incidents)/([^/]+)", path):
+            items = self.data.opsgenie_alerts if m.group(1) == "v2/alerts" else self.data.opsgenie_incidents
+            for i in items:
+                if i["id"] == m.group(2):
+                    return {"data": i, "took": 0.01, "requestId": "sim"}, {}
         raise _Reply(404, {"message": "Not Found", "took": 0.0})
 
 

@@ -68,6 +68,9 @@ api_sources as (
     union all
     select source, 'deployments', _file, _line, deployment_key, quarantine_reason, _record
     from staging.stg_jenkins__deployments where quarantine_reason is not null
+    union all
+    select source, 'incidents', _file, _line, incident_key, quarantine_reason, _record
+    from staging.stg_opsgenie__incidents where quarantine_reason is not null
 ),
 
 final as (
