@@ -117,7 +117,7 @@ def _freshness_check(source: str) -> dg.AssetChecksDefinition:
         limit = float(config.sources[source].options.get("freshness_hours", DEFAULT_FRESHNESS_HOURS))
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with warehouse.connect() as con:
-            ensure_tables(con)
+            ensure_tables(con, sync_state=True)
             rows = con.execute(
                 "select stream, last_success_at, last_error from ops.sync_state where source = ? order by stream",
                 [source],

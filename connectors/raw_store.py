@@ -63,14 +63,19 @@ def raw_ddl(source: str, entity: str) -> str:
     )
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every raw table and ops.sync_state if missing (empty when a source is not configured)."""
+def ensure_tables(con: duckdb.DuckDBPyConnection, *, sync_state: bool = False) -> None:
+    """Create every raw table and the ops.source_* tables if missing (empty when no source is configured).
+
+    ops.sync_state is created only once a sync runs (``sync_state=True``): its absence tells the
+    dashboard that no connector was ever configured for this warehouse.
+    """
     for schema in ("raw", "ops"):
         con.execute(f"create schema if not exists {schema}")
     for source, entities in RAW_TABLES.items():
         for entity in entities:
             con.execute(raw_ddl(source, entity))
-    con.execute(SYNC_STATE_DDL)
+    if sync_state:
+        con.execute(SYNC_STATE_DDL)
     for table, columns in SOURCE_CONFIG_DDL.items():
         con.execute(f"create table if not exists ops.{table} ({columns})")
 
@@ -104,7 +109,7 @@ class RawStore:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
-        ensure_tables(con)
+        ensure_tables(con, sync_state=True)
 
     # -- reading -----------------------------------------------------------------------------------
 

@@ -96,9 +96,9 @@ def sync_source(
     a source that fails while reading is reported in the result (and in ops.sync_state)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source}; expected one of {SOURCES}")
-    store = RawStore(con)
     if source not in config.sources:
         return SourceSyncResult(source, configured=False)
+    store = RawStore(con)
     say = progress or (lambda _m: None)
     module = _connector_module(source)
     started = time.perf_counter()

@@ -1,8 +1,11 @@
 -- CI builds read from GitHub Actions workflow runs: status from the run's conclusion once completed,
--- service from the repository (in a shared repository, from the workflow file's path).
+-- service from the repository (in a shared repository, from the workflow file's path). Deployment
+-- workflows named in sources.yaml are left to stg_github__deployments.
 with source as (
     select key, scope as repo, payload from raw.github__workflow_runs
     where scope in (select scope from ops.source_scopes where source = 'github')
+        -- runs of deployment workflows are deployments (stg_github__deployments), not CI builds
+        and coalesce(payload ->> 'path', '') not in (select job from ops.source_deploy_jobs where source = 'github')
 ),
 
 status_map as (

@@ -1,6 +1,7 @@
 -- Deployments read from GitHub's Deployments API. Outcome and finish time come from the deployment's
 -- statuses (the latest one that is not 'inactive'); service from the repository (in a repository shared
 -- by several services, from the path in the deployment's payload); environment names mapped by sources.yaml.
+-- Runs of the workflows sources.yaml names as deployment workflows are deployments too (key run-<id>).
 with source as (
     select
         d.key,
@@ -86,6 +87,60 @@ renamed as (
         on e.source = 'github' and e.original = lower(trim(s.payload ->> 'environment'))
 ),
 
+-- Workflow runs of deployment workflows (github.deployment_workflows: workflow file -> environment).
+workflow_runs as (
+    select r.key, r.scope as repo, r.payload, j.environment
+    from raw.github__workflow_runs as r
+    join ops.source_deploy_jobs as j on j.source = 'github' and j.job = r.payload ->> 'path'
+    where r.scope in (select scope from ops.source_scopes where source = 'github')
+),
+
+run_status_map as (
+    select * from (values
+        ('success', 'SUCCESS'), ('failure', 'FAILURE'), ('timed_out', 'FAILURE'), ('startup_failure', 'FAILURE'),
+        ('cancelled', 'CANCELED'), ('stale', 'CANCELED'), ('skipped', 'SKIPPED'), ('neutral', 'SUCCESS'),
+        ('action_required', 'QUEUED'), ('queued', 'QUEUED'), ('requested', 'QUEUED'), ('waiting', 'QUEUED'),
+        ('pending', 'QUEUED'), ('in_progress', 'IN_PROGRESS')
+    ) as t(original, status)
+),
+
+run_attributed as (
+    select w.key, arg_max(m.service, coalesce(length(m.path), 0)) as service
+    from workflow_runs as w
+    join service_map as m
+        on m.scope = w.repo and (m.path is null or starts_with(w.payload ->> 'path', m.path))
+    group by w.key
+),
+
+from_runs as (
+    select
+        'github:deployment:run-' || w.key as deployment_id,
+        'run-' || w.key as deployment_key,
+        'github' as source,
+        a.service,
+        w.environment,
+        w.environment as original_environment,
+        m.status,
+        case when w.payload ->> 'status' = 'completed' then w.payload ->> 'conclusion'
+            else w.payload ->> 'status' end as original_status,
+        utc_ts(coalesce(w.payload ->> 'run_started_at', w.payload ->> 'created_at')) as started_at,
+        case when w.payload ->> 'status' = 'completed' then utc_ts(w.payload ->> 'updated_at') end as finished_at,
+        w.payload ->> 'head_sha' as commit_sha,
+        false as is_rollback,
+        coalesce(w.payload ->> 'head_branch' ilike 'hotfix%', false) as is_hotfix,
+        w.repo,
+        w.payload ->> 'path' as path_hint,
+        w.payload ->> 'created_at' as raw_created_at,
+        'github:repos/' || w.repo || '/actions/runs' as _file,
+        cast(null as bigint) as _line,
+        w.payload::varchar as _record
+    from workflow_runs as w
+    left join run_status_map as m
+        on m.original = case when w.payload ->> 'status' = 'completed' then w.payload ->> 'conclusion'
+            else w.payload ->> 'status' end
+    left join run_attributed as a using (key)
+),
+
 final as (
     select
         * exclude (repo, path_hint, raw_created_at),
@@ -100,7 +155,7 @@ final as (
                 when started_at is null then 'created_at ' || raw_created_at || ' is not an ISO-8601 time' end,
             case when finished_at < started_at then 'finished_at is before started_at' end
         ), '') as quarantine_reason
-    from renamed
+    from (select * from renamed union all by name select * from from_runs)
 )
 
 select * from final

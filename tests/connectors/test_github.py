@@ -142,3 +142,24 @@ def test_wrong_token_is_a_clear_error_naming_source_and_variable(tmp_path):
     message = str(err.value)
     assert message.startswith("github: HTTP 401") and TOKEN_ENVS["github"] in message
     assert "ghp_wrong_value_123" not in message
+
+
+def test_runs_of_deployment_workflows_are_deployments_not_builds(tmp_path):
+    data = fx.org_data()
+    data.github.runs["acme/api"].append(
+        fx.run(301, "main", "completed", "success", fx.T(2026, 11, 12, 14), 9, ".github/workflows/deploy.yml")
+    )
+    with Simulator(data) as sim:
+        github = {**fx.GITHUB, "deployment_workflows": {".github/workflows/deploy.yml": "production"}}
+        cfg = write_sources(tmp_path / "s.yaml", sim, {"github": github}, fx.SERVICES)
+        wh = tmp_path / "wh.duckdb"
+        sync(wh, cfg, env_for(sim))
+    build(wh, cfg)
+    deps, builds, _ = _domain(wh)
+    assert deps["github:deployment:run-301"] == (
+        "api", "production", "SUCCESS", fx.T(2026, 11, 12, 14, 9), False, False
+    )
+    assert "github:build:301" not in builds and builds == fx.EXPECTED_BUILDS
+    assert rows(wh, "select is_production from core.deployments where deployment_id = 'github:deployment:run-301'") == [
+        {"is_production": True}
+    ]
