@@ -11,6 +11,7 @@ import pandas as pd
 
 from connectors import files
 from pipelines.catalog import Kpi, KpiRules, load_benchmarks, load_catalog, load_rules
+from pipelines.cost_config import ensure_cost_tables
 from pipelines.settings import SQL_DIR
 
 CONFIG_TABLES = (
@@ -151,4 +152,6 @@ def write_config_tables(
         "op::varchar as op, value::double as value, baseline::varchar as baseline, change::double as change, "
         "direction::varchar as direction, months::integer as months from targets"
     )
+    # The cost rules (costs.yaml beside the KPI config); cost source tables exist even when empty.
+    ensure_cost_tables(con, config_path)
     return {"kpis": len(definitions), "benchmarks": len(benchmarks), "targets": len(targets)}

@@ -56,4 +56,9 @@ final as (
     where duration_sec is not null
 )
 
-select * from final
+-- w is the weight of an observation: the denominator of ratio KPIs (sum(x) / sum(w)). 1 for every row
+-- above, so sum, mean and quantile KPIs are unaffected. Cost and cluster-efficiency observations
+-- (marts.cost_observations) carry their own.
+select *, 1.0::double as w from final
+union all
+select measure, subject_id, service, team, observed_at, x, w from marts.cost_observations

@@ -33,7 +33,16 @@ periodized as materialized (
 
 -- Counts and sums add up: compute them per service once and roll up to teams and the org.
 per_service as (
-    select grain, period_start, measure, team, service, count(*) as n, sum(x) as x_sum
+    select
+        grain,
+        period_start,
+        measure,
+        team,
+        service,
+        count(*) as n,
+        sum(x) as x_sum,
+        sum(w) as w_sum,
+        count(*) filter (where w <> 0) as n_w
     from periodized
     group by all
 ),
@@ -50,7 +59,9 @@ additive as (
         end as scope_type,
         coalesce(service, team, 'all') as scope,
         sum(n) as n,
-        sum(x_sum) as x_sum
+        sum(x_sum) as x_sum,
+        sum(w_sum) as w_sum,
+        sum(n_w) as n_w
     from per_service
     group by grouping sets (
         (grain, period_start, measure),
@@ -91,6 +102,8 @@ aggregated as materialized (
         a.n,
         a.x_sum,
         a.x_sum / a.n as x_mean,
+        a.w_sum,
+        a.n_w,
         q.x_quantiles
     from additive as a
     left join quantiles as q using (grain, period_start, measure, scope_type, scope)
@@ -140,8 +153,10 @@ valued as (
             when 'p50' then a.x_quantiles[1]
             when 'p90' then a.x_quantiles[2]
             when 'p95' then a.x_quantiles[3]
+            -- A ratio of sums (cost per build, usage per request): its sample is the denominator's rows.
+            when 'ratio' then a.x_sum / nullif(a.w_sum, 0)
         end as value,
-        coalesce(a.n, 0) as sample_size,
+        case when d.aggregate = 'ratio' then coalesce(a.n_w, 0) else coalesce(a.n, 0) end as sample_size,
         s.services_in_scope
     from spine as s
     join definitions as d using (kpi_id)
