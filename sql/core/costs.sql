@@ -22,7 +22,6 @@ unioned as (
 
 settings as (
     select
-        s.reporting_currency,
         coalesce((select list(tag_key order by rank) from ops.cost_tag_keys where role = 'service'), []) as service_keys,
         coalesce((select list(tag_key order by rank) from ops.cost_tag_keys where role = 'team'), []) as team_keys,
         coalesce((
@@ -30,7 +29,6 @@ settings as (
             from ops.cost_rules
         ), []) as rules,
         exists (select 1 from ops.cost_rules where field = 'resource_id') as has_resource_rules
-    from ops.cost_settings as s
 ),
 
 -- Attribution depends only on tags and a few columns that repeat across millions of rows: decide it
@@ -75,7 +73,6 @@ decided as (
 tagged as (
     select
         u.*,
-        t.reporting_currency,
         d.service_tag,
         d.team_tag,
         d.matched_kind
@@ -99,35 +96,22 @@ renamed as (
         t.cost_id,
         t.source,
         t.provider,
-        t.publisher,
         t.billing_account_id,
         t.sub_account_id,
-        t.sub_account_name,
         t.service_name,
         t.service_category,
         t.service_subcategory,
         t.region_id,
         t.resource_id,
-        t.resource_name,
-        t.resource_type,
         t.charge_category,
-        t.original_charge_category,
         t.charge_class,
-        t.charge_description,
         t.charge_period_start,
         t.charge_period_end,
-        t.billing_period_start,
-        date_diff('second', t.charge_period_start, t.charge_period_end) as charge_period_sec,
         t.billing_currency,
         t.billed_cost,
         t.effective_cost,
         t.list_cost,
-        t.contracted_cost,
-        t.pricing_quantity,
-        t.pricing_unit,
         t.tags,
-        t.service_tag,
-        t.team_tag,
         s.service,
         -- An explicit team tag wins over the tagged service's owner.
         coalesce(t.team_tag, s.team) as team,
@@ -137,7 +121,6 @@ renamed as (
             else 'no service or team tag'
         end as unattributed_reason,
         coalesce(t.matched_kind, 'other') as cost_kind,
-        t.reporting_currency,
         r.rate as fx_rate,
         t.effective_cost * r.rate as effective_cost_reporting,
         t.billed_cost * r.rate as billed_cost_reporting,

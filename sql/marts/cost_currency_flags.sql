@@ -11,7 +11,7 @@ final as (
         billing_currency,
         reporting_currency,
         'no rate from ' || billing_currency || ' to ' || reporting_currency || ' in fx_rates' as reason,
-        count(*) as cost_rows,
+        sum(cost_rows) as cost_rows,
         sum(effective_cost) as effective_cost
     from costs
     group by all

@@ -1,6 +1,7 @@
--- Costs per calendar month (UTC): one row per cost row and month it falls in. A charge period that
--- crosses a month boundary is split pro rata by the hours on each side (share); a zero-length period
--- belongs to the month it starts in. Amounts are the cost row's amounts times share.
+-- Costs per calendar month (UTC) and cost line: provider, sub-account, provider service, charge
+-- category, kind (CI compute, deployment, other), service and team, currency. A charge period that
+-- crosses a month boundary is split pro rata by the hours on each side; a zero-length period belongs
+-- to the month it starts in. The rows behind a line are in core.costs.
 with costs as (
     select * from core.costs
 ),
@@ -13,7 +14,7 @@ bounds as (
     from costs as c
 ),
 
--- Almost every row (a day, an hour) lies inside one month: share 1, no series to unnest.
+-- Almost every row (an hour, a day) lies inside one month: share 1, no series to unnest.
 single_month as (
     select * exclude (first_month, last_month), first_month as month_start, 1.0::double as share
     from bounds
@@ -35,7 +36,7 @@ split as (
             'second',
             greatest(s.charge_period_start, s.month_start),
             least(s.charge_period_end, s.month_start + interval 1 month)
-        ) / s.charge_period_sec as share
+        ) / date_diff('second', s.charge_period_start, s.charge_period_end) as share
     from sliced as s
 ),
 
@@ -46,19 +47,17 @@ shared as (
 ),
 
 settings as (
-    select unit_cost_categories, cloud_cost_categories from ops.cost_settings
+    select reporting_currency, unit_cost_categories, cloud_cost_categories from ops.cost_settings
 ),
 
 final as (
     select
-        s.cost_id,
         s.month_start::date as month,
-        s.share,
         s.source,
         s.provider,
+        s.sub_account_id,
         s.service_name,
         s.service_category,
-        s.sub_account_id,
         s.charge_category,
         s.cost_kind,
         s.service,
@@ -67,14 +66,17 @@ final as (
         list_contains(t.unit_cost_categories, s.charge_category) as in_unit_costs,
         list_contains(t.cloud_cost_categories, s.charge_category) as in_cloud_cost,
         s.billing_currency,
-        s.effective_cost * s.share as effective_cost,
-        s.billed_cost * s.share as billed_cost,
-        s.reporting_currency,
+        t.reporting_currency,
         s.fx_rate,
-        s.effective_cost_reporting * s.share as effective_cost_reporting,
-        s.billed_cost_reporting * s.share as billed_cost_reporting
+        count(*) as cost_rows,
+        count(*) filter (where s.share < 1) as split_rows,
+        sum(s.effective_cost * s.share) as effective_cost,
+        sum(s.billed_cost * s.share) as billed_cost,
+        sum(s.effective_cost_reporting * s.share) as effective_cost_reporting,
+        sum(s.billed_cost_reporting * s.share) as billed_cost_reporting
     from shared as s
     cross join settings as t
+    group by all
 )
 
 select * from final

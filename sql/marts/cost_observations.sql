@@ -1,6 +1,7 @@
 -- Observations of the cost and cluster-efficiency KPIs, in the shape of marts.kpi_observations plus a
 -- weight w (the denominator of ratio KPIs). Cost lines are summed per month, team, service, provider
--- service and kind (marts.cost_monthly holds the rows behind each); builds and deployments carry w = 1.
+-- service and kind (marts.cost_monthly and core.costs hold what is behind each); builds and
+-- deployments carry w = 1.
 -- Costs in a currency without a rate are left out (listed in marts.cost_currency_flags), and builds or
 -- deployments only count in months the cost data covers, so a month without cost data has no value.
 with costs as (

@@ -17,7 +17,7 @@ final as (
         unattributed_reason,
         billing_currency,
         reporting_currency,
-        count(*) as cost_rows,
+        sum(cost_rows) as cost_rows,
         sum(effective_cost) as effective_cost,
         sum(effective_cost_reporting) as effective_cost_reporting
     from costs

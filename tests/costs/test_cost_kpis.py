@@ -107,14 +107,14 @@ def test_month_boundary_split_pro_rata_by_hours(warehouse):
     # web has the cost but no builds in February: no value, sample size 0.
     web = kpi(warehouse, "cost_per_build", "2026-02", "service", "web")
     assert web["value"] is None and web["sample_size"] == 0
-    shares = query(
+    months = query(
         warehouse,
-        "select month, share, effective_cost_reporting from marts.cost_monthly "
-        "where cost_id like '%:6' order by month",  # line 6 of the file is row 5
+        "select month::varchar as month, cost_rows, split_rows, effective_cost_reporting from marts.cost_monthly "
+        "where service = 'web' and cost_kind = 'ci_compute' order by month",
     )
-    assert [(str(r["month"]), r["share"], r["effective_cost_reporting"]) for r in shares] == [
-        ("2026-01-01", pytest.approx(0.25), pytest.approx(6.0)),
-        ("2026-02-01", pytest.approx(0.75), pytest.approx(18.0)),
+    assert [(r["month"], r["cost_rows"], r["split_rows"], r["effective_cost_reporting"]) for r in months] == [
+        ("2026-01-01", 1, 1, pytest.approx(6.0)),
+        ("2026-02-01", 1, 1, pytest.approx(18.0)),
     ]
 
 
