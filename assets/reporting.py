@@ -304,10 +304,9 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
 
     blocks.append(Block("heading", "Appendix: data quality"))
     blocks.append(Block("heading", "Sources and freshness", level=3))
-    if data.sync_state is None:
-        blocks.append(Block("paragraph", "No source connector is configured (no ops.sync_state): the data came from file imports."))
-    elif data.sync_state.empty:
-        blocks.append(Block("paragraph", "Source connectors are configured but none has completed a sync yet."))
+    if data.sync_state is None or data.sync_state.empty:
+        blocks.append(Block("paragraph", "No source connector has synced into this warehouse (ops.sync_state is "
+                            f"{'absent' if data.sync_state is None else 'empty'}): the data came from file imports."))
     else:
         cols = list(data.sync_state.columns)
         blocks.append(Block("table", header=cols, rows=[[_cell(v) for v in row] for row in data.sync_state.itertuples(index=False)]))

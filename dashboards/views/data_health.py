@@ -20,14 +20,13 @@ st.caption(
 
 st.markdown("#### Source connectors: last sync")
 sync = data.sync_state(*ctx.db)
-if sync is None:
+if sync is None or sync.empty:
     ui.empty(
-        "No source connector has run against this warehouse (there is no `ops.sync_state` table): "
-        "the data below came from file imports. Configure a connector to see its last sync here.",
+        "No source connector has synced into this warehouse ("
+        + ("there is no `ops.sync_state` table" if sync is None else "`ops.sync_state` is empty")
+        + "): the data below came from file imports. Configure a connector (`kpi sync`) to see its last sync here.",
         not_configured=True,
     )
-elif sync.empty:
-    ui.empty("Source connectors are configured but none has completed a sync yet.", not_configured=True)
 else:
     st.dataframe(sync, hide_index=True)
     ui.export(sync, "sync state", key="sync")

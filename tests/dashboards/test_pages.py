@@ -167,7 +167,7 @@ def test_service_drilldown_picker_sets_the_global_filter(app) -> None:
 def test_data_health_shows_quarantine_and_checks_and_unconfigured_sources(app, demo: Path) -> None:
     at = app("data_health")
     body = texts(at)
-    assert "Source not configured" in body and "ops.sync_state" in body
+    assert "Source not configured" in body and "ops.sync_state" in body and "file imports" in body
     quarantined = sql(demo / "warehouse.duckdb", "select count(*) as n from ops.quarantine")[0]["n"]
     assert f"**{quarantined}** input rows" in body
     reasons = next(d.value for d in at.dataframe if list(d.value.columns) == ["entity", "reason", "rows"])
@@ -180,6 +180,7 @@ def test_data_health_shows_quarantine_and_checks_and_unconfigured_sources(app, d
 def test_data_health_lists_connector_syncs_when_configured(app, demo: Path, tmp_path: Path) -> None:
     copy = edited_copy(
         demo, tmp_path,
+        "drop table if exists ops.sync_state",
         "create table ops.sync_state as select 'github' as source, 'deployments' as stream, "
         "timestamp '2026-11-28 06:00:00' as last_success_at",
     )
@@ -187,6 +188,12 @@ def test_data_health_lists_connector_syncs_when_configured(app, demo: Path, tmp_
     assert "Source not configured" not in texts(at)
     sync = next(d.value for d in at.dataframe if "stream" in d.value.columns)
     assert sync.iloc[0]["source"] == "github"
+
+
+def test_data_health_without_a_sync_state_table(app, demo: Path, tmp_path: Path) -> None:
+    copy = edited_copy(demo, tmp_path, "drop table if exists ops.sync_state")
+    at = app("data_health", warehouse=copy)
+    assert "Source not configured" in texts(at) and "there is no `ops.sync_state` table" in texts(at)
 
 
 def test_ci_page_says_when_no_ci_source_is_loaded(app, demo: Path, tmp_path: Path) -> None:
