@@ -23,14 +23,29 @@ states as (
     from source
 ),
 
+latest as (
+    select
+        key,
+        arg_min(st ->> 'state', i) as latest_state,
+        arg_min(st ->> 'state', i) filter (where st ->> 'state' <> 'inactive') as active_state,
+        arg_min(st ->> 'created_at', i) filter (where st ->> 'state' <> 'inactive') as active_at,
+        arg_min(st ->> 'created_at', i) filter (where st ->> 'state' = 'inactive') as inactive_at
+    from states
+    group by key
+),
+
+-- A deployment that finished keeps its outcome when a later one replaces it; one replaced before it
+-- finished (latest status 'inactive', nothing final before) was cancelled.
 outcome as (
     select
         key,
-        arg_min(st ->> 'state', i) filter (where st ->> 'state' <> 'inactive') as state,
-        arg_min(st ->> 'created_at', i) filter (where st ->> 'state' <> 'inactive') as state_at,
-        bool_or(st ->> 'state' = 'inactive') as superseded
-    from states
-    group by key
+        case when active_state in ('success', 'failure', 'error') then active_state
+            when latest_state = 'inactive' then 'inactive'
+            else active_state end as state,
+        case when active_state in ('success', 'failure', 'error') then active_at
+            when latest_state = 'inactive' then inactive_at
+            else active_at end as state_at
+    from latest
 ),
 
 status_map as (
@@ -64,10 +79,9 @@ renamed as (
         coalesce(e.environment, s.payload ->> 'environment') as environment,
         s.payload ->> 'environment' as original_environment,
         m.status,
-        -- only 'inactive' statuses: replaced before it ever finished
-        coalesce(o.state, case when o.superseded then 'inactive' end) as original_status,
+        o.state as original_status,
         utc_ts(s.payload ->> 'created_at') as started_at,
-        case when m.status in ('SUCCESS', 'FAILURE') then utc_ts(o.state_at) end as finished_at,
+        case when m.status in ('SUCCESS', 'FAILURE', 'CANCELED') then utc_ts(o.state_at) end as finished_at,
         s.payload ->> 'sha' as commit_sha,
         coalesce(s.payload ->> 'task' ilike '%rollback%', false)
             or coalesce(parse_bool(s.payload -> 'payload' ->> 'rollback'), false) as is_rollback,
@@ -81,7 +95,7 @@ renamed as (
         s.payload::varchar as _record
     from source as s
     left join outcome as o using (key)
-    left join status_map as m on m.original = coalesce(o.state, case when o.superseded then 'inactive' end)
+    left join status_map as m on m.original = o.state
     left join attributed as a using (key)
     left join ops.source_environments as e
         on e.source = 'github' and e.original = lower(trim(s.payload ->> 'environment'))

@@ -68,10 +68,11 @@ def sync(warehouse: Path, sources_yaml: Path, env: dict[str, str], now: dt.datet
         return sync_all(con, config, env=env, now=now)
 
 
-def build(warehouse: Path, sources_yaml: Path | None = None) -> Path:
-    """Rebuild config, staging, core and marts from the raw tables already in ``warehouse``."""
+def build(warehouse: Path, sources_yaml: Path | None = None, files_dir: Path | None = None) -> Path:
+    """Rebuild config, staging, core and marts from the raw tables already in ``warehouse`` (and the
+    canonical files in ``files_dir``, if given)."""
     with write_connection(warehouse) as con:
-        write_load_errors(con, [load_file_entity(con, None, e)["load_errors"] for e in ENTITIES])
+        write_load_errors(con, [load_file_entity(con, files_dir, e)["load_errors"] for e in ENTITIES])
         write_config_tables(con, DEFAULT_CONFIG, as_of=dt.datetime(2030, 1, 1))
         ensure_tables(con)
         if sources_yaml is not None:

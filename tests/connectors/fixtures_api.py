@@ -198,7 +198,7 @@ EXPECTED_DEPLOYMENTS = {
     "github:deployment:1": ("api", "production", "SUCCESS", T(2026, 11, 5, 12, 5), False, False),
     "github:deployment:2": ("api", "production", "FAILURE", T(2026, 11, 6, 9, 10), False, False),
     "github:deployment:3": ("api", "staging", "SUCCESS", T(2026, 11, 7, 10, 4), False, False),
-    "github:deployment:4": ("api", "production", "CANCELED", None, False, False),
+    "github:deployment:4": ("api", "production", "CANCELED", T(2026, 11, 8, 11), False, False),
     "github:deployment:5": ("api", "production", "SUCCESS", T(2026, 11, 9, 10, 3), True, False),
     "github:deployment:6": ("api", "production", "QUEUED", None, False, False),
     "github:deployment:7": ("web", "production", "SUCCESS", T(2026, 11, 10, 8, 6), False, False),

@@ -3,6 +3,8 @@ rows; a re-run with no upstream change only re-reads the first listing pages; ne
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from connectors.http import AuthError
@@ -163,3 +165,21 @@ def test_runs_of_deployment_workflows_are_deployments_not_builds(tmp_path):
     assert rows(wh, "select is_production from core.deployments where deployment_id = 'github:deployment:run-301'") == [
         {"is_production": True}
     ]
+
+
+def test_a_runs_window_over_the_1000_result_cap_is_split_by_date(tmp_path):
+    data = fx.org_data()
+    start = fx.T(2026, 11, 1)
+    data.github.runs["acme/api"] = [
+        fx.run(10_000 + i, "main", "completed", "success", start + dt.timedelta(minutes=10 * i), 5)
+        for i in range(1_050)  # 1,050 runs between Nov 1 and Nov 8: one 31-day window would hold them all
+    ]
+    with Simulator(data) as sim:
+        github = {**fx.GITHUB, "per_page": 100}
+        cfg = write_sources(tmp_path / "s.yaml", sim, {"github": github}, fx.SERVICES)
+        wh = tmp_path / "wh.duckdb"
+        assert sync(wh, cfg, env_for(sim))["github"].error is None
+        windows = [q["created"][0] for _, _, q, _ in sim.requests("github", r"/acme/api/actions/runs$") if "page" not in q]
+    assert len(windows) > 2  # the over-full window was asked again in halves
+    assert rows(wh, "select count(*) as n, count(distinct key) as k from raw.github__workflow_runs "
+                    "where scope = 'acme/api'") == [{"n": 1_050, "k": 1_050}]
