@@ -133,6 +133,7 @@ class ApiClient:
         self.stats = RequestStats()
         self._lock = threading.Lock()
         self._sleep = sleep
+        self._paused_until = 0.0  # epoch seconds: a window's quota is spent until then
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers=headers,
@@ -198,6 +199,7 @@ class ApiClient:
         return url.path if url.is_absolute_url else "/" + path.split("?")[0].lstrip("/")
 
     def _once(self, path: str, params: Any, endpoint: str) -> httpx.Response:
+        self._respect_pause(endpoint)
         with self._lock:
             self.stats.requests += 1
             self.stats.by_path[endpoint] = self.stats.by_path.get(endpoint, 0) + 1
@@ -224,14 +226,41 @@ class ApiClient:
                 f"(missing, wrong, expired or without access). {_message(response)}"
             )
         if status >= 500 or status == 408:
-            raise _Retry(f"HTTP {status}")
+            raise _Retry(f"HTTP {status}", _header_seconds(response.headers.get("retry-after"), time.time()))
         if status >= 400:
             raise SourceError(f"{self.source}: HTTP {status} on GET {endpoint}: {_message(response)}")
         try:
             json.loads(response.content or b"null")
         except ValueError:
             raise _Retry("the body is not complete JSON (truncated page)") from None
+        self._note_quota(response)
         return response
+
+    def _note_quota(self, response: httpx.Response) -> None:
+        """The answer spent the last request of the window: hold the next one until the window resets."""
+        h = response.headers
+        for remaining, reset in (("x-ratelimit-remaining", "x-ratelimit-reset"), ("ratelimit-remaining", "ratelimit-reset")):
+            if h.get(remaining) == "0" and h.get(reset):
+                try:
+                    until = float(h[reset]) + 1.0
+                except ValueError:
+                    continue
+                with self._lock:
+                    self._paused_until = max(self._paused_until, until)
+
+    def _respect_pause(self, endpoint: str) -> None:
+        wait = self._paused_until - time.time()
+        if wait <= 0:
+            return
+        if wait > self.policy.max_rate_limit_wait:
+            raise SourceError(
+                f"{self.source}: rate limit exhausted; it resets in {wait:.0f}s, beyond the "
+                f"{self.policy.max_rate_limit_wait:.0f}s limit; giving up before GET {endpoint}"
+            )
+        log.warning("%s: rate limit exhausted; waiting %.1fs for it to reset", self.source, wait)
+        with self._lock:
+            self.stats.waited_sec += wait
+        self._sleep(wait)
 
     def _rate_limit_wait(self, response: httpx.Response) -> float | None:
         """Seconds to wait if this 403/429 is a rate limit, else None (a real permission error)."""

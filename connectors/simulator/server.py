@@ -40,7 +40,8 @@ class Fault:
     kinds: ``429`` (Retry-After), ``403-secondary`` (GitHub secondary limit, Retry-After),
     ``403-primary`` (x-ratelimit-remaining 0 + reset), ``429-gitlab`` (RateLimit-Reset, no Retry-After),
     ``500``/``502``/``503``, ``timeout`` (answers after ``delay`` seconds), ``truncate`` (half a JSON body),
-    ``delay`` (answers normally after ``delay`` seconds; for kill tests).
+    ``delay`` (answers normally after ``delay`` seconds; for kill tests), ``quota-spent`` (answers normally
+    with ``x-ratelimit-remaining: 0``).
     """
 
     path: str
@@ -484,12 +485,15 @@ class _Handler(BaseHTTPRequestHandler):
         with sim.lock:
             sim.log.append(entry)
         status, body, headers = 200, None, {}
-        if fault is not None and fault.kind not in ("truncate", "delay", "timeout"):
+        if fault is not None and fault.kind not in ("truncate", "delay", "timeout", "quota-spent"):
             status, body, headers = self._fault(fault)
         else:
             if fault is not None and fault.kind in ("delay", "timeout"):
                 time.sleep(fault.delay)
             status, body, headers = sim.handle(path, query, self.headers)
+            if fault is not None and fault.kind == "quota-spent":  # a normal answer that spends the window
+                headers = {**headers, "x-ratelimit-remaining": "0",
+                           "x-ratelimit-reset": str(int(time.time() + fault.retry_after))}
         entry[3] = status
         data = json.dumps(body).encode()
         if fault is not None and fault.kind == "truncate":

@@ -193,3 +193,20 @@ def test_sync_killed_mid_way_then_rerun_equals_an_uninterrupted_sync(clean, tmp_
         assert results["github"].error is None and results["pagerduty"].error is None
     build(wh, cfg)
     assert _snapshot(wh) == expected
+
+
+def test_a_spent_quota_holds_the_next_request_until_the_reset(clean, tmp_path):
+    """GitHub answers normally but says the window's last request is spent: the client waits for the reset
+    instead of spending a request on a certain 403, and the sync is complete."""
+    expected, clean_requests = clean
+    with Simulator(fx.org_data()) as sim:
+        sim.add_fault(Fault(r"/acme/api/deployments$", "quota-spent", times=1, retry_after=2))
+        cfg = _setup(tmp_path, sim)
+        wh = tmp_path / "wh.duckdb"
+        started = time.monotonic()
+        assert sync(wh, cfg, env_for(sim))["github"].error is None
+        assert time.monotonic() - started >= 1.0
+        assert all(status == 200 for *_, status in sim.requests())
+        assert len(sim.requests()) == clean_requests  # no request was wasted on a 403
+    build(wh, cfg)
+    assert _snapshot(wh) == expected
