@@ -15,6 +15,7 @@ error with its line, key and reason (it lands in ops.quarantine), and every othe
 from __future__ import annotations
 
 import csv
+import mmap
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,7 +144,9 @@ def _csv_select(con: duckdb.DuckDBPyConnection, path: Path, spec: EntitySpec, lo
         f"arg_min(error_message, column_idx), any_value(csv_line) from {rej} group by line order by line"
     ).fetchall()
     for line, error_type, column, message, csv_line in rejected:
-        fields = next(csv.reader([csv_line or ""]), [])
+        # DuckDB prefixes the record with the blank lines before it; the line number is the record's own.
+        csv_line = (csv_line or "").lstrip("\r\n")
+        fields = next(csv.reader([csv_line]), [])
         key = fields[key_index].strip() if len(fields) > key_index else None
         if str(error_type).upper() == "CAST" and column:
             found = _CAST_VALUE.search(message or "")
@@ -152,9 +155,11 @@ def _csv_select(con: duckdb.DuckDBPyConnection, path: Path, spec: EntitySpec, lo
         else:
             reason = f"not a CSV record: {message}"
         load.load_errors.append((spec.name, path.name, int(line), key or None, reason, csv_line or ""))
-    # Good rows come back in file order. Their line is row + 1 (the header), shifted by every rejected
-    # line before them: with rejected lines r_0 < r_1 < ..., good row k sits after r_i when k >= r_i - i - 1.
-    shifts = [int(line) - i - 1 for i, (line, *_rest) in enumerate(rejected)]
+    # Good rows come back in file order. Their line is row + 1 (the header), shifted by every skipped
+    # line before them (rejected, or blank: the reader drops blank lines silently but counts them in
+    # line numbers): with skipped lines r_0 < r_1 < ..., good row k sits after r_i when k >= r_i - i - 1.
+    skipped = sorted({int(line) for line, *_rest in rejected} | set(_blank_lines(path)))
+    shifts = [line - i - 1 for i, line in enumerate(skipped)]
     line_expr = (
         f"_row + 1 + len(list_filter({shifts}::bigint[], lambda t: t <= _row))" if shifts else "_row + 1"
     )
@@ -168,6 +173,17 @@ def _csv_select(con: duckdb.DuckDBPyConnection, path: Path, spec: EntitySpec, lo
 
     cols = ", ".join(column_expr(c) for c in spec.columns)
     return f"select {cols}, {_sql_str(path.name)} as _file, {line_expr} as _line from {good}"
+
+
+def _blank_lines(path: Path) -> list[int]:
+    """Numbers of the empty lines after the header of a CSV file (fast when there are none)."""
+    if path.stat().st_size == 0:
+        return []
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if data.find(b"\n\n") < 0 and data.find(b"\n\r\n") < 0:
+            return []
+    with path.open("rb") as fh:
+        return [n for n, line in enumerate(fh, start=1) if n > 1 and not line.strip(b"\r\n")]
 
 
 def _quote(identifier: str) -> str:
