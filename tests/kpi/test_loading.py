@@ -154,3 +154,34 @@ def test_header_case_optional_columns_and_status_spellings(warehouse_of):
     ]
     # 1 success, 1 failure (the canceled one excluded) -> 1/2.
     assert kpi(wh, "deployment_success_rate", "2024-01")["value"] == 0.5
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_line_numbers_survive_blank_lines_and_broken_lines(warehouse_of, newline):
+    lines = [
+        "deployment_id,service,environment,status,finished_at",  # line 1: header
+        "d1,api,prod,success,2024-01-02T00:00:00Z",  # line 2
+        "",  # line 3: blank
+        "",  # line 4: blank
+        "d2,api,prod,success,2024-01-03T00:00:00Z,extra",  # line 5: too many fields
+        "d3,api,prod,exploded,2024-01-04T00:00:00Z",  # line 6: unknown status
+        "",  # line 7: blank
+        "d4,api,prod,success,2024-01-05T00:00:00Z",  # line 8
+        "d5,api,prod,success,someday",  # line 9: not a time
+        "d6,api,prod,success,2024-01-06T00:00:00Z",  # line 10
+    ]
+    wh = warehouse_of({"deployments.csv": newline.join(lines) + newline})
+    got = query(wh, "select line, record_key, reason, record from ops.quarantine order by line")
+    assert [(r["line"], r["record_key"]) for r in got] == [(5, "d2"), (6, "d3"), (9, "d5")]
+    assert got[0]["reason"].startswith("not a CSV record")
+    assert got[0]["record"].strip() == "d2,api,prod,success,2024-01-03T00:00:00Z,extra"
+    assert got[1]["reason"] == "unknown status exploded"
+    assert got[2]["reason"] == "finished_at someday is not an ISO-8601 time"
+    kept = query(
+        wh,
+        "select deployment_key, _line from staging.stg_files__deployments "
+        "where quarantine_reason is null order by _line",
+    )
+    assert [(r["deployment_key"], r["_line"]) for r in kept] == [("d1", 2), ("d4", 8), ("d6", 10)]
+    # d1, d4, d6 are the successful production deployments of January: 3.
+    assert kpi(wh, "deployment_frequency", "2024-01")["value"] == 3
