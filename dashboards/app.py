@@ -49,6 +49,7 @@ pages = {
         st.Page(HERE / "delivery.py", title="Delivery", icon=":material/rocket_launch:", url_path="delivery"),
         st.Page(HERE / "stability.py", title="Stability", icon=":material/health_and_safety:", url_path="stability"),
         st.Page(HERE / "ci.py", title="CI", icon=":material/build:", url_path="ci"),
+        st.Page(HERE / "costs.py", title="Costs", icon=":material/payments:", url_path="costs"),
         st.Page(HERE / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
         st.Page(HERE / "service.py", title="Service drill-down", icon=":material/dns:", url_path="service"),
     ],

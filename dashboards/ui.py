@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import io
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from pipelines.catalog import format_value
+
+if TYPE_CHECKING:  # plotly is imported by the pages that draw charts, not on every run of the router
+    import plotly.graph_objects as go
 
 TIER_COLORS = {"elite": "green", "high": "blue", "medium": "orange", "low": "red"}
 TIER_HEX = {"elite": "#15803d", "high": "#2563eb", "medium": "#d97706", "low": "#dc2626"}
@@ -26,26 +29,31 @@ def css() -> None:
         [data-testid="stMetric"] {background: #fafafa;}
         .kpi-sub {color: #4b5563; font-size: 0.85rem; line-height: 1.35;}
         .kpi-def {color: #6b7280; font-size: 0.8rem; margin-top: -0.6rem; margin-bottom: 0.8rem;}
+        .kpi-badge {display: inline-block; border-radius: 0.4rem; padding: 0.05rem 0.45rem; margin: 0 0.3rem 0.3rem 0;
+                    font-size: 0.78rem; font-weight: 500;}
+        .b-elite {background: #dcfce7; color: #15803d;} .b-high {background: #dbeafe; color: #1d4ed8;}
+        .b-medium {background: #fef3c7; color: #b45309;} .b-low {background: #fee2e2; color: #b91c1c;}
+        .b-none {background: #f3f4f6; color: #6b7280;} .b-met {background: #dcfce7; color: #15803d;}
+        .b-missed {background: #fee2e2; color: #b91c1c;}
         </style>
         """,
         unsafe_allow_html=True,
     )
 
 
-def tier_badge(tier: object) -> None:
+def badges(tier: object, met: object) -> str:
+    """Tier and target badges as one line of HTML (one element per tile keeps reruns light)."""
     if isinstance(tier, str) and tier in TIER_COLORS:
-        st.badge(f"{tier.title()} tier", color=TIER_COLORS[tier])
+        out = f"<span class='kpi-badge b-{tier}'>{tier.title()} tier</span>"
     else:
-        st.badge("No tier", color="gray", help="This KPI has no DORA benchmark cluster or no value this month.")
-
-
-def target_badge(met: object) -> None:
+        out = "<span class='kpi-badge b-none' title='No DORA benchmark cluster, or no value'>No tier</span>"
     if met is None or pd.isna(met):
-        st.badge("No target", color="gray")
+        out += "<span class='kpi-badge b-none'>No target</span>"
     elif bool(met):
-        st.badge("Target met", icon=":material/check:", color="green")
+        out += "<span class='kpi-badge b-met'>Target met</span>"
     else:
-        st.badge("Target missed", icon=":material/close:", color="red")
+        out += "<span class='kpi-badge b-missed'>Target missed</span>"
+    return out
 
 
 def change_text(value: float, before: float, unit: str, better: str) -> str | None:
@@ -59,13 +67,13 @@ def change_text(value: float, before: float, unit: str, better: str) -> str | No
     return f"{(value - before) / abs(before) * 100:+.0f}%"
 
 
-def kpi_tile(row: pd.Series, history: pd.DataFrame, month_label: str) -> None:
+def kpi_tile(row: pd.Series, history: pd.DataFrame, month_label: str, *, sparkline: bool = True) -> None:
     """One KPI: value, change vs previous month (delta) and vs the same month last year, sparkline,
     tier and target badges, sample size. ``history`` is the KPI's rows over the selected range."""
     unit, better = row["unit"], row["better"]
     delta = change_text(row["value"], row["previous_month_value"], unit, better)
     points = [float(v) for v in history["value"] if pd.notna(v)]  # months without a value are gaps
-    spark = points if len(points) > 1 else None
+    spark = points if sparkline and len(points) > 1 else None
     st.metric(
         row["name"],
         format_value(row["value"], unit),
@@ -78,13 +86,8 @@ def kpi_tile(row: pd.Series, history: pd.DataFrame, month_label: str) -> None:
     )
     yoy = change_text(row["value"], row["previous_year_value"], unit, better)
     target = format_value(row["target"], unit) if pd.notna(row["target"]) else None
-    cols = st.columns([1, 1])
-    with cols[0]:
-        tier_badge(row["tier"])
-    with cols[1]:
-        target_badge(row["target_met"])
     st.markdown(
-        f"<div class='kpi-sub'>{month_label} · n = {int(row['sample_size']):,}<br>"
+        f"<div>{badges(row['tier'], row['target_met'])}</div><div class='kpi-sub'>{month_label} · n = {int(row['sample_size']):,}<br>"
         f"vs same month last year: {yoy or 'no data a year ago'}"
         f"{'<br>target ' + target if target else ''}</div>",
         unsafe_allow_html=True,
@@ -135,6 +138,8 @@ def _axis(unit: str) -> dict:
 
 def trend_chart(series: pd.DataFrame, unit: str, *, title: str | None = None, height: int = 280) -> go.Figure:
     """A KPI's monthly values (markers), with its target as a dotted line when it has one."""
+    import plotly.graph_objects as go
+
     y = series["value"] / 60 if unit == "seconds" else series["value"]
     fig = go.Figure()
     fig.add_scatter(

@@ -34,16 +34,16 @@ if int(focus["sample_size"].sum()) == 0:
     )
 
 
-def tiles(kpi_ids: tuple[str, ...]) -> None:
+def tiles(kpi_ids: tuple[str, ...], sparkline: bool) -> None:
     for col, kid in zip(st.columns(len(kpi_ids)), kpi_ids, strict=True):
         with col:
             if kid in focus.index:
-                ui.kpi_tile(focus.loc[kid], frame[frame["kpi_id"] == kid], f.month_label())
+                ui.kpi_tile(focus.loc[kid], frame[frame["kpi_id"] == kid], f.month_label(), sparkline=sparkline)
 
 
-tiles(DORA_KEYS)
+tiles(DORA_KEYS, sparkline=True)
 st.markdown("#### Also watched")
-tiles(SECONDARY)
+tiles(SECONDARY, sparkline=False)
 
 st.markdown("#### Targets")
 targeted = focus[focus["target_kind"].notna()]
@@ -69,5 +69,5 @@ else:
             "Sample": targeted["sample_size"].astype(int),
         }
     )
-    st.dataframe(table, hide_index=True, height=36 * (len(table) + 1) + 3)
+    st.dataframe(table, hide_index=True, height=35 * (len(table) + 1) + 3)
     ui.export(targeted.drop(columns=["definition"]), f"targets {f.scope[1]} {f.month:%Y-%m}", key="targets")

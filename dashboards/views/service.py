@@ -61,7 +61,7 @@ all_kpis = pd.DataFrame({
     "Target met": focus["target_met"].map({True: "yes", False: "no"}).fillna("—"),
     "Sample": focus["sample_size"].astype(int),
 })
-st.dataframe(all_kpis, hide_index=True, height=36 * (len(all_kpis) + 1) + 3)
+st.dataframe(all_kpis, hide_index=True, height=35 * (len(all_kpis) + 1) + 3)
 ui.export(kpis.drop(columns=["definition"]), f"service {f.service}", key="service_kpis")
 
 left, right = st.columns(2)
