@@ -160,8 +160,16 @@ HOUR = pd.Timedelta(hours=1)
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
-    """ISO-8601 strings (``Z``, ``+02:00`` or naive = UTC) -> naive UTC datetime64[ns]; blank -> NaT."""
-    parsed = pd.to_datetime(values, utc=True, format="ISO8601")
+    """ISO-8601 strings (``Z``, ``+02:00`` or naive = UTC) -> naive UTC datetime64[ns]; blank -> NaT.
+
+    pandas 2.3's ISO8601 parser gives a naive time the offset of the zoned row before it
+    (``12:15+02:00`` then ``10:15`` reads the second as 08:15 UTC), so naive times get an explicit
+    ``Z`` first.
+    """
+    text = values.astype("string").str.strip()
+    naive = text.notna() & (text != "") & ~text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
+    text = text.mask(naive, text + "Z")
+    parsed = pd.to_datetime(text, utc=True, format="ISO8601")
     return parsed.dt.tz_localize(None).astype("datetime64[ns]")
 
 

@@ -15,6 +15,18 @@ from assets.transform import model_assets
 from pipelines.jobs import daily_refresh_schedule, monthly_report_job, monthly_report_schedule, refresh_job
 from pipelines.settings import load_settings
 
+# Every asset and check of the code location, unbound (tests materialize them with their own resources).
+ASSETS = [
+    raw_files,
+    kpi_config,
+    raw_costs,
+    *source_assets,
+    *model_assets,
+    published_warehouse,
+    monthly_report,
+]
+CHECKS = [*asset_checks, *source_checks]
+
 
 def build_definitions(
     warehouse: WarehouseResource | None = None, sources: SourcesResource | None = None
@@ -30,8 +42,8 @@ def build_definitions(
             reports_dir=str(settings.reports_dir),
         )
     return dg.Definitions(
-        assets=[raw_files, kpi_config, raw_costs, *source_assets, *model_assets, published_warehouse, monthly_report],
-        asset_checks=[*asset_checks, *source_checks],
+        assets=ASSETS,
+        asset_checks=CHECKS,
         jobs=[refresh_job, monthly_report_job],
         schedules=[daily_refresh_schedule, monthly_report_schedule],
         resources={"warehouse": warehouse, "sources": sources},

@@ -523,3 +523,14 @@ def test_ties_broken_by_deployment_id(tmp_path):
     # t2 failed (b) via j1, recovered at 13:00 -> 1h.  CFR 2/3, recovery median [0, 1] = 0.5
     assert kpi(out, "2026-06-01", "change_failure_rate") == (pytest.approx(2 / 3), 3)
     assert kpi(out, "2026-06-01", "failed_deployment_recovery_time_p50_hours") == (0.5, 2)
+
+
+def test_naive_time_after_an_offset_time_is_read_as_utc():
+    # pandas' ISO8601 parser would give the naive row the +02:00 offset of the row before it
+    # (10:15 -> 08:15 UTC); the reference must read it as UTC like the pipeline does.
+    from bench.pandas_dora import parse_timestamps
+
+    parsed = parse_timestamps(pd.Series(["2026-03-04T12:15:00+02:00", "2026-03-04T10:15:00", ""]))
+    assert parsed.iloc[0] == pd.Timestamp("2026-03-04 10:15:00")
+    assert parsed.iloc[1] == pd.Timestamp("2026-03-04 10:15:00")
+    assert pd.isna(parsed.iloc[2])
