@@ -1,7 +1,13 @@
 """Great Expectations suites for the domain tables and the KPI tables (pure: no Dagster).
 
-GX validates pandas frames read from DuckDB (its SQL path on DuckDB returns wrong results, see
-notes), and only the columns each expectation needs, so validation stays cheap at scale.
+Each suite is one list of expectations run by two engines:
+- Great Expectations on the recent rows (the last ``RECENT_DAYS`` of the table's own time column,
+  plus rows without one): what a daily refresh adds or changes, with GX's samples of bad values.
+  GX validates pandas frames read from DuckDB (its SQL path on DuckDB returns wrong results) and only
+  the columns the expectations need.
+- The same expectations translated to violation counts in DuckDB SQL over every row of the table, so
+  history is still fully checked at a cost that stays small at millions of rows (GX on 2M builds took
+  ~23 s of CPU on these machines; the SQL counts take well under a second).
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +23,7 @@ import duckdb
 import pandas as pd
 
 STATUSES = ["SUCCESS", "FAILURE", "CANCELED", "SKIPPED", "IN_PROGRESS", "QUEUED"]
+RECENT_DAYS = 35
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,7 @@ class Suite:
     table: str
     columns: tuple[str, ...]
     expectations: tuple[tuple[str, dict[str, Any]], ...]
+    recent_column: str | None = None  # None: the table is small, GX sees all of it
 
 
 def domain_suites(con: duckdb.DuckDBPyConnection) -> dict[str, Suite]:
@@ -67,6 +76,7 @@ def domain_suites(con: duckdb.DuckDBPyConnection) -> dict[str, Suite]:
                 ordered("finished_at", "started_at"),
                 ("ExpectColumnValuesToBeBetween", {"column": "duration_sec", "min_value": 0}),
             ),
+            recent_column="finished_at",
         ),
         "core.changes": Suite(
             "core.changes",
@@ -77,6 +87,7 @@ def domain_suites(con: duckdb.DuckDBPyConnection) -> dict[str, Suite]:
                 known,
                 ordered("merged_at", "first_commit_at"),
             ),
+            recent_column="merged_at",
         ),
         "core.incidents": Suite(
             "core.incidents",
@@ -88,6 +99,7 @@ def domain_suites(con: duckdb.DuckDBPyConnection) -> dict[str, Suite]:
                 ordered("resolved_at", "created_at"),
                 ("ExpectColumnValuesToBeBetween", {"column": "time_to_restore_sec", "min_value": 0}),
             ),
+            recent_column="created_at",
         ),
         "core.cicd_builds": Suite(
             "core.cicd_builds",
@@ -100,6 +112,7 @@ def domain_suites(con: duckdb.DuckDBPyConnection) -> dict[str, Suite]:
                 ordered("finished_at", "started_at"),
                 ("ExpectColumnValuesToBeBetween", {"column": "duration_sec", "min_value": 0}),
             ),
+            recent_column="finished_at",
         ),
     }
 
@@ -155,9 +168,58 @@ def validate_frame(
     return outcomes
 
 
-def validate_table(con: duckdb.DuckDBPyConnection, suite: Suite) -> list[Outcome]:
-    frame = con.execute(f"select {', '.join(suite.columns)} from {suite.table}").df()
-    return validate_frame(suite.table.replace(".", "__"), frame, suite.expectations)
+def _snake(kind: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+
+
+def _violations(con: duckdb.DuckDBPyConnection, table: str, kind: str, kw: dict[str, Any]) -> tuple[str, int]:
+    """How many rows of the whole table break one expectation, counted in DuckDB."""
+    column = kw.get("column")
+    if kind == "ExpectColumnValuesToBeUnique":
+        sql, params = f"select count({column}) - count(distinct {column}) from {table}", []
+    elif kind == "ExpectColumnValuesToNotBeNull":
+        sql, params = f"select count(*) - count({column}) from {table}", []
+    elif kind == "ExpectColumnValuesToBeInSet":
+        sql = f"select count(*) from {table} where {column} is not null and not list_contains(?, {column})"
+        params = [list(kw["value_set"])]
+    elif kind == "ExpectColumnPairValuesAToBeGreaterThanB":
+        a, b, op = kw["column_A"], kw["column_B"], "<" if kw.get("or_equal") else "<="
+        sql, params, column = f"select count(*) from {table} where {a} {op} {b}", [], f"{a} >= {b}"
+    elif kind == "ExpectColumnValuesToBeBetween":
+        sql, params = f"select count(*) from {table} where {column} < ?", [kw["min_value"]]
+    else:
+        raise ValueError(f"no SQL translation for {kind}")
+    return str(column), int(con.execute(sql, params).fetchone()[0])
+
+
+def validate_table(
+    con: duckdb.DuckDBPyConnection, suite: Suite, *, recent_days: int = RECENT_DAYS
+) -> list[Outcome]:
+    """GX on the recent rows, then the same expectations as SQL counts over every row."""
+    where = ""
+    if suite.recent_column:
+        c = suite.recent_column
+        where = (
+            f" where {c} is null or {c} >= (select max({c}) from {suite.table}) - to_days({int(recent_days)})"
+        )
+    frame = con.execute(f"select {', '.join(suite.columns)} from {suite.table}{where}").df()
+    recent = validate_frame(suite.table.replace(".", "__"), frame, suite.expectations)
+    label = f"last {recent_days} days" if suite.recent_column else "all rows"
+    outcomes = [
+        Outcome(
+            f"{o.expectation} ({label}, Great Expectations)",
+            o.column,
+            o.success,
+            o.unexpected_count,
+            o.sample,
+        )
+        for o in recent
+    ]
+    if suite.recent_column:
+        for kind, kw in suite.expectations:
+            column, bad = _violations(con, suite.table, kind, kw)
+            outcomes.append(Outcome(f"{_snake(kind)} (all rows, SQL)", column, bad == 0, bad, ""))
+    return outcomes
 
 
 KPI_TABLE_CHECKS = {
