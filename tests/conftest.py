@@ -17,14 +17,10 @@ import pytest
 from assets.loading import load_file_entity, write_config_tables, write_load_errors
 from assets.sql_models import discover_models, execute_model, topological
 from connectors.files import ENTITIES
+from connectors.raw_store import ensure_tables as ensure_api_raw_tables
 from pipelines.catalog import load_catalog
 from pipelines.settings import DEFAULT_CONFIG
 from pipelines.warehouse import read_connection, write_connection
-
-try:  # the API sources' raw tables (created empty when no source is configured)
-    from connectors.raw_store import ensure_tables as ensure_api_raw_tables
-except ModuleNotFoundError:  # a tree without API connectors
-    ensure_api_raw_tables = None
 
 # Three services in two teams: payments owns api and web, search owns indexer.
 DEFAULT_SERVICES = "service,team\napi,payments\nweb,payments\nindexer,search\n"
@@ -56,12 +52,12 @@ def build_warehouse(
     if not any(n.startswith("services.") for n in files):
         files["services.csv"] = DEFAULT_SERVICES
     for file_name, text in files.items():
-        (files_dir / file_name).write_text(text)
+        (files_dir / file_name).write_text(text, encoding="utf-8")
     if config is None:
         config_path = DEFAULT_CONFIG
     else:
         config_path = tmp_path / f"{name}-kpi.yaml"
-        config_path.write_text(config)
+        config_path.write_text(config, encoding="utf-8")
     warehouse = tmp_path / f"{name}.duckdb"
     for table in ("kpi_monthly", "kpi_weekly"):
         _KPI_TABLES.pop((warehouse, table), None)
@@ -69,10 +65,11 @@ def build_warehouse(
         errors = [load_file_entity(con, files_dir, entity)["load_errors"] for entity in ENTITIES]
         write_load_errors(con, errors)
         write_config_tables(con, config_path, catalog=_CATALOG, as_of=as_of)
-        if ensure_api_raw_tables is not None:
-            ensure_api_raw_tables(con)
-        # Models of other sources (costs, ...) read raw tables these tests do not load: they are
-        # skipped, with everything built on them. The KPI models read only the files' tables.
+        # The API sources' raw and ops.source_* tables, empty when no source is configured (as the
+        # pipeline's source assets leave them).
+        ensure_api_raw_tables(con)
+        # A model whose inputs this fixture does not create is skipped, with everything built on it;
+        # the build fails loudly if that would leave out the KPI tables or the quarantine.
         available = {
             (schema, table)
             for schema, table in con.execute(
