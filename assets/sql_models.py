@@ -33,7 +33,7 @@ class SqlModel:
     path: Path
     sql: str
     deps: tuple[tuple[str, str], ...]
-    description: str
+    description: str  # the leading comment block: what the table means, in business terms
     materialized: str = "table"
 
     @property
@@ -53,15 +53,17 @@ def discover_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:
             text = path.read_text()
             code = _COMMENT.sub("", text)
             deps = tuple(sorted({m.groups() for m in _REF.finditer(code)} - {(layer, path.stem)}))
-            doc = " ".join(
-                line.removeprefix("--").strip()
-                for line in text.splitlines()
-                if line.startswith("--") and not _MATERIALIZED.match(line)
-            )
+            header = []
+            for line in text.splitlines():  # the leading comment block is the model's documentation
+                if not line.startswith("--"):
+                    break
+                if not _MATERIALIZED.match(line):
+                    header.append(line.removeprefix("--").strip())
+            doc = " ".join(header)
             found = _MATERIALIZED.search(text)
             materialized = found.group(1) if found else DEFAULT_MATERIALIZATION.get(layer, "table")
             models.append(
-                SqlModel(layer, path.stem, path, text, deps, doc.split(". ")[0] if doc else "", materialized)
+                SqlModel(layer, path.stem, path, text, deps, doc, materialized)
             )
     return models
 
@@ -101,6 +103,11 @@ def execute_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, 
             con.execute("reset preserve_insertion_order")
     except duckdb.Error as exc:
         raise RuntimeError(f"SQL model {model.table} ({model.path.name}) failed: {exc}") from exc
+    if model.description:
+        # The model's business description travels with the table, for anyone at a SQL prompt
+        # (select comment from duckdb_tables() / duckdb_views()).
+        text = model.description.replace("'", "''")
+        con.execute(f"comment on {model.materialized} {model.table} is '{text}'")
     rows = None
     if model.materialized == "table":  # counting a view would compute it
         rows = int(con.execute(f"select count(*) from {model.table}").fetchone()[0])

@@ -164,6 +164,14 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     return subprocess.call(cmd, env=env)
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from pipelines.docs import write
+
+    warehouse = Path(args.warehouse) if args.warehouse else load_settings().warehouse
+    _say(f"Wrote {write(warehouse, Path(args.out)).resolve()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kpi", description="Platform KPI pipeline: DORA and platform KPIs in DuckDB."
@@ -215,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     dash.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
     dash.add_argument("--port", type=int, default=8501)
     dash.set_defaults(func=_cmd_dashboard)
+    docs = sub.add_parser("docs", help="write docs/tables.md (every table and column) from a warehouse")
+    docs.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
+    docs.add_argument("--out", default=str(REPO_ROOT / "docs" / "tables.md"))
+    docs.set_defaults(func=_cmd_docs)
     return parser
 
 
