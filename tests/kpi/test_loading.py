@@ -185,3 +185,40 @@ def test_line_numbers_survive_blank_lines_and_broken_lines(warehouse_of, newline
     assert [(r["deployment_key"], r["_line"]) for r in kept] == [("d1", 2), ("d4", 8), ("d6", 10)]
     # d1, d4, d6 are the successful production deployments of January: 3.
     assert kpi(wh, "deployment_frequency", "2024-01")["value"] == 3
+
+
+def test_csv_and_jsonl_of_one_entity_are_read_together(warehouse_of):
+    wh = warehouse_of(
+        {
+            "deployments.csv": deployments(
+                dep("d1", "2024-01-02T00:00:00Z"),  # deployments.csv line 2
+                dep("d2", "2024-01-03T00:00:00Z"),  # deployments.csv line 3
+            ),
+            "deployments.jsonl": (
+                # line 1: d2 again -> duplicate (the CSV's row, first by file name, is kept)
+                '{"deployment_id": "d2", "service": "api", "environment": "prod", "status": "success",'
+                ' "finished_at": "2024-01-04T00:00:00Z"}\n'
+                # line 2: d3, new
+                '{"deployment_id": "d3", "service": "api", "environment": "prod", "status": "success",'
+                ' "finished_at": "2024-01-05T00:00:00Z", "is_rollback": true}\n'
+            ),
+        }
+    )
+    got = query(wh, "select file, line, reason from ops.quarantine")
+    assert got == [{"file": "deployments.jsonl", "line": 1, "reason": "duplicate deployment_id d2"}]
+    # d1, d2 (CSV) and d3 (JSONL): 3 deployments; d3 rolls d2 back -> 1 rollback, CFR 1/3.
+    assert kpi(wh, "deployment_frequency", "2024-01")["value"] == 3
+    assert kpi(wh, "rollback_frequency", "2024-01")["value"] == 1
+    assert kpi(wh, "change_failure_rate", "2024-01")["value"] == pytest.approx(1 / 3)
+
+
+def test_a_rerun_reflects_the_files_as_they_are_now(tmp_path):
+    two = {
+        "deployments.csv": deployments(dep("d1", "2024-01-02T00:00:00Z"), dep("d2", "2024-01-03T00:00:00Z"))
+    }
+    wh = build_warehouse(tmp_path, two)
+    assert kpi(wh, "deployment_frequency", "2024-01")["value"] == 2
+    # d2 removed from the file: the re-run counts d1 only (raw tables are snapshots, not appends).
+    one = {"deployments.csv": deployments(dep("d1", "2024-01-02T00:00:00Z"))}
+    wh = build_warehouse(tmp_path, one)
+    assert kpi(wh, "deployment_frequency", "2024-01")["value"] == 1
