@@ -579,6 +579,10 @@ def write_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str
     try:
         charts = render_charts(data, work / "charts")
         blocks = build_blocks(data, charts)
+        from assets.cost_report import cost_section  # costs go before the appendices
+
+        at = next((i for i, b in enumerate(blocks) if b.kind == "heading" and b.text.startswith("Appendix")), len(blocks))
+        blocks[at:at] = cost_section(warehouse, month)
         title = f"Platform KPI report {month:%Y-%m}"
         (work / "report.md").write_text(render_markdown(blocks))
         (work / "report.html").write_text(render_html(blocks, title))

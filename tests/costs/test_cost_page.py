@@ -3,7 +3,6 @@ tiles equal marts.kpi_monthly, unattributed costs and currency flags are shown, 
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -11,24 +10,16 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from connectors.demo_org import generate_demo_costs, generate_demo_org
 from pipelines.catalog import format_value
 from tests.costs.helpers import kpi, query
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
-TODAY = dt.date(2026, 5, 9)
 MONTH = "2026-04"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    from pipelines.runner import run_pipeline
-
-    home = tmp_path_factory.mktemp("cost-demo")
-    generate_demo_org(home / "files", services=12, seed=5, today=TODAY)
-    generate_demo_costs(home / "files", seed=5, today=TODAY)
-    run_pipeline(home / "files", home / "warehouse.duckdb", reports_dir=home / "reports")
-    return home / "warehouse.duckdb"
+@pytest.fixture
+def demo(cost_demo) -> Path:
+    return cost_demo
 
 
 def _open(warehouse: Path, monkeypatch, **params: str) -> AppTest:
