@@ -55,8 +55,11 @@ def _phase(name: str, files_dir: Path, db: Path) -> dict:
         from pipelines.settings import DEFAULT_CONFIG
         from pipelines.warehouse import write_connection
 
+        from connectors.raw_store import ensure_tables as ensure_api_raw_tables
+
         with write_connection(db) as con:
             write_config_tables(con, DEFAULT_CONFIG, as_of=dt.datetime(2026, 11, 28))
+            ensure_api_raw_tables(con)  # the API sources are not configured here: their tables are empty
             import resource
 
             for model in topological(discover_models()):
