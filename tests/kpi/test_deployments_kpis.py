@@ -157,6 +157,17 @@ def test_every_kpi_for_every_month_and_scope_exactly_once(warehouse_of):
     ]
     months = query(wh, "select distinct month from marts.kpi_monthly order by month")
     assert [str(r["month"]) for r in months] == ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"]
+    [types] = query(
+        wh,
+        "select typeof(month) as month, typeof(value) as value, typeof(sample_size) as n from marts.kpi_monthly limit 1",
+    )
+    assert types["month"] == "DATE" and types["value"] == "DOUBLE"
+    units = query(wh, "select distinct kpi_id, unit from marts.kpi_monthly")
+    units = {r["kpi_id"]: r["unit"] for r in units}
+    assert units["deployment_frequency"] == "deployments"
+    assert units["change_failure_rate"] == units["deployment_success_rate"] == "ratio"
+    assert units["mttr_hours"] == units["lead_time_for_changes_p50_hours"] == "hours"
+    assert units["build_duration_p95_sec"] == "seconds"
 
 
 def test_scopes_org_team_service(warehouse_of):

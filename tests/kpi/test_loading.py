@@ -76,6 +76,12 @@ def test_jsonl_input_gives_the_same_kpis_as_csv(tmp_path):
     csv_rows, jsonl_rows = query(from_csv, KPI_TABLE), query(from_jsonl, KPI_TABLE)
     assert csv_rows == jsonl_rows
     assert query(from_jsonl, "select count(*) as n from ops.quarantine") == [{"n": 0}]
+    # Rates are fractions: no ratio outside [0, 1] at any month and scope.
+    [bad] = query(
+        from_jsonl,
+        "select count(*) as n from marts.kpi_monthly where unit = 'ratio' and value not between 0 and 1",
+    )
+    assert bad == {"n": 0}
     # And the numbers are the expected ones. January: d1 only; d1 is followed by d2 (no rollback)
     # and no incident -> CFR 0/1; c1 lead time 20:00 -> 23:00 = 3 h.
     assert kpi(from_jsonl, "deployment_frequency", "2024-01")["value"] == 1
