@@ -174,8 +174,9 @@ def measure(warehouse: Path, rounds: int) -> dict[str, list[float]]:
 def sql_timings(warehouse: Path) -> list[tuple[str, float]]:
     """Each dashboard query once, uncached, straight on the warehouse (what a cache miss costs)."""
     import dashboards.data as d
+    from pipelines.warehouse import read_connection
 
-    with __import__("pipelines.warehouse", fromlist=["read_connection"]).read_connection(warehouse) as con:
+    with read_connection(warehouse) as con:
         team = con.execute("select team from core.services limit 1").fetchone()[0]
         months = [r[0] for r in con.execute("select distinct month from marts.kpi_monthly order by 1").fetchall()]
     end, start = months[-2], months[max(0, len(months) - 13)]

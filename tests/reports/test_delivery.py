@@ -4,13 +4,14 @@ a directory; a failed delivery keeps the report and never leaks the webhook URL.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from assets.reporting import deliver_report, load_delivery_config, write_report
+from assets.reporting import deliver_report, load_delivery_config
 from pipelines.cli import main
 from tests.dashboards.demo import REPORT_MONTH
 
@@ -62,7 +63,8 @@ def webhook():
 
 @pytest.fixture
 def report(demo: Path, tmp_path: Path) -> Path:
-    write_report(demo / "warehouse.duckdb", REPORT_MONTH, tmp_path / "reports")
+    """A copy of the demo's October report folder (written by write_report when the demo was built)."""
+    shutil.copytree(demo / "reports" / "2026-10", tmp_path / "reports" / "2026-10")
     return tmp_path / "reports" / "2026-10"
 
 
