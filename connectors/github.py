@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from typing import Any
 
 from connectors.base import Connector, iso, max_iso, parallel, parse_ts
@@ -88,28 +89,27 @@ class GitHubConnector(Connector):
             if older:
                 break
         stored = store.payloads(SOURCE, "deployments", [_key(d) for d in listed])
-        statuses = store.payloads(SOURCE, "deployment_statuses", scope=repo)
-        recheck_after = self.recheck_after
-
-        def is_open(key: str, created_at: Any) -> bool:
-            states = statuses.get(key)
-            created = parse_ts(created_at)
-            if created is not None and created < recheck_after:
-                return False
-            return not states or states[0].get("state") in OPEN_DEPLOYMENT_STATES
-
+        # Stored deployments still waiting for an outcome (no status yet, or the latest is pending/queued/
+        # in progress), created recently enough to be re-checked.
+        still_open = {
+            key: json.loads(payload)
+            for key, payload in store.query(
+                f"select d.key, d.payload from raw.{SOURCE}__deployments as d "
+                f"left join raw.{SOURCE}__deployment_statuses as s using (key) "
+                "where d.scope = ? and try_cast(d.payload ->> 'created_at' as timestamptz) >= ? "
+                "and (s.key is null or coalesce(json_array_length(s.payload), 0) = 0 "
+                "or list_contains(?, s.payload -> 0 ->> 'state'))",
+                [repo, self.recheck_after, sorted(OPEN_DEPLOYMENT_STATES)],
+            )
+        }
         need: dict[str, dict] = {}
         for d in listed:
             key = _key(d)
             old = stored.get(key)
-            if old is None or old.get("updated_at") != d.get("updated_at") or is_open(key, d.get("created_at")):
+            if old is None or old.get("updated_at") != d.get("updated_at") or key in still_open:
                 need[key] = d
-        listed_keys = {_key(d) for d in listed}
-        open_stored = [k for k in statuses if k not in listed_keys]
-        if open_stored:
-            for key, d in store.payloads(SOURCE, "deployments", open_stored).items():
-                if is_open(key, d.get("created_at")):
-                    need[key] = d
+        for key, d in still_open.items():
+            need.setdefault(key, d)
 
         def fetch_statuses(item: tuple[str, dict]) -> tuple[str, list]:
             key, d = item

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import re
 import socket
@@ -23,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+@functools.lru_cache(maxsize=500_000)  # listings filter every record by time on every request
 def _ts(value: Any) -> dt.datetime | None:
     if not value:
         return None
