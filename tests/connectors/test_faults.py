@@ -210,3 +210,40 @@ def test_a_spent_quota_holds_the_next_request_until_the_reset(clean, tmp_path):
         assert len(sim.requests()) == clean_requests  # no request was wasted on a 403
     build(wh, cfg)
     assert _snapshot(wh) == expected
+
+
+def _raw(wh):
+    tables = [
+        r["t"] for r in rows(wh, "select table_name as t from information_schema.tables where table_schema = 'raw' "
+                                 "and table_name not like 'files%' order by 1")
+    ]
+    return {t: rows(wh, f"select key, payload_sha from raw.{t} order by key") for t in tables}
+
+
+@pytest.mark.parametrize("source", ["gitlab", "jenkins", "opsgenie"])
+def test_other_sources_survive_a_429_a_5xx_burst_and_a_truncated_page(source, tmp_path):
+    """The other connectors share the client: with a rate limit, a burst of 5xx and a truncated page
+    injected into their listings they store exactly what a clean sync stores."""
+    from tests.connectors import test_gitlab, test_jenkins, test_opsgenie
+
+    module, settings, listing = {
+        "gitlab": (test_gitlab, test_gitlab.GITLAB, r"/pipelines$"),
+        "jenkins": (test_jenkins, test_jenkins.JENKINS, r"/job/main/api/json$"),
+        "opsgenie": (test_opsgenie, test_opsgenie.OPSGENIE, r"/v1/incidents$"),
+    }[source]
+    stored = {}
+    for label, faults in (
+        ("clean", []),
+        ("faulty", [Fault(listing, "429", times=1), Fault(listing, "502", times=2, skip=1),
+                    Fault(listing, "truncate", times=1, skip=1)]),
+    ):
+        with Simulator(module.data()) as sim:
+            for f in faults:
+                sim.add_fault(f)
+            cfg = write_sources(tmp_path / f"{label}.yaml", sim, {source: settings}, module.SERVICES, http=FAST_HTTP)
+            wh = tmp_path / f"{label}.duckdb"
+            assert sync(wh, cfg, env_for(sim))[source].error is None
+            assert all(f.fired == f.times for f in sim.faults)
+        stored[label] = _raw(wh)
+    assert stored["faulty"] == stored["clean"]
+    assert sum(len(v) for v in stored["clean"].values()) > 3
