@@ -5,7 +5,8 @@ config tables and replaces each raw cost table with what its source holds now, s
 duplicates: FOCUS files under the configured paths and ``<files>/focus``; Cost Explorer when enabled;
 OpenCost and Prometheus when their URL is set, else saved responses under ``<files>/opencost`` and
 ``<files>/prometheus`` (``<series>*.json``) when present. A source that is not configured leaves its
-table empty.
+table empty. A FOCUS file that cannot be used stops the load (the user's input to fix); an API source
+that fails keeps its last good rows and reports the error, so an outage does not stop the other KPIs.
 """
 
 import datetime as dt
@@ -16,6 +17,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+import httpx
 import pandas as pd
 
 from assets.resources import WarehouseResource
@@ -36,6 +38,12 @@ COST_RAW_TABLES = (
     "aws_ce__costs",
     "opencost__allocations",
     "prometheus__samples",
+)
+API_ERRORS = (
+    aws_cost_explorer.CostExplorerError,
+    opencost.OpenCostError,
+    prometheus.PrometheusError,
+    httpx.HTTPError,
 )
 COST_CONFIG_TABLES = ("cost_settings", "cost_rules", "cost_tag_keys", "fx_rates", "namespace_services")
 
@@ -171,12 +179,20 @@ def load_cost_sources(
         con.execute(f"create schema if not exists {schema}")
     write_cost_config_tables(con, cfg)
     create_empty_raw_tables(con)
-    return {
-        "focus__costs": load_focus(con, cfg, files_dir),
-        "aws_ce__costs": load_aws_cost_explorer(con, cfg, today),
-        "opencost__allocations": load_opencost(con, cfg, files_dir),
-        "prometheus__samples": load_prometheus(con, cfg, files_dir, today),
+    results = {"focus__costs": load_focus(con, cfg, files_dir)}  # bad files are the user's to fix: raise
+    api_loads = {
+        "aws_ce__costs": lambda: load_aws_cost_explorer(con, cfg, today),
+        "opencost__allocations": lambda: load_opencost(con, cfg, files_dir),
+        "prometheus__samples": lambda: load_prometheus(con, cfg, files_dir, today),
     }
+    for table, load in api_loads.items():
+        try:
+            results[table] = load()
+        except API_ERRORS as exc:
+            # An API that is down must not stop the DORA KPIs: keep the last good rows and say so.
+            kept = con.execute(f"select count(*) from raw.{table}").fetchall()[0][0]
+            results[table] = {"rows": int(kept), "error": f"{exc} (kept the {kept:,} rows of the last good load)"}
+    return results
 
 
 _DESCRIPTIONS = {
@@ -223,4 +239,7 @@ def raw_costs(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         )
     for table in COST_CONFIG_TABLES:
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["ops", table]))
+    for table, result in results.items():
+        if result.get("error"):
+            context.log.warning(f"raw.{table}: {result['error']}")
     context.log.info(f"cost sources: { {t: r.get('rows') for t, r in results.items()} }")

@@ -211,3 +211,24 @@ def test_saved_opencost_responses_are_read_from_the_files_folder(tmp_path):
     )
     wh = build_cost_warehouse(tmp_path, {"opencost/2026-01.json": json.dumps(doc)})
     assert kpi(wh, "cluster_cpu_efficiency", "2026-01")["value"] == pytest.approx(81.6 / 120)
+
+
+def test_an_api_outage_keeps_the_last_good_rows(tmp_path):
+    from assets.costs import load_cost_sources
+    from pipelines.warehouse import write_connection
+
+    def yaml(url: str) -> str:
+        return COSTS_YAML + f'sources:\n  opencost: {{url: "{url}", window: 2d, step: 1d}}\n'
+
+    with LocalServer(_opencost) as oc:
+        wh = build_cost_warehouse(tmp_path, {}, costs_yaml=yaml(oc.url))
+    with LocalServer(lambda _r, _b: json_response({"code": 404, "message": "no such route"}, 404)) as down:
+        (tmp_path / "warehouse-config" / "costs.yaml").write_text(yaml(down.url))
+        with write_connection(wh) as con:
+            result = load_cost_sources(
+                con, tmp_path / "warehouse-config" / "kpi.yaml", tmp_path / "warehouse-files"
+            )
+            rows = con.execute("select count(*) from raw.opencost__allocations").fetchall()[0][0]
+    assert rows == 4  # three allocations on the 10th (one idle), one on the 11th
+    assert "GET /allocation answered 404" in result["opencost__allocations"]["error"]
+    assert "kept the 4 rows of the last good load" in result["opencost__allocations"]["error"]
