@@ -144,6 +144,17 @@ def service_kpis(path: str, version: float, month: dt.date, team: str | None) ->
     )
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def targets_met(path: str, version: float, scope_type: str, month: dt.date) -> pd.DataFrame:
+    """Per scope of a type: KPIs that met their target in the month, of those with a target and a value."""
+    return query(
+        path,
+        "select scope, count(*) filter (where target_met) as met, count(target_met) as with_target "
+        "from marts.kpi_monthly where scope_type = ? and month = ? group by scope order by scope",
+        [scope_type, month],
+    )
+
+
 # --- delivery -------------------------------------------------------------------------------
 
 

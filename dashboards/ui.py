@@ -56,6 +56,23 @@ def badges(tier: object, met: object) -> str:
     return out
 
 
+def sparkline_svg(points: list[float]) -> str:
+    """A small inline SVG line of the KPI over the range: drawn by the browser with no chart library.
+    One neutral colour: whether a move is good is told by the delta, not by the line."""
+    if len(points) < 2:
+        return ""
+    low, high = min(points), max(points)
+    span = (high - low) or 1.0
+    step = 100 / (len(points) - 1)
+    coords = " ".join(f"{i * step:.1f},{28 - (v - low) / span * 24:.1f}" for i, v in enumerate(points))
+    color = ACCENT
+    return (
+        "<svg viewBox='0 0 100 30' preserveAspectRatio='none' style='width:100%;height:34px;display:block'>"
+        f"<polyline points='{coords}' fill='none' stroke='{color}' stroke-width='2' "
+        "vector-effect='non-scaling-stroke' stroke-linejoin='round'/></svg>"
+    )
+
+
 def change_text(value: float, before: float, unit: str, better: str) -> str | None:
     """'+3.1 pp' for ratios, '+12%' otherwise; None when there is nothing to compare with."""
     if before is None or pd.isna(before) or value is None or pd.isna(value):
@@ -73,7 +90,6 @@ def kpi_tile(row: pd.Series, history: pd.DataFrame, month_label: str, *, sparkli
     unit, better = row["unit"], row["better"]
     delta = change_text(row["value"], row["previous_month_value"], unit, better)
     points = [float(v) for v in history["value"] if pd.notna(v)]  # months without a value are gaps
-    spark = points if sparkline and len(points) > 1 else None
     st.metric(
         row["name"],
         format_value(row["value"], unit),
@@ -81,13 +97,12 @@ def kpi_tile(row: pd.Series, history: pd.DataFrame, month_label: str, *, sparkli
         delta_color="inverse" if better == "lower" else "normal",
         help=f"{row['definition']}",
         border=True,
-        chart_data=spark,
-        chart_type="area",
     )
     yoy = change_text(row["value"], row["previous_year_value"], unit, better)
     target = format_value(row["target"], unit) if pd.notna(row["target"]) else None
+    spark = sparkline_svg(points) if sparkline else ""
     st.markdown(
-        f"<div>{badges(row['tier'], row['target_met'])}</div><div class='kpi-sub'>{month_label} · n = {int(row['sample_size']):,}<br>"
+        f"{spark}<div>{badges(row['tier'], row['target_met'])}</div><div class='kpi-sub'>{month_label} · n = {int(row['sample_size']):,}<br>"
         f"vs same month last year: {yoy or 'no data a year ago'}"
         f"{'<br>target ' + target if target else ''}</div>",
         unsafe_allow_html=True,

@@ -69,5 +69,5 @@ else:
             "Sample": targeted["sample_size"].astype(int),
         }
     )
-    st.dataframe(table, hide_index=True, height=35 * (len(table) + 1) + 3)
+    st.table(table.set_index("KPI"))  # a static table: the first screen needs no data-grid component
     ui.export(targeted.drop(columns=["definition"]), f"targets {f.scope[1]} {f.month:%Y-%m}", key="targets")

@@ -68,9 +68,9 @@ wide = pd.DataFrame(index=team_names)
 for k in TIERED + ("rework_rate", "mttr_hours", "ci_pipeline_success_rate"):
     part = focus[focus["kpi_id"] == k].set_index("scope")
     wide[defs.loc[k, "name"]] = [format_value(part["value"].get(t), defs.loc[k, "unit"]) for t in team_names]
+targets = data.targets_met(*ctx.db, "team", f.month).set_index("scope")
 wide["Targets met"] = [
-    f"{int(g['target_met'].dropna().sum())}/{len(g['target_met'].dropna())}"
-    for _, g in focus.groupby("scope", sort=True)
+    f"{targets.loc[t, 'met']}/{targets.loc[t, 'with_target']}" if t in targets.index else "—" for t in team_names
 ]
 st.dataframe(wide.rename_axis("Team").reset_index(), hide_index=True)
 ui.export(focus.drop(columns=["definition"]), f"teams {f.month:%Y-%m}", key="teams")

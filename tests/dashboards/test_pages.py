@@ -149,8 +149,14 @@ def test_teams_heatmap_has_one_row_per_team(app, demo: Path) -> None:
     heat = charts[0].proto.spec
     teams = sql(demo / "warehouse.duckdb", "select count(distinct team) as n from core.services")[0]["n"]
     assert heat.count('"heatmap"') >= 1
-    side = next(d.value for d in at.dataframe if "Team" in d.value.columns)
+    side = next(d.value for d in at.dataframe if "Team" in d.value.columns).set_index("Team")
     assert len(side) == teams
+    met, with_target = sql(
+        demo / "warehouse.duckdb",
+        "select count(*) filter (where target_met) as met, count(target_met) as n from marts.kpi_monthly "
+        "where scope_type = 'team' and scope = 'payments' and month = '2026-10-01'",
+    )[0].values()
+    assert side.loc["payments", "Targets met"] == f"{met}/{with_target}"
 
 
 def test_service_drilldown_picker_sets_the_global_filter(app) -> None:
