@@ -144,3 +144,14 @@ def test_column_names_match_case_insensitively_and_extra_columns_are_ignored(tmp
     text = header.lower() + ",x_CostCenter\n" + body.rstrip("\n") + ",cc-1\n"
     wh = build_cost_warehouse(tmp_path, {"focus/lower.csv": text})
     assert query(wh, "select effective_cost from core.costs") == [{"effective_cost": 2.0}]
+
+
+def test_azure_style_csv_with_bom_crlf_and_quoted_commas(tmp_path):
+    text = focus_csv([_row("1.25", ChargeDescription="Compute, D4s v5"), _row("2.5")], FOCUS_10)
+    data = "\ufeff" + text.replace("\n", "\r\n")
+    wh = build_cost_warehouse(tmp_path, {"focus/azure/part_0_0001.csv": data.encode("utf-8")})
+    rows = query(wh, "select _line, effective_cost, charge_category from core.costs order by _line")
+    assert [(r["_line"], r["effective_cost"], r["charge_category"]) for r in rows] == [
+        (2, 1.25, "Usage"),
+        (3, 2.5, "Usage"),
+    ]
