@@ -44,7 +44,9 @@ def _print_quarantine(warehouse: Path) -> None:
 
     with read_connection(warehouse) as con:
         rows = con.execute(
-            "select entity, file, line, reason from ops.quarantine order by entity, file, line"
+            # API records have no line: their key says which one it is
+            "select entity, file, coalesce(cast(line as varchar), record_key), reason from ops.quarantine "
+            "order by entity, file, line"
         ).fetchall()
     if rows:
         _say(f"{len(rows)} input row(s) quarantined (not counted; see table ops.quarantine):")
