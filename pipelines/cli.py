@@ -161,6 +161,8 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         "false",
         "--client.toolbarMode",
         "viewer",
+        "--theme.primaryColor",
+        "#4f46e5",
     ]
     _say(f"Dashboard on http://localhost:{args.port} (warehouse {warehouse}); Ctrl-C to stop.")
     return subprocess.call(cmd, env=env)

@@ -40,6 +40,9 @@ for i, kind in enumerate(("pdf", "html", "md")):
     else:
         cols[i].caption(f"no {kind.upper()}")
 if "md" in files:
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", files["md"].read_text())  # charts are in the PDF/HTML
+    summary = text.split("## Executive summary", 1)[-1].split("\n## ", 1)[0]
     with st.container(border=True):
-        text = files["md"].read_text()
-        st.markdown(re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text))  # charts are in the PDF/HTML
+        st.markdown(f"**Executive summary, {month}**\n{summary}")
+    with st.expander("The whole report (Markdown)"):
+        st.markdown(text)

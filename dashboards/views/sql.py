@@ -30,7 +30,8 @@ if submitted:
         st.session_state["sql_result"] = result
 res = st.session_state.get("sql_result")
 if res is not None:
-    note = f"{len(res.frame):,} rows" + (" (truncated)" if res.truncated else "")
+    n = len(res.frame)
+    note = f"{n:,} row{'' if n == 1 else 's'}" + (f" (stopped at {data.SQL_ROW_LIMIT:,})" if res.truncated else "")
     st.caption(note)
     st.dataframe(res.frame, hide_index=True)
     ui.export(res.frame, "query result", key="sql")

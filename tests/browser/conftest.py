@@ -54,7 +54,7 @@ def dashboard_url(demo: Path) -> Iterator[str]:
             sys.executable, "-m", "streamlit", "run", str(REPO / "dashboards" / "app.py"),
             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            "--client.toolbarMode", "viewer",
+            "--client.toolbarMode", "viewer", "--theme.primaryColor", "#4f46e5",
         ],
         env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
     )

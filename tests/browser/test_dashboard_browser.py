@@ -153,7 +153,7 @@ def test_sql_page_refuses_a_write_in_the_browser(page, dashboard_url: str) -> No
     page.wait_for_selector("text=DROP refused")
     area.fill("select count(*) as n from marts.kpi_definitions")
     page.get_by_role("button", name=re.compile("Run query")).click()
-    page.wait_for_selector("text=1 rows")
+    page.wait_for_selector("text=1 row")
     snap(page, "sql-result")
 
 
