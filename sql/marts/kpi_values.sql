@@ -20,12 +20,21 @@ measures as (
     group by measure
 ),
 
+-- Only the columns the aggregates need: subject ids are for drill-down, not for the numbers.
 periodized as materialized (
-    select 'month' as grain, date_trunc('month', o.observed_at)::date as period_start, o.*, m.quantiled
+    select
+        'month' as grain,
+        date_trunc('month', o.observed_at)::date as period_start,
+        o.measure,
+        o.team,
+        o.service,
+        o.x,
+        o.w,
+        m.quantiled
     from observations as o
     join measures as m using (measure)
     union all
-    select 'week', date_trunc('week', o.observed_at)::date, o.*, m.quantiled
+    select 'week', date_trunc('week', o.observed_at)::date, o.measure, o.team, o.service, o.x, o.w, m.quantiled
     from observations as o
     join measures as m using (measure)
     where m.weekly
