@@ -1,5 +1,8 @@
+-- materialized: table
 -- Deployments from the canonical deployments file: status normalized, each bad row given a reason.
 -- (Times arrive parsed to UTC; a time that does not parse is a load error, see raw.files__load_errors.)
+
+-- A table rather than the usual staging view: changes, incidents and the quarantine all look deployments up.
 with source as (
     select * from raw.files__deployments
 ),

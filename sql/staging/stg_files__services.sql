@@ -1,4 +1,7 @@
+-- materialized: table
 -- Services and their owning team, from the canonical services file.
+
+-- A table rather than the usual staging view: every other staging model looks services up.
 with source as (
     select * from raw.files__services
 ),
