@@ -15,6 +15,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = REPO_ROOT / "sql"
 CATALOG_DIR = REPO_ROOT / "catalog"
 DEFAULT_CONFIG = REPO_ROOT / "config" / "kpi.yaml"
+# DuckDB's own default is 80% of RAM, which a 10M-row cost export fills (5.8 GB measured); capped, it
+# spills to disk and the whole run stays under 2 GB.
+DEFAULT_MEMORY_LIMIT = "1536MB"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class Settings:
     reports_dir: Path
     #: sources.yaml naming the API sources to sync (None: no API source)
     sources: Path | None = None
+    #: DuckDB memory_limit of every writing connection (a DuckDB size such as '1536MB')
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     @property
     def work_warehouse(self) -> Path:
@@ -56,5 +61,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         files_dir=Path(files_dir).expanduser() if files_dir else None,
         config=Path(env.get("KPI_CONFIG", str(DEFAULT_CONFIG))).expanduser(),
         reports_dir=Path(env.get("KPI_REPORTS_DIR", str(home / "reports"))).expanduser(),
+        duckdb_memory_limit=env.get("KPI_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
         sources=Path(env["KPI_SOURCES"]).expanduser() if env.get("KPI_SOURCES") else None,
     )

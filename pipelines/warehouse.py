@@ -54,10 +54,14 @@ def configure(
 @contextmanager
 def write_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to a run's work file, with every schema present."""
+    from pipelines.settings import load_settings
+
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
         configure(con, macros=False)
+        # Capped, DuckDB spills to <file>.tmp instead of growing with the input (see settings).
+        con.execute("set memory_limit = ?", [load_settings().duckdb_memory_limit])
         for schema in SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
         configure(con, persistent_macros=True)
