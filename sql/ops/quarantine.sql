@@ -81,6 +81,9 @@ final as (
     union all select * from incidents
     union all select * from builds
     union all select * from api_sources
+    -- Cost and utilization rows set aside (FOCUS exports, Cost Explorer), so one table answers
+    -- "what was not counted, and why".
+    union all select * from marts.cost_quarantine
 )
 
 select * from final order by source, entity, file, line
