@@ -52,10 +52,9 @@ def _phase(name: str, files_dir: Path, db: Path) -> dict:
     elif name == "ours/recompute":
         from assets.loading import write_config_tables
         from assets.sql_models import discover_models, execute_model, topological
+        from connectors.raw_store import ensure_tables as ensure_api_raw_tables
         from pipelines.settings import DEFAULT_CONFIG
         from pipelines.warehouse import write_connection
-
-        from connectors.raw_store import ensure_tables as ensure_api_raw_tables
 
         with write_connection(db) as con:
             write_config_tables(con, DEFAULT_CONFIG, as_of=dt.datetime(2026, 11, 28))

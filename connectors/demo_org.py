@@ -1016,11 +1016,10 @@ def generate_demo_costs(
     Deterministic for a seed. Returns row counts.
     """
     import json
+    import shutil
 
     import duckdb
     import pandas as pd
-
-    import shutil
 
     out_dir = Path(out_dir)
     for stale in ("focus", "opencost"):  # a re-run with another --today must not leave old months behind
