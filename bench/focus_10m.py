@@ -105,6 +105,8 @@ def _limit(con, memory_limit: str | None) -> None:
     """DuckDB's own cap on its buffer memory (default: 80% of RAM, which it then uses as a cache)."""
     if memory_limit:
         con.execute(f"set memory_limit = '{memory_limit}'")
+    else:  # undo the pipeline's cap that write_connection applies
+        con.execute("reset memory_limit")
 
 
 def _phase(name: str, folder: Path, memory_limit: str | None) -> dict:
@@ -162,8 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--dir", default=".bench/focus_10m")
     parser.add_argument("--regenerate", action="store_true")
+    from pipelines.settings import DEFAULT_MEMORY_LIMIT
+
     parser.add_argument(
-        "--memory-limit", default="1GB", help="DuckDB memory_limit for the run (default 1GB; 'none': DuckDB's default)"
+        "--memory-limit",
+        default=DEFAULT_MEMORY_LIMIT,
+        help=f"DuckDB memory_limit for the run (default: the pipeline's own, {DEFAULT_MEMORY_LIMIT}; "
+        "'none': DuckDB's default of 80%% of RAM)",
     )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
