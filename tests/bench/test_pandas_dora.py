@@ -13,6 +13,7 @@ import pytest
 
 from bench.pandas_dora import (
     DEFAULT_PRODUCTION_PATTERN,
+    INPUT_COLUMNS,
     MONTHLY_KPIS,
     OUTPUT_COLUMNS,
     WEEKLY_KPIS,
@@ -23,30 +24,8 @@ from bench.pandas_dora import (
     normalize_status,
 )
 
-HEADERS = {
-    "services": ["service", "team", "repo", "tier"],
-    "deployments": [
-        "deployment_id",
-        "service",
-        "environment",
-        "status",
-        "started_at",
-        "finished_at",
-        "commit_sha",
-        "is_rollback",
-        "is_hotfix",
-    ],
-    "changes": ["change_id", "service", "first_commit_at", "merged_at", "deployment_id"],
-    "incidents": [
-        "incident_id",
-        "service",
-        "created_at",
-        "resolved_at",
-        "severity",
-        "caused_by_deployment_id",
-    ],
-    "builds": ["build_id", "service", "branch", "status", "started_at", "finished_at", "is_default_branch"],
-}
+# The input files' headers, as the reference reads them.
+HEADERS = INPUT_COLUMNS
 
 SERVICES = [
     {"service": "svc-a", "team": "alpha", "repo": "org/a", "tier": "1"},
