@@ -98,7 +98,15 @@ def _kpi_check(table: str, period: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-DOMAIN_TABLES = ("core.services", "core.deployments", "core.changes", "core.incidents", "core.cicd_builds")
+DOMAIN_TABLES = (
+    "core.services",
+    "core.deployments",
+    "core.changes",
+    "core.incidents",
+    "core.cicd_builds",
+    "core.costs",
+    "core.cluster_utilization",
+)
 asset_checks = [_domain_check(t) for t in DOMAIN_TABLES] + [
     _kpi_check("marts.kpi_monthly", "month"),
     _kpi_check("marts.kpi_weekly", "week"),

@@ -114,6 +114,57 @@ def domain_suites(con: duckdb.DuckDBPyConnection) -> dict[str, Suite]:
             ),
             recent_column="finished_at",
         ),
+        "core.costs": Suite(
+            "core.costs",
+            (
+                "cost_id",
+                "service",
+                "charge_category",
+                "cost_kind",
+                "charge_period_start",
+                "charge_period_end",
+            ),
+            (
+                ("ExpectColumnValuesToBeUnique", {"column": "cost_id"}),
+                ("ExpectColumnValuesToNotBeNull", {"column": "cost_id"}),
+                (
+                    "ExpectColumnValuesToBeInSet",
+                    {
+                        "column": "charge_category",
+                        "value_set": ["Usage", "Purchase", "Tax", "Credit", "Adjustment"],
+                    },
+                ),
+                (
+                    "ExpectColumnValuesToBeInSet",
+                    {"column": "cost_kind", "value_set": ["ci_compute", "deployment", "other"]},
+                ),
+                known,  # unattributed cost has no service: nulls are allowed, unknown names are not
+                ordered("charge_period_end", "charge_period_start"),
+            ),
+            recent_column="charge_period_start",
+        ),
+        "core.cluster_utilization": Suite(
+            "core.cluster_utilization",
+            (
+                "utilization_id",
+                "service",
+                "day",
+                "cpu_core_hours_used",
+                "cpu_core_hours_requested",
+                "ram_byte_hours_used",
+                "ram_byte_hours_requested",
+            ),
+            (
+                ("ExpectColumnValuesToBeUnique", {"column": "utilization_id"}),
+                ("ExpectColumnValuesToNotBeNull", {"column": "utilization_id"}),
+                known,
+                ("ExpectColumnValuesToBeBetween", {"column": "cpu_core_hours_used", "min_value": 0}),
+                ("ExpectColumnValuesToBeBetween", {"column": "cpu_core_hours_requested", "min_value": 0}),
+                ("ExpectColumnValuesToBeBetween", {"column": "ram_byte_hours_used", "min_value": 0}),
+                ("ExpectColumnValuesToBeBetween", {"column": "ram_byte_hours_requested", "min_value": 0}),
+            ),
+            recent_column="day",
+        ),
     }
 
 
