@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from connectors.http import ApiClient, AuthError, SourceError
+from connectors.http import ApiClient, AuthError, HttpPolicy, SourceError
 from connectors.raw_store import Batch, RawStore
 from connectors.sources_config import SourcesConfig
 
@@ -70,10 +70,35 @@ class StreamResult:
     error: str | None = None
 
 
+def token_client(
+    config: SourcesConfig,
+    source: str,
+    headers: Callable[[str], dict[str, str]],
+    env=None,
+    policy: HttpPolicy | None = None,
+) -> ApiClient:
+    """An API client for a token-authenticated source: the token comes from the variable sources.yaml
+    names and goes only into the headers ``headers(token)`` builds (never into logs or errors)."""
+    sc = config.sources[source]
+    token = sc.token(env)
+    return ApiClient(
+        source,
+        sc.base_url,
+        headers=headers(token.reveal()),
+        token_env=sc.token_env,
+        policy=policy or config.http,
+    )
+
+
 class Connector:
     """A source's sync: each stream reads what changed since its cursor and commits rows + cursor."""
 
     source: str = ""
+    default_per_page: int = 100  # the vendor's maximum page size
+
+    @property
+    def per_page(self) -> int:
+        return int(self.source_config.options.get("per_page", self.default_per_page))
 
     def __init__(self, config: SourcesConfig, client: ApiClient, now: dt.datetime | None = None) -> None:
         self.config = config

@@ -21,7 +21,7 @@ import hashlib
 import json
 from typing import Any
 
-from connectors.base import Connector, iso, max_iso, parallel, parse_ts
+from connectors.base import Connector, iso, max_iso, parallel, parse_ts, token_client
 from connectors.http import ApiClient, HttpPolicy
 from connectors.raw_store import Batch, RawStore, payload_text
 from connectors.sources_config import SourcesConfig
@@ -29,24 +29,21 @@ from connectors.sources_config import SourcesConfig
 SOURCE = "github"
 OPEN_DEPLOYMENT_STATES = {"pending", "queued", "in_progress"}
 SEARCH_LIMIT = 1000  # a filtered listing returns at most this many results
-PER_PAGE = 100
 MAX_PR_COMMITS = 250
 
 
 def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = None) -> ApiClient:
-    sc = config.sources[SOURCE]
-    token = sc.token(env)
-    return ApiClient(
+    return token_client(
+        config,
         SOURCE,
-        sc.base_url,
-        headers={
-            "Authorization": f"Bearer {token.reveal()}",
+        lambda token: {
+            "Authorization": f"Bearer {token}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": "platform-kpi",
         },
-        token_env=sc.token_env,
-        policy=policy or config.http,
+        env,
+        policy,
     )
 
 
@@ -59,10 +56,6 @@ def _key(item: dict[str, Any]) -> str:
 
 class GitHubConnector(Connector):
     source = SOURCE
-
-    @property
-    def per_page(self) -> int:
-        return int(self.source_config.options.get("per_page", PER_PAGE))
 
     def streams(self):
         out = []
@@ -123,7 +116,9 @@ class GitHubConnector(Connector):
         batch = Batch(SOURCE)
         for d in listed:
             batch.add("deployments", _key(d), repo, d)
-        for key, states in parallel(fetch_statuses, [(k, d) for k, d in need.items() if d.get("id") is not None]):
+        for key, states in parallel(
+            fetch_statuses, [(k, d) for k, d in need.items() if d.get("id") is not None]
+        ):
             batch.add("deployment_statuses", key, repo, states)
         return batch, max_iso(cursor, *(d.get("created_at") for d in listed))
 
@@ -175,7 +170,9 @@ class GitHubConnector(Connector):
 
     def _shared_repo(self, repo: str) -> bool:
         """A repository shared by services (a monorepo): changed files decide a pull request's service."""
-        return any(src == SOURCE and scope == repo and path for src, scope, path, _ in self.config.mapping_rows())
+        return any(
+            src == SOURCE and scope == repo and path for src, scope, path, _ in self.config.mapping_rows()
+        )
 
     def pulls(self, store: RawStore, repo: str) -> tuple[Batch, str | None]:
         cursor, start = self.cutoff(store, f"pulls:{repo}")
@@ -193,22 +190,28 @@ class GitHubConnector(Connector):
                 break
         stored = store.payloads(SOURCE, "pulls", [_key(p) for p in listed])
         merged = [
-            p for p in listed
-            if p.get("merged_at") and p.get("number") is not None
+            p
+            for p in listed
+            if p.get("merged_at")
+            and p.get("number") is not None
             and (stored.get(_key(p)) is None or stored[_key(p)].get("updated_at") != p.get("updated_at"))
         ]
         shared = self._shared_repo(repo)
 
         def fetch(pr: dict) -> tuple[str, list, list | None]:
             commits: list = []
-            for page in self.client.link_pages(f"repos/{repo}/pulls/{pr['number']}/commits", {"per_page": self.per_page}):
+            for page in self.client.link_pages(
+                f"repos/{repo}/pulls/{pr['number']}/commits", {"per_page": self.per_page}
+            ):
                 commits.extend(page.json())
                 if len(commits) >= MAX_PR_COMMITS:
                     break
             files = None
             if shared:
                 files = []
-                for page in self.client.link_pages(f"repos/{repo}/pulls/{pr['number']}/files", {"per_page": self.per_page}):
+                for page in self.client.link_pages(
+                    f"repos/{repo}/pulls/{pr['number']}/files", {"per_page": self.per_page}
+                ):
                     files.extend(page.json())
             return _key(pr), commits, files
 

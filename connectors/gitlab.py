@@ -13,30 +13,20 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Iterator
 
-from connectors.base import Connector, iso, max_iso, parallel
+from connectors.base import Connector, iso, max_iso, parallel, token_client
 from connectors.http import ApiClient, HttpPolicy
 from connectors.raw_store import Batch, RawStore
 from connectors.sources_config import SourcesConfig
 
 SOURCE = "gitlab"
-PER_PAGE = 100
 
 
 def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = None) -> ApiClient:
-    sc = config.sources[SOURCE]
-    token = sc.token(env)
-    return ApiClient(
-        SOURCE, sc.base_url, headers={"PRIVATE-TOKEN": token.reveal()}, token_env=sc.token_env,
-        policy=policy or config.http,
-    )
+    return token_client(config, SOURCE, lambda token: {"PRIVATE-TOKEN": token}, env, policy)
 
 
 class GitLabConnector(Connector):
     source = SOURCE
-
-    @property
-    def per_page(self) -> int:
-        return int(self.source_config.options.get("per_page", PER_PAGE))
 
     def streams(self):
         out = []
@@ -55,11 +45,15 @@ class GitLabConnector(Connector):
             if nxt:
                 params = {**params, "page": int(nxt)}
             elif "next" in response.links:
-                params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(response.links["next"]["url"]).query))
+                params = dict(
+                    urllib.parse.parse_qsl(urllib.parse.urlsplit(response.links["next"]["url"]).query)
+                )
             else:
                 return
 
-    def _listing(self, store: RawStore, stream: str, path: str, extra: dict | None = None) -> tuple[list, str | None]:
+    def _listing(
+        self, store: RawStore, stream: str, path: str, extra: dict | None = None
+    ) -> tuple[list, str | None]:
         cursor, start = self.cutoff(store, stream)
         params = {"updated_after": iso(start), "order_by": "updated_at", "sort": "asc", **(extra or {})}
         items = [item for page in self._pages(path, params) for item in page]
@@ -70,7 +64,9 @@ class GitLabConnector(Connector):
         return urllib.parse.quote(project, safe="")
 
     def deployments(self, store: RawStore, project: str) -> tuple[Batch, str | None]:
-        items, cursor = self._listing(store, f"deployments:{project}", f"projects/{self._pid(project)}/deployments")
+        items, cursor = self._listing(
+            store, f"deployments:{project}", f"projects/{self._pid(project)}/deployments"
+        )
         batch = Batch(SOURCE)
         for d in items:
             batch.add("deployments", str(d.get("id")), project, d)
@@ -81,12 +77,15 @@ class GitLabConnector(Connector):
         items, cursor = self._listing(store, f"pipelines:{project}", f"projects/{pid}/pipelines")
         stored = store.payloads(SOURCE, "pipelines", [str(p.get("id")) for p in items])
         changed = [
-            p for p in items
+            p
+            for p in items
             if p.get("id") is not None
             and (str(p["id"]) not in stored or stored[str(p["id"])].get("updated_at") != p.get("updated_at"))
         ]
         batch = Batch(SOURCE)
-        for detail in parallel(lambda p: self.client.get_json(f"projects/{pid}/pipelines/{p['id']}"), changed):
+        for detail in parallel(
+            lambda p: self.client.get_json(f"projects/{pid}/pipelines/{p['id']}"), changed
+        ):
             batch.add("pipelines", str(detail.get("id")), project, detail)
         return batch, cursor
 
@@ -97,13 +96,21 @@ class GitLabConnector(Connector):
         )
         stored = store.payloads(SOURCE, "merge_requests", [str(m.get("id")) for m in items])
         changed = [
-            m for m in items
+            m
+            for m in items
             if m.get("iid") is not None
-            and (str(m.get("id")) not in stored or stored[str(m.get("id"))].get("updated_at") != m.get("updated_at"))
+            and (
+                str(m.get("id")) not in stored
+                or stored[str(m.get("id"))].get("updated_at") != m.get("updated_at")
+            )
         ]
 
         def commits(mr: dict) -> tuple[str, list]:
-            out = [c for page in self._pages(f"projects/{pid}/merge_requests/{mr['iid']}/commits", {}) for c in page]
+            out = [
+                c
+                for page in self._pages(f"projects/{pid}/merge_requests/{mr['iid']}/commits", {})
+                for c in page
+            ]
             return str(mr.get("id")), out
 
         batch = Batch(SOURCE)

@@ -10,7 +10,7 @@ services as mapped in sources.yaml); alerts are kept in raw and staging for aler
 
 from __future__ import annotations
 
-from connectors.base import Connector, max_iso, parallel, parse_ts
+from connectors.base import Connector, max_iso, parallel, parse_ts, token_client
 from connectors.http import ApiClient, HttpPolicy
 from connectors.raw_store import Batch, RawStore
 from connectors.sources_config import SourcesConfig
@@ -21,12 +21,7 @@ OFFSET_CAP = 20_000
 
 
 def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = None) -> ApiClient:
-    sc = config.sources[SOURCE]
-    token = sc.token(env)
-    return ApiClient(
-        SOURCE, sc.base_url, headers={"Authorization": f"GenieKey {token.reveal()}"}, token_env=sc.token_env,
-        policy=policy or config.http,
-    )
+    return token_client(config, SOURCE, lambda token: {"Authorization": f"GenieKey {token}"}, env, policy)
 
 
 def _ms(value) -> int:
@@ -46,14 +41,24 @@ class OpsgenieConnector(Connector):
     def streams(self):
         return [
             ("alerts", lambda store: self._stream(store, "alerts", "v2/alerts", open_status=("closed",))),
-            ("incidents", lambda store: self._stream(store, "incidents", "v1/incidents", open_status=("resolved", "closed"))),
+            (
+                "incidents",
+                lambda store: self._stream(
+                    store, "incidents", "v1/incidents", open_status=("resolved", "closed")
+                ),
+            ),
         ]
 
     def _search(self, path: str, since_ms: int) -> list[dict]:
         out: list[dict] = []
         while True:
-            params = {"query": f"createdAt>={since_ms}", "sort": "createdAt", "order": "asc",
-                      "limit": self.limit, "offset": 0}
+            params = {
+                "query": f"createdAt>={since_ms}",
+                "sort": "createdAt",
+                "order": "asc",
+                "limit": self.limit,
+                "offset": 0,
+            }
             body = self.client.get_json(path, params)
             page_items = list(body.get("data", []))
             offset = 0
@@ -80,9 +85,13 @@ class OpsgenieConnector(Connector):
         cursor, start = self.cutoff(store, entity)
         import datetime as dt
 
-        found = {str(i.get("id")): i for i in self._search(path, int(start.replace(tzinfo=dt.UTC).timestamp() * 1000))}
+        found = {
+            str(i.get("id")): i
+            for i in self._search(path, int(start.replace(tzinfo=dt.UTC).timestamp() * 1000))
+        }
         open_ids = [
-            key for (key,) in store.query(
+            key
+            for (key,) in store.query(
                 f"select key from raw.{SOURCE}__{entity} where not list_contains(?, coalesce(payload->>'status', '')) "
                 "and try_cast(payload->>'createdAt' as timestamptz) >= ?",
                 [list(open_status), self.recheck_after],

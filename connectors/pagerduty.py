@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from connectors.base import Connector, iso, max_iso, parallel
+from connectors.base import Connector, iso, max_iso, parallel, token_client
 from connectors.http import ApiClient, HttpPolicy
 from connectors.raw_store import Batch, RawStore
 from connectors.sources_config import SourcesConfig
@@ -22,18 +22,16 @@ OFFSET_CAP = 10_000
 
 
 def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = None) -> ApiClient:
-    sc = config.sources[SOURCE]
-    token = sc.token(env)
-    return ApiClient(
+    return token_client(
+        config,
         SOURCE,
-        sc.base_url,
-        headers={
-            "Authorization": f"Token token={token.reveal()}",
+        lambda token: {
+            "Authorization": f"Token token={token}",
             "Accept": "application/vnd.pagerduty+json;version=2",
             "Content-Type": "application/json",
         },
-        token_env=sc.token_env,
-        policy=policy or config.http,
+        env,
+        policy,
     )
 
 
@@ -96,7 +94,9 @@ class PagerDutyConnector(Connector):
         while body.get("more"):
             offset += self.limit
             if offset + self.limit > OFFSET_CAP:
-                raise RuntimeError(f"{SOURCE}: more than {OFFSET_CAP} incidents between {iso(lo)} and {iso(hi)}")
+                raise RuntimeError(
+                    f"{SOURCE}: more than {OFFSET_CAP} incidents between {iso(lo)} and {iso(hi)}"
+                )
             body = self.client.get_json("incidents", {**params, "offset": offset, "total": "false"})
             out.extend(body.get("incidents", []))
         return out
