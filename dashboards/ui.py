@@ -109,6 +109,16 @@ def kpi_tile(row: pd.Series, history: pd.DataFrame, month_label: str, *, sparkli
     )
 
 
+def kpi_tile_row(kpis: pd.DataFrame, month: object, kpi_ids: tuple[str, ...], month_label: str) -> None:
+    """One row of KPI tiles for ``month``, each with its trend from ``kpis`` (a KPI absent that month
+    leaves its column empty)."""
+    focus = kpis[kpis["month"] == pd.Timestamp(month)].set_index("kpi_id", drop=False)
+    for col, kid in zip(st.columns(len(kpi_ids)), kpi_ids, strict=True):
+        with col:
+            if kid in focus.index:
+                kpi_tile(focus.loc[kid], kpis[kpis["kpi_id"] == kid], month_label)
+
+
 def definition(text: str, sample_size: int | float | None, sample_label: str = "n") -> None:
     """The one-line definition under a chart, with the sample size it rests on."""
     n = "" if sample_size is None else f" · {sample_label} = {int(sample_size):,}"

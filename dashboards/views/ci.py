@@ -1,6 +1,5 @@
 """CI: mainline success rate, build time percentiles, and the slowest and flakiest pipelines."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboards import context, data, ui
@@ -22,11 +21,7 @@ kpis = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)
 defs = data.definitions(*ctx.db)
 if kpis.empty:
     ui.empty(f"No KPI values for {f.scope_label} between {f.start:%b %Y} and {f.month_label()}.")
-focus = kpis[kpis["month"] == pd.Timestamp(f.month)].set_index("kpi_id", drop=False)
-for col, kid in zip(st.columns(len(KPIS)), KPIS, strict=True):
-    with col:
-        if kid in focus.index:
-            ui.kpi_tile(focus.loc[kid], kpis[kpis["kpi_id"] == kid], f.month_label())
+ui.kpi_tile_row(kpis, f.month, KPIS, f.month_label())
 
 for col, kid in zip(st.columns(3), KPIS[:3], strict=True):
     with col:

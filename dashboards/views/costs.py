@@ -1,7 +1,6 @@
 """Costs: what a build and a deployment cost, where the cloud money goes by team and service, what
 nobody is tagged for, and how much of the requested cluster capacity is used."""
 
-import pandas as pd
 import plotly.express as px
 import streamlit as st
 
@@ -36,11 +35,7 @@ if len(flags):
 kpis = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)
 kpis = kpis[kpis["kpi_id"].isin(cost_data.COST_KPIS)]
 defs = data.definitions(*ctx.db)
-focus = kpis[kpis["month"] == pd.Timestamp(f.month)].set_index("kpi_id", drop=False)
-for col, kid in zip(st.columns(len(cost_data.COST_KPIS)), cost_data.COST_KPIS, strict=True):
-    with col:
-        if kid in focus.index:
-            ui.kpi_tile(focus.loc[kid], kpis[kpis["kpi_id"] == kid], f.month_label())
+ui.kpi_tile_row(kpis, f.month, tuple(cost_data.COST_KPIS), f.month_label())
 
 left, right = st.columns(2)
 for col, kid, label in ((left, "cost_per_build", "builds"), (right, "cost_per_deploy", "deployments")):

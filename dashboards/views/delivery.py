@@ -22,12 +22,8 @@ kpis = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)
 defs = data.definitions(*ctx.db)
 if kpis.empty:
     ui.empty(f"No KPI values for {f.scope_label} between {f.start:%b %Y} and {f.month_label()}.")
-focus = kpis[kpis["month"] == pd.Timestamp(f.month)].set_index("kpi_id", drop=False)
 tile_ids = ("deployment_frequency", "lead_time_for_changes_p50_hours", "lead_time_for_changes_p90_hours", "rework_rate")
-for col, kid in zip(st.columns(len(tile_ids)), tile_ids, strict=True):
-    with col:
-        if kid in focus.index:
-            ui.kpi_tile(focus.loc[kid], kpis[kpis["kpi_id"] == kid], f.month_label())
+ui.kpi_tile_row(kpis, f.month, tile_ids, f.month_label())
 
 left, right = st.columns(2)
 with left:
