@@ -62,9 +62,7 @@ def discover_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:
             doc = " ".join(header)
             found = _MATERIALIZED.search(text)
             materialized = found.group(1) if found else DEFAULT_MATERIALIZATION.get(layer, "table")
-            models.append(
-                SqlModel(layer, path.stem, path, text, deps, doc, materialized)
-            )
+            models.append(SqlModel(layer, path.stem, path, text, deps, doc, materialized))
     return models
 
 
@@ -73,6 +71,20 @@ def topological(models: list[SqlModel]) -> list[SqlModel]:
     by_key = {m.key: m for m in models}
     order = TopologicalSorter({m.key: [d for d in m.deps if d in by_key] for m in models}).static_order()
     return [by_key[k] for k in order]
+
+
+def needed_for(models: list[SqlModel], targets: set[tuple[str, str]]) -> list[SqlModel]:
+    """The models ``targets`` are built from (themselves included), in dependency order."""
+    by_key = {m.key: m for m in models}
+    needed: set[tuple[str, str]] = set()
+    todo = list(targets)
+    while todo:
+        key = todo.pop()
+        if key in needed or key not in by_key:
+            continue
+        needed.add(key)
+        todo.extend(by_key[key].deps)
+    return [m for m in topological(models) if m.key in needed]
 
 
 def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:

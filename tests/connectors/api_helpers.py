@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from assets.loading import load_file_entity, write_config_tables, write_load_errors
-from assets.sql_models import discover_models, execute_model, topological
+from assets.sql_models import discover_models, execute_model, needed_for
 from connectors.files import ENTITIES
 from connectors.raw_store import ensure_tables
 from connectors.simulator.server import Simulator
@@ -72,20 +72,9 @@ def sync(warehouse: Path, sources_yaml: Path, env: dict[str, str], now: dt.datet
 _TARGETS = {("ops", "quarantine"), ("marts", "kpi_monthly"), ("staging", "stg_opsgenie__alerts")}
 
 
-def _needed_models():
-    models = topological(discover_models())
-    by_key = {m.key: m for m in models}
-    needed, todo = set(), [*_TARGETS, *(m.key for m in models if m.layer == "core")]
-    while todo:
-        key = todo.pop()
-        if key in needed or key not in by_key:
-            continue
-        needed.add(key)
-        todo.extend(by_key[key].deps)
-    return [m for m in models if m.key in needed]
-
-
-_MODELS = _needed_models()
+_MODELS = needed_for(
+    discover_models(), {*_TARGETS, *((m.layer, m.name) for m in discover_models() if m.layer == "core")}
+)
 
 
 def build(warehouse: Path, sources_yaml: Path | None = None, files_dir: Path | None = None) -> Path:
@@ -100,7 +89,8 @@ def build(warehouse: Path, sources_yaml: Path | None = None, files_dir: Path | N
 
             write_source_config(con, load_sources_config(sources_yaml))
         available = {
-            tuple(r) for r in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+            tuple(r)
+            for r in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
         }
         for model in _MODELS:
             if all(dep in available for dep in model.deps):

@@ -16,7 +16,7 @@ from typing import Any
 
 from assets.costs import load_cost_sources
 from assets.loading import load_file_entity, write_config_tables, write_load_errors
-from assets.sql_models import discover_models, execute_model, topological
+from assets.sql_models import discover_models, execute_model, needed_for
 from connectors import focus
 from connectors.files import ENTITIES
 from pipelines.settings import DEFAULT_CONFIG
@@ -33,20 +33,7 @@ TARGETS = {
 }
 
 
-def _needed_models():
-    models = topological(discover_models())
-    by_key = {m.key: m for m in models}
-    needed, todo = set(), list(TARGETS)
-    while todo:
-        key = todo.pop()
-        if key in needed or key not in by_key:
-            continue
-        needed.add(key)
-        todo.extend(by_key[key].deps)
-    return [m for m in models if m.key in needed]
-
-
-_MODELS = _needed_models()
+_MODELS = needed_for(discover_models(), set(TARGETS))
 
 FOCUS_10 = focus.REQUIRED + (
     "BillingAccountName",
