@@ -2,17 +2,19 @@
 -- The observations every KPI value is computed from, one row per (measure, subject): x is 1/0 for
 -- rates and counts, a duration for time KPIs. marts.kpi_values aggregates them by period and scope,
 -- and a dashboard drill-down lists exactly the rows behind a number.
-with successful_production as (
+-- The CTEs are used more than once; "not materialized" lets DuckDB push each branch's filter into the
+-- scan instead of first copying every build and deployment into a temporary result.
+with successful_production as not materialized (
     select * from core.deployment_outcomes
 ),
 
-production_finished as (
+production_finished as not materialized (
     select deployment_id, service, team, finished_at, status
     from core.deployments
     where is_production and finished_at is not null and status in ('SUCCESS', 'FAILURE')
 ),
 
-finished_builds as (
+finished_builds as not materialized (
     select build_id, service, team, finished_at, status, is_default_branch, duration_sec
     from core.cicd_builds
     where finished_at is not null and status in ('SUCCESS', 'FAILURE')

@@ -1,11 +1,7 @@
 -- Every KPI of the catalog for every period (month and week grains), scope (org, team, service) and
 -- period in range, with its sample size, DORA tier and target. Dense: a scope with no observations
 -- in a period still has a row (0 for count KPIs, NULL with sample size 0 for the others).
-with observations as (
-    select * from marts.kpi_observations
-),
-
-definitions as (
+with definitions as (
     select * from marts.kpi_definitions
 ),
 
@@ -20,31 +16,19 @@ measures as (
     group by measure
 ),
 
--- Only the columns the aggregates need: subject ids are for drill-down, not for the numbers.
-periodized as materialized (
-    select
-        'month' as grain,
-        date_trunc('month', o.observed_at)::date as period_start,
-        o.measure,
-        o.team,
-        o.service,
-        o.x,
-        o.w,
-        m.quantiled
-    from observations as o
+-- Aggregates read the observations view directly, once per grain and scope level: materializing
+-- millions of (period, measure, team, service, x) rows costs more than re-reading the view.
+observations as not materialized (
+    select o.measure, o.team, o.service, o.observed_at, o.x, o.w, m.weekly, m.quantiled
+    from marts.kpi_observations as o
     join measures as m using (measure)
-    union all
-    select 'week', date_trunc('week', o.observed_at)::date, o.measure, o.team, o.service, o.x, o.w, m.quantiled
-    from observations as o
-    join measures as m using (measure)
-    where m.weekly
 ),
 
 -- Counts and sums add up: compute them per service once and roll up to teams and the org.
 per_service as (
     select
-        grain,
-        period_start,
+        'month' as grain,
+        date_trunc('month', observed_at)::date as period_start,
         measure,
         team,
         service,
@@ -52,7 +36,21 @@ per_service as (
         sum(x) as x_sum,
         sum(w) as w_sum,
         count(*) filter (where w <> 0) as n_w
-    from periodized
+    from observations
+    group by all
+    union all
+    select
+        'week',
+        date_trunc('week', observed_at)::date,
+        measure,
+        team,
+        service,
+        count(*),
+        sum(x),
+        sum(w),
+        count(*) filter (where w <> 0)
+    from observations
+    where weekly
     group by all
 ),
 
@@ -79,26 +77,50 @@ additive as (
     )
 ),
 
--- Quantiles do not add up: they need every value of the scope, so only quantiled measures get here.
-quantiles as (
+-- Quantiles do not add up: they need every value of the scope, so only quantiled measures get here,
+-- one plain group-by per grain and scope level (grouping sets would materialize their input first).
+quantiled as not materialized (
     select
-        grain,
-        period_start,
         measure,
-        case
-            when grouping(service) = 0 then 'service'
-            when grouping(team) = 0 then 'team'
-            else 'org'
-        end as scope_type,
-        coalesce(service, team, 'all') as scope,
-        quantile_cont(x, [0.5, 0.9, 0.95]) as x_quantiles
-    from periodized
+        team,
+        service,
+        date_trunc('month', observed_at)::date as month,
+        case when weekly then date_trunc('week', observed_at)::date end as week,
+        x
+    from observations
     where quantiled
-    group by grouping sets (
-        (grain, period_start, measure),
-        (grain, period_start, measure, team),
-        (grain, period_start, measure, service)
-    )
+),
+
+quantiles as (
+    select 'month' as grain, month as period_start, measure, 'org' as scope_type, 'all' as scope,
+        quantile_cont(x, [0.5, 0.9, 0.95]) as x_quantiles
+    from quantiled
+    group by all
+    union all
+    select 'month', month, measure, 'team', team, quantile_cont(x, [0.5, 0.9, 0.95])
+    from quantiled
+    where team is not null
+    group by all
+    union all
+    select 'month', month, measure, 'service', service, quantile_cont(x, [0.5, 0.9, 0.95])
+    from quantiled
+    where service is not null
+    group by all
+    union all
+    select 'week', week, measure, 'org', 'all', quantile_cont(x, [0.5, 0.9, 0.95])
+    from quantiled
+    where week is not null
+    group by all
+    union all
+    select 'week', week, measure, 'team', team, quantile_cont(x, [0.5, 0.9, 0.95])
+    from quantiled
+    where week is not null and team is not null
+    group by all
+    union all
+    select 'week', week, measure, 'service', service, quantile_cont(x, [0.5, 0.9, 0.95])
+    from quantiled
+    where week is not null and service is not null
+    group by all
 ),
 
 aggregated as materialized (
@@ -215,12 +237,32 @@ baselines as (
             when 'previous_month' then
                 case v.grain when 'month' then v.period_start - interval 1 month else v.period_start - interval 28 day end
         end::date as baseline_period,
-        lag(v.value) over w as previous_value,
-        lag(v.value, case v.grain when 'month' then 12 else 52 end) over w as previous_year_value
+        -- The spine is dense (every period of every scope and KPI), so the previous period's row is
+        -- found by date; a join is cheaper here than a window sorting every partition.
+        prev.value as previous_value,
+        prev_year.value as previous_year_value
     from valued as v
     left join tiered as t using (grain, period_start, scope_type, scope, kpi_id)
     left join marts.kpi_targets as g on g.kpi_id = v.kpi_id
-    window w as (partition by v.grain, v.scope_type, v.scope, v.kpi_id order by v.period_start)
+    left join valued as prev
+        on prev.grain = v.grain
+        and prev.scope_type = v.scope_type
+        and prev.scope = v.scope
+        and prev.kpi_id = v.kpi_id
+        and prev.period_start = case v.grain
+            when 'month' then v.period_start - interval 1 month
+            else v.period_start - interval 7 day
+        end
+    left join valued as prev_year
+        on prev_year.grain = v.grain
+        and prev_year.scope_type = v.scope_type
+        and prev_year.scope = v.scope
+        and prev_year.kpi_id = v.kpi_id
+        -- 12 months back, or 52 weeks back (the same weekday).
+        and prev_year.period_start = case v.grain
+            when 'month' then v.period_start - interval 1 year
+            else v.period_start - interval 364 day
+        end
 ),
 
 trend_means as (

@@ -4,6 +4,18 @@ with source as (
     select * from raw.files__builds
 ),
 
+-- Ids seen more than once, and where each was first seen: every later row with the id is a duplicate.
+-- Grouping finds them cheaply at millions of rows (numbering rows in a window sorts them all), and
+-- reading the raw table here, not the source CTE, keeps DuckDB from materializing that CTE.
+repeated_ids as (
+    select r.build_id, min({'file': r._file, 'line': r._line}) as first_seen
+    from raw.files__builds as r
+    semi join (
+        select build_id from raw.files__builds group by build_id having count(*) > 1
+    ) as repeated using (build_id)
+    group by r.build_id
+),
+
 known_services as (
     select service from staging.stg_files__services where quarantine_reason is null
 ),
@@ -22,10 +34,12 @@ renamed as (
         s.is_default_branch as raw_is_default_branch,
         k.service is not null as service_known,
         s._file,
-        s._line
+        s._line,
+        d.first_seen
     from source as s
     left join ops.status_map as m on m.original = lower(s.status)
     left join known_services as k on k.service = s.service
+    left join repeated_ids as d on d.build_id = s.build_id
 ),
 
 checked as (
@@ -40,13 +54,15 @@ checked as (
         finished_at < started_at as finished_before_start,
         coalesce(raw_is_default_branch, '') <> '' and is_default_branch is null as bad_default_branch,
         coalesce(build_key, '') <> ''
-            and row_number() over (partition by build_key order by _file, _line) > 1 as is_duplicate
+            and first_seen is not null
+            and {'file': _file, 'line': _line} <> first_seen as is_duplicate
     from renamed
 ),
 
 final as (
     select
         * exclude (
+            first_seen,
             raw_is_default_branch, service_known, no_key, no_service, unknown_service, no_branch, no_status,
             unknown_status, finished_before_start, bad_default_branch, is_duplicate
         ),

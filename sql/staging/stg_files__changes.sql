@@ -4,6 +4,18 @@ with source as (
     select * from raw.files__changes
 ),
 
+-- Ids seen more than once, and where each was first seen: every later row with the id is a duplicate.
+-- Grouping finds them cheaply at millions of rows (numbering rows in a window sorts them all), and
+-- reading the raw table here, not the source CTE, keeps DuckDB from materializing that CTE.
+repeated_ids as (
+    select r.change_id, min({'file': r._file, 'line': r._line}) as first_seen
+    from raw.files__changes as r
+    semi join (
+        select change_id from raw.files__changes group by change_id having count(*) > 1
+    ) as repeated using (change_id)
+    group by r.change_id
+),
+
 known_services as (
     select service from staging.stg_files__services where quarantine_reason is null
 ),
@@ -24,9 +36,11 @@ renamed as (
         k.service is not null as service_known,
         d.deployment_key is not null as deployment_known,
         s._file,
-        s._line
+        s._line,
+        d.first_seen
     from source as s
     left join known_services as k on k.service = s.service
+    left join repeated_ids as d on d.change_id = s.change_id
     left join known_deployments as d on d.deployment_key = s.deployment_id
 ),
 
@@ -41,13 +55,15 @@ checked as (
         merged_at < first_commit_at as merged_before_first_commit,
         coalesce(raw_deployment_id, '') <> '' and not deployment_known as unknown_deployment,
         coalesce(change_key, '') <> ''
-            and row_number() over (partition by change_key order by _file, _line) > 1 as is_duplicate
+            and first_seen is not null
+            and {'file': _file, 'line': _line} <> first_seen as is_duplicate
     from renamed
 ),
 
 final as (
     select
         * exclude (
+            first_seen,
             raw_deployment_id, service_known, deployment_known, no_key, no_service, unknown_service,
             no_first_commit, no_merge, merged_before_first_commit, unknown_deployment, is_duplicate
         ),

@@ -7,6 +7,18 @@ with source as (
     select * from raw.files__deployments
 ),
 
+-- Ids seen more than once, and where each was first seen: every later row with the id is a duplicate.
+-- Grouping finds them cheaply at millions of rows (numbering rows in a window sorts them all), and
+-- reading the raw table here, not the source CTE, keeps DuckDB from materializing that CTE.
+repeated_ids as (
+    select r.deployment_id, min({'file': r._file, 'line': r._line}) as first_seen
+    from raw.files__deployments as r
+    semi join (
+        select deployment_id from raw.files__deployments group by deployment_id having count(*) > 1
+    ) as repeated using (deployment_id)
+    group by r.deployment_id
+),
+
 known_services as (
     select service from staging.stg_files__services where quarantine_reason is null
 ),
@@ -28,10 +40,12 @@ renamed as (
         s.is_hotfix as raw_is_hotfix,
         k.service is not null as service_known,
         s._file,
-        s._line
+        s._line,
+        d.first_seen
     from source as s
     left join ops.status_map as m on m.original = lower(s.status)
     left join known_services as k on k.service = s.service
+    left join repeated_ids as d on d.deployment_id = s.deployment_id
 ),
 
 checked as (
@@ -47,13 +61,15 @@ checked as (
         coalesce(raw_is_rollback, '') <> '' and parse_bool(raw_is_rollback) is null as bad_rollback,
         coalesce(raw_is_hotfix, '') <> '' and parse_bool(raw_is_hotfix) is null as bad_hotfix,
         coalesce(deployment_key, '') <> ''
-            and row_number() over (partition by deployment_key order by _file, _line) > 1 as is_duplicate
+            and first_seen is not null
+            and {'file': _file, 'line': _line} <> first_seen as is_duplicate
     from renamed
 ),
 
 final as (
     select
         * exclude (
+            first_seen,
             raw_is_rollback, raw_is_hotfix, service_known, no_key, no_service, unknown_service, no_environment,
             no_status, unknown_status, finished_before_start, bad_rollback, bad_hotfix, is_duplicate
         ),
