@@ -2,6 +2,7 @@
 -- The observations every KPI value is computed from, one row per (measure, subject): x is 1/0 for
 -- rates and counts, a duration for time KPIs. marts.kpi_values aggregates them by period and scope,
 -- and a dashboard drill-down lists exactly the rows behind a number.
+
 -- The CTEs are used more than once; "not materialized" lets DuckDB push each branch's filter into the
 -- scan instead of first copying every build and deployment into a temporary result.
 with successful_production as not materialized (
