@@ -6,6 +6,8 @@ is that phase's own:
   1. ours/load       canonical CSV files → raw tables (DuckDB read_csv)
   2. ours/recompute  the full KPI recompute: config tables + every SQL model (staging → core → marts)
   3. ours/checks     the Great Expectations suites the Dagster run executes on the domain tables
+     ours/write-floor  only writing copies of the finished contract tables: what any design that keeps
+                       them queryable pays before computing anything
   4. pandas/load     the same files with pandas.read_csv + timestamp parsing
   5. pandas/compute  the same monthly and weekly KPIs in pandas (bench/pandas_dora.py)
 and prints seconds and peak RSS for each (seconds run from after the phase's Python imports, which a
@@ -30,7 +32,12 @@ from pathlib import Path
 TARGET_SECONDS = 10.0
 TARGET_RSS_MB = 2048.0
 TARGET_SPEEDUP = 10.0
-TODAY = dt.date(2026, 11, 28)  # fixed so the benchmark data is the same on every machine and day
+TODAY = dt.date(2026, 11, 28)
+# The tables the issue makes a contract (domain tables and the KPI output), for the write floor.
+CONTRACT_TABLES = (
+    "core.services", "core.deployments", "core.changes", "core.incidents", "core.cicd_builds",
+    "marts.kpi_monthly", "marts.kpi_weekly",
+)  # fixed so the benchmark data is the same on every machine and day
 
 
 def _started(out: dict, imported: float) -> float:
@@ -91,6 +98,17 @@ def _phase(name: str, files_dir: Path, db: Path) -> dict:
             for table in DOMAIN_TABLES:
                 outcomes = validate_table(con, suites[table])
                 out[table] = all(o.success for o in outcomes)
+    elif name == "ours/write-floor":
+        from pipelines.warehouse import write_connection
+
+        started = _started(out, imported)
+        # A floor for any design that keeps the domain and KPI tables queryable: copy the finished ones
+        # (no computation at all) and time only the writing.
+        with write_connection(db) as con:
+            con.execute("set preserve_insertion_order = false")
+            for table in CONTRACT_TABLES:
+                con.execute(f"create or replace table main.floor_copy as select * from {table}")
+            con.execute("drop table main.floor_copy")
     elif name == "pandas/load":
         from bench.pandas_dora import load_inputs
 
@@ -141,6 +159,7 @@ def main() -> int:
     parser.add_argument("--dir", default=".bench")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--skip-pandas", action="store_true", help="time only our pipeline")
+    parser.add_argument("--repeat", type=int, default=3, help="recompute runs; the median is reported")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--files", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -166,13 +185,29 @@ def main() -> int:
     print("Data: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
     print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
 
-    phases = ["ours/load", "ours/recompute", "ours/checks"]
+    phases = ["ours/load", "ours/recompute", "ours/checks", "ours/write-floor"]
     if not args.skip_pandas:
         phases += ["pandas/load", "pandas/compute"]
     results = {}
+    loaded = root / "loaded.duckdb"
     for name in phases:
         print(f"  running {name} ...", flush=True)
-        results[name] = _run_child(name, files_dir, db)
+        if name == "ours/recompute":
+            # Timings on a shared 2-core machine vary by ±10%: repeat the recompute, each time from the
+            # same just-loaded file, and report the median run (min and max beside it).
+            runs = []
+            for attempt in range(args.repeat):
+                shutil.copyfile(loaded, db)
+                runs.append(_run_child(name, files_dir, db))
+                print(f"    run {attempt + 1}/{args.repeat}: {runs[-1]['seconds']:.2f} s", flush=True)
+            runs.sort(key=lambda run: run["seconds"])
+            results[name] = dict(runs[len(runs) // 2])
+            results[name]["runs"] = [run["seconds"] for run in runs]
+            results[name]["peak_rss_mb"] = max(run["peak_rss_mb"] for run in runs)
+        else:
+            results[name] = _run_child(name, files_dir, db)
+        if name == "ours/load":
+            shutil.copyfile(db, loaded)
         r = results[name]
         print(
             f"    {r['seconds']:.2f} s wall, {r['cpu_seconds']:.2f} s CPU (whole process), "
@@ -190,7 +225,8 @@ def main() -> int:
 
     rec = results["ours/recompute"]
     ok_time, ok_mem = rec["seconds"] <= TARGET_SECONDS, rec["peak_rss_mb"] <= TARGET_RSS_MB
-    print(f"\nKPI recompute: {rec['seconds']:.2f} s (target ≤ {TARGET_SECONDS:.0f} s: {'met' if ok_time else 'MISSED'}), "
+    print(f"\nKPI recompute runs: " + ", ".join(f"{x:.2f} s" for x in rec["runs"]) + " (median below)")
+    print(f"KPI recompute: {rec['seconds']:.2f} s (target ≤ {TARGET_SECONDS:.0f} s: {'met' if ok_time else 'MISSED'}), "
           f"peak {rec['peak_rss_mb']:.0f} MB (target ≤ {TARGET_RSS_MB:.0f} MB: {'met' if ok_mem else 'MISSED'})")
     ok = ok_time and ok_mem
     if not args.skip_pandas:
@@ -202,6 +238,10 @@ def main() -> int:
         print(f"recompute only (from loaded inputs): ours {rec['seconds']:.2f} s vs pandas "
               f"{results['pandas/compute']['seconds']:.2f} s = {speedup_compute:.1f}× faster "
               f"(ours also parses, validates and quarantines; pandas starts from parsed frames)")
+        floor = results["ours/write-floor"]["seconds"]
+        budget = results["pandas/compute"]["seconds"] / TARGET_SPEEDUP
+        print(f"writing the contract tables alone (no computation): {floor:.2f} s; a {TARGET_SPEEDUP:.0f}× faster "
+              f"recompute than pandas compute would have {budget:.2f} s for everything")
         ok_speed = speedup_total >= TARGET_SPEEDUP
         print(f"speed-up target ≥ {TARGET_SPEEDUP:.0f}× (files → KPIs): {'met' if ok_speed else 'MISSED'}")
         ok = ok and ok_speed
