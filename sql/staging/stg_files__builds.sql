@@ -35,11 +35,11 @@ renamed as (
         k.service is not null as service_known,
         s._file,
         s._line,
-        d.first_seen
+        dup.first_seen
     from source as s
     left join ops.status_map as m on m.original = lower(s.status)
     left join known_services as k on k.service = s.service
-    left join repeated_ids as d on d.build_id = s.build_id
+    left join repeated_ids as dup on dup.build_id = s.build_id
 ),
 
 checked as (

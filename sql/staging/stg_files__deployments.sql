@@ -41,11 +41,11 @@ renamed as (
         k.service is not null as service_known,
         s._file,
         s._line,
-        d.first_seen
+        dup.first_seen
     from source as s
     left join ops.status_map as m on m.original = lower(s.status)
     left join known_services as k on k.service = s.service
-    left join repeated_ids as d on d.deployment_id = s.deployment_id
+    left join repeated_ids as dup on dup.deployment_id = s.deployment_id
 ),
 
 checked as (

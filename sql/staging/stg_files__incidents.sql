@@ -39,10 +39,10 @@ renamed as (
         d.deployment_key is not null as deployment_known,
         s._file,
         s._line,
-        d.first_seen
+        dup.first_seen
     from source as s
     left join known_services as k on k.service = s.service
-    left join repeated_ids as d on d.incident_id = s.incident_id
+    left join repeated_ids as dup on dup.incident_id = s.incident_id
     left join known_deployments as d on d.deployment_key = s.caused_by_deployment_id
 ),
 

@@ -157,3 +157,37 @@ def test_jsonl_line_that_is_not_json_is_reported_and_others_load(warehouse_of):
     # i1 and i2: mean of 1 h and 3 h = 2 h.
     mttr = kpi(wh, "mttr_hours", "2024-01")
     assert (mttr["value"], mttr["sample_size"]) == (2.0, 2)
+
+
+def test_duplicate_change_and_incident_ids_keep_the_first_row(warehouse_of):
+    """Every row after an id's first (by file and line) is a duplicate, however many repeats there are;
+    a change naming a deployment that does not exist is quarantined too."""
+    wh = warehouse_of(
+        {
+            "deployments.csv": deployments(dep("d1", "2024-01-02T00:00:00Z")),
+            "incidents.csv": incidents(
+                inc("i1", "2024-01-03T00:00:00Z", "2024-01-03T01:00:00Z"),  # line 2: kept (1 h)
+                inc("i2", "2024-01-03T00:00:00Z", "2024-01-03T03:00:00Z"),  # line 3: good (3 h)
+                inc("i1", "2024-01-04T00:00:00Z", "2024-01-04T09:00:00Z"),  # line 4: duplicate
+                inc("i1", "2024-01-05T00:00:00Z", "2024-01-05T09:00:00Z"),  # line 5: duplicate again
+            ),
+            "changes.csv": changes(
+                chg("c1", "2024-01-01T00:00:00Z", "2024-01-01T12:00:00Z"),  # line 2: kept, shipped by d1
+                chg("c1", "2023-12-01T00:00:00Z", "2024-01-01T12:00:00Z"),  # line 3: duplicate
+                chg("c2", "2024-01-01T00:00:00Z", "2024-01-01T12:00:00Z", deployment_id="d9"),  # line 4
+            ),
+        }
+    )
+    assert quarantine(wh) == [
+        ("changes", "changes.csv", 3, "duplicate change_id c1"),
+        ("changes", "changes.csv", 4, "deployment_id d9 is not a valid deployment"),
+        ("incidents", "incidents.csv", 4, "duplicate incident_id i1"),
+        ("incidents", "incidents.csv", 5, "duplicate incident_id i1"),
+    ]
+    # MTTR over the kept rows only: (1 h + 3 h) / 2 = 2 h; the duplicates' 9 h never count.
+    mttr = kpi(wh, "mttr_hours", "2024-01")
+    assert (mttr["value"], mttr["sample_size"]) == (2.0, 2)
+    # The first c1 (first commit 2024-01-01 00:00, deployed by d1 at 2024-01-02 00:00) = 24 h, not the
+    # duplicate's 32 days.
+    lt = kpi(wh, "lead_time_for_changes_p50_hours", "2024-01")
+    assert (lt["value"], lt["sample_size"]) == (24.0, 1)
