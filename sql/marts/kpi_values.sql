@@ -77,49 +77,32 @@ additive as (
     )
 ),
 
--- Quantiles do not add up: they need every value of the scope, so only quantiled measures get here,
--- one plain group-by per grain and scope level (grouping sets would materialize their input first).
+-- Quantiles do not add up: they need every value of the scope, so only quantiled measures get here.
+-- Each value is streamed once per scope level it counts for (grouping sets would copy it first).
 quantiled as not materialized (
-    select
-        measure,
-        team,
-        service,
-        date_trunc('month', observed_at)::date as month,
-        case when weekly then date_trunc('week', observed_at)::date end as week,
-        x
+    select measure, observed_at, weekly, 'org' as scope_type, 'all' as scope, x
     from observations
     where quantiled
+    union all
+    select measure, observed_at, weekly, 'team', team, x
+    from observations
+    where quantiled and team is not null
+    union all
+    select measure, observed_at, weekly, 'service', service, x
+    from observations
+    where quantiled and service is not null
 ),
 
 quantiles as (
-    select 'month' as grain, month as period_start, measure, 'org' as scope_type, 'all' as scope,
-        quantile_cont(x, [0.5, 0.9, 0.95]) as x_quantiles
+    select 'month' as grain, date_trunc('month', observed_at)::date as period_start, measure, scope_type,
+        scope, quantile_cont(x, [0.5, 0.9, 0.95]) as x_quantiles
     from quantiled
     group by all
     union all
-    select 'month', month, measure, 'team', team, quantile_cont(x, [0.5, 0.9, 0.95])
+    select 'week', date_trunc('week', observed_at)::date, measure, scope_type, scope,
+        quantile_cont(x, [0.5, 0.9, 0.95])
     from quantiled
-    where team is not null
-    group by all
-    union all
-    select 'month', month, measure, 'service', service, quantile_cont(x, [0.5, 0.9, 0.95])
-    from quantiled
-    where service is not null
-    group by all
-    union all
-    select 'week', week, measure, 'org', 'all', quantile_cont(x, [0.5, 0.9, 0.95])
-    from quantiled
-    where week is not null
-    group by all
-    union all
-    select 'week', week, measure, 'team', team, quantile_cont(x, [0.5, 0.9, 0.95])
-    from quantiled
-    where week is not null and team is not null
-    group by all
-    union all
-    select 'week', week, measure, 'service', service, quantile_cont(x, [0.5, 0.9, 0.95])
-    from quantiled
-    where week is not null and service is not null
+    where weekly
     group by all
 ),
 

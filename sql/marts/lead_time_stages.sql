@@ -19,23 +19,31 @@ staged as not materialized (
     from source
 ),
 
--- One plain group-by per scope level: grouping sets would first copy every staged row.
-final as (
-    select month, 'org' as scope_type, 'all' as scope, stage, stage_order,
-        quantile_cont(hours, 0.5) as p50_hours, quantile_cont(hours, 0.9) as p90_hours, count(*) as n
+-- Each staged row is streamed once per scope level it counts for (grouping sets would copy it first).
+scoped as not materialized (
+    select month, stage, stage_order, hours, 'org' as scope_type, 'all' as scope
     from staged
-    group by all
     union all
-    select month, 'team', team, stage, stage_order,
-        quantile_cont(hours, 0.5), quantile_cont(hours, 0.9), count(*)
+    select month, stage, stage_order, hours, 'team', team
     from staged
     where team is not null
-    group by all
     union all
-    select month, 'service', service, stage, stage_order,
-        quantile_cont(hours, 0.5), quantile_cont(hours, 0.9), count(*)
+    select month, stage, stage_order, hours, 'service', service
     from staged
     where service is not null
+),
+
+final as (
+    select
+        month,
+        scope_type,
+        scope,
+        stage,
+        stage_order,
+        quantile_cont(hours, 0.5) as p50_hours,
+        quantile_cont(hours, 0.9) as p90_hours,
+        count(*) as n
+    from scoped
     group by all
 )
 
