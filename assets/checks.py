@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.resources import WarehouseResource
-from assets.validation import KPI_TABLE_CHECKS, Outcome, domain_suites, validate_table
+from platform_kpi.validation import KPI_TABLE_CHECKS, Outcome, domain_suites, validate_table
 
 _RESULTS_DDL = (
     "create table if not exists ops.check_results (checked_at timestamp, asset varchar, check_name varchar, "

@@ -2,15 +2,15 @@
 
 import dagster as dg
 
-from assets.loading import (
+from assets.resources import WarehouseResource
+from connectors.files import ENTITIES
+from platform_kpi.loading import (
     CONFIG_TABLES,
     RAW_FILE_TABLES,
     load_file_entity,
     write_config_tables,
     write_load_errors,
 )
-from assets.resources import WarehouseResource
-from connectors.files import ENTITIES
 
 _RAW_DESCRIPTIONS = {
     "files__services": "Services and owning teams, as read from services.csv/.jsonl (text, with file and line).",

@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.resources import WarehouseResource
 from assets.transform import SQL_MODELS
-from pipelines.warehouse import publish
+from platform_kpi.warehouse import publish
 
 PUBLISHED_KEY = dg.AssetKey(["ops", "published_warehouse"])
 

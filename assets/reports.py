@@ -5,8 +5,8 @@ from pathlib import Path
 import dagster as dg
 
 from assets.publish import PUBLISHED_KEY
-from assets.reporting import deliver_report, load_delivery_config, parse_month, write_report
 from assets.resources import WarehouseResource
+from platform_kpi.reporting.report import deliver_report, load_delivery_config, parse_month, write_report
 
 monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=0)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.settings import DEFAULT_CONFIG, work_path_for
-from pipelines.warehouse import write_connection
+from platform_kpi.settings import DEFAULT_CONFIG, work_path_for
+from platform_kpi.warehouse import write_connection
 
 
 class WarehouseResource(dg.ConfigurableResource):

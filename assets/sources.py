@@ -14,9 +14,9 @@ from pathlib import Path
 import dagster as dg
 
 from assets.resources import WarehouseResource
-from connectors.raw_store import RAW_TABLES, ensure_tables
-from connectors.sources_config import SOURCES, load_sources_config
-from connectors.sync import SOURCE_CONFIG_TABLES, sync_source, write_source_config
+from platform_kpi.raw import RAW_TABLES, ensure_tables
+from platform_kpi.sources_config import SOURCES, load_sources_config
+from platform_kpi.sync import SOURCE_CONFIG_TABLES, sync_source, write_source_config
 
 DEFAULT_FRESHNESS_HOURS = 26.0
 

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.resources import WarehouseResource
-from assets.sql_models import SqlModel, discover_models, execute_model
+from platform_kpi.models import SqlModel, discover_models, execute_model
 
 
 def _model_asset(model: SqlModel) -> dg.AssetsDefinition:

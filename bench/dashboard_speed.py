@@ -35,8 +35,8 @@ FILTER_TARGET_MS = 300.0
 
 
 def build(home: Path, services: int) -> Path:
-    from connectors.demo_org import generate_demo_org
-    from pipelines.runner import run_pipeline
+    from pipelines.execute import run_pipeline
+    from platform_kpi.demo.org import generate_demo_org
 
     files, warehouse = home / "files", home / "warehouse.duckdb"
     started = time.perf_counter()
@@ -78,8 +78,8 @@ def start_server(warehouse: Path) -> tuple[subprocess.Popen, str]:
 
 def expected_values(warehouse: Path, month: dt.date) -> tuple[str, dict[str, str]]:
     """The deployment-frequency tile text for the org and for every team, from marts.kpi_monthly."""
-    from pipelines.catalog import format_value
-    from pipelines.warehouse import read_connection
+    from platform_kpi.catalog import format_value
+    from platform_kpi.warehouse import read_connection
 
     with read_connection(warehouse) as con:
         rows = con.execute(
@@ -101,7 +101,7 @@ def measure(warehouse: Path, rounds: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     from dashboards.filters import default_end
-    from pipelines.warehouse import read_connection
+    from platform_kpi.warehouse import read_connection
 
     with read_connection(warehouse) as con:
         months = [r[0] for r in con.execute("select distinct month from marts.kpi_monthly order by 1").fetchall()]
@@ -174,7 +174,7 @@ def measure(warehouse: Path, rounds: int) -> dict[str, list[float]]:
 def sql_timings(warehouse: Path) -> list[tuple[str, float]]:
     """Each dashboard query once, uncached, straight on the warehouse (what a cache miss costs)."""
     import dashboards.data as d
-    from pipelines.warehouse import read_connection
+    from platform_kpi.warehouse import read_connection
 
     with read_connection(warehouse) as con:
         team = con.execute("select team from core.services limit 1").fetchone()[0]

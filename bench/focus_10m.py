@@ -113,13 +113,13 @@ def _phase(name: str, folder: Path, memory_limit: str | None) -> dict:
     started = time.perf_counter()
     out: dict = {}
     db = folder / "bench.duckdb"
-    from pipelines.settings import DEFAULT_CONFIG
-    from pipelines.warehouse import write_connection
+    from platform_kpi.settings import DEFAULT_CONFIG
+    from platform_kpi.warehouse import write_connection
 
     if name == "load":
-        from assets.costs import load_cost_sources
-        from assets.loading import load_file_entity, write_config_tables, write_load_errors
         from connectors.files import ENTITIES
+        from platform_kpi.costs import load_cost_sources
+        from platform_kpi.loading import load_file_entity, write_config_tables, write_load_errors
 
         db.unlink(missing_ok=True)
         with write_connection(db) as con:
@@ -132,13 +132,13 @@ def _phase(name: str, folder: Path, memory_limit: str | None) -> dict:
             out["focus_rows"] = result["focus__costs"]["rows"]
             out["focus_load_seconds"] = round(time.perf_counter() - t, 2)
             try:  # the API sources' raw tables, when this tree has them
-                from connectors.raw_store import ensure_tables
+                from platform_kpi.raw import ensure_tables
             except ImportError:
                 pass
             else:
                 ensure_tables(con)
     elif name == "models":
-        from assets.sql_models import discover_models, execute_model, topological
+        from platform_kpi.models import discover_models, execute_model, topological
 
         with write_connection(db) as con:
             _limit(con, memory_limit)
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--dir", default=".bench/focus_10m")
     parser.add_argument("--regenerate", action="store_true")
-    from pipelines.settings import DEFAULT_MEMORY_LIMIT
+    from platform_kpi.settings import DEFAULT_MEMORY_LIMIT
 
     parser.add_argument(
         "--memory-limit",

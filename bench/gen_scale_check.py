@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.demo_org import generate_demo_org  # noqa: E402
+from platform_kpi.demo.org import generate_demo_org  # noqa: E402
 
 
 def main() -> None:

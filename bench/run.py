@@ -55,9 +55,9 @@ def _phase(name: str, files_dir: Path, db: Path) -> dict:
     imported = time.perf_counter()
     out: dict = {}
     if name == "ours/load":
-        from assets.loading import load_file_entity, write_load_errors
         from connectors.files import ENTITIES
-        from pipelines.warehouse import write_connection
+        from platform_kpi.loading import load_file_entity, write_load_errors
+        from platform_kpi.warehouse import write_connection
 
         started = _started(out, imported)
         db.unlink(missing_ok=True)
@@ -69,11 +69,11 @@ def _phase(name: str, files_dir: Path, db: Path) -> dict:
                 out[entity] = result["rows"]
             write_load_errors(con, errors)
     elif name == "ours/recompute":
-        from assets.loading import write_config_tables
-        from assets.sql_models import discover_models, execute_model, topological
-        from connectors.raw_store import ensure_tables as ensure_api_raw_tables
-        from pipelines.settings import DEFAULT_CONFIG
-        from pipelines.warehouse import write_connection
+        from platform_kpi.loading import write_config_tables
+        from platform_kpi.models import discover_models, execute_model, topological
+        from platform_kpi.raw import ensure_tables as ensure_api_raw_tables
+        from platform_kpi.settings import DEFAULT_CONFIG
+        from platform_kpi.warehouse import write_connection
 
         started = _started(out, imported)
         with write_connection(db) as con:
@@ -91,8 +91,8 @@ def _phase(name: str, files_dir: Path, db: Path) -> dict:
             out["kpi_monthly_rows"] = con.execute("select count(*) from marts.kpi_monthly").fetchone()[0]
     elif name == "ours/checks":
         from assets.checks import DOMAIN_TABLES
-        from assets.validation import domain_suites, validate_table
-        from pipelines.warehouse import write_connection
+        from platform_kpi.validation import domain_suites, validate_table
+        from platform_kpi.warehouse import write_connection
 
         started = _started(out, imported)
         with write_connection(db) as con:
@@ -101,7 +101,7 @@ def _phase(name: str, files_dir: Path, db: Path) -> dict:
                 outcomes = validate_table(con, suites[table])
                 out[table] = all(o.success for o in outcomes)
     elif name == "ours/write-floor":
-        from pipelines.warehouse import write_connection
+        from platform_kpi.warehouse import write_connection
 
         started = _started(out, imported)
         # A floor for any design that keeps the domain and KPI tables queryable: copy the finished ones
@@ -175,7 +175,7 @@ def main() -> int:
     files_dir, db = root / "files", root / "bench.duckdb"
     marker = root / "generated.json"
     if args.regenerate or not marker.exists():
-        from connectors.demo_org import generate_demo_org
+        from platform_kpi.demo.org import generate_demo_org
 
         shutil.rmtree(root, ignore_errors=True)
         print(f"Generating {args.services} services × 12 months into {files_dir} ...", flush=True)

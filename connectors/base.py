@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from connectors.http import ApiClient, AuthError, HttpPolicy, SourceError
-from connectors.raw_store import Batch, RawStore
-from connectors.sources_config import SourcesConfig
+from platform_kpi.raw import Batch, RawStore
+from platform_kpi.sources_config import SourcesConfig
 
 Progress = Callable[[str], None]
 T = TypeVar("T")

@@ -23,8 +23,8 @@ from typing import Any
 
 from connectors.base import Connector, iso, max_iso, parallel, parse_ts, token_client
 from connectors.http import ApiClient, HttpPolicy
-from connectors.raw_store import Batch, RawStore, payload_text
-from connectors.sources_config import SourcesConfig
+from platform_kpi.raw import Batch, RawStore, payload_text
+from platform_kpi.sources_config import SourcesConfig
 
 SOURCE = "github"
 OPEN_DEPLOYMENT_STATES = {"pending", "queued", "in_progress"}

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 from connectors.base import Connector, iso, max_iso, parallel, token_client
 from connectors.http import ApiClient, HttpPolicy
-from connectors.raw_store import Batch, RawStore
-from connectors.sources_config import SourcesConfig
+from platform_kpi.raw import Batch, RawStore
+from platform_kpi.sources_config import SourcesConfig
 
 SOURCE = "gitlab"
 

@@ -18,8 +18,8 @@ import urllib.parse
 
 from connectors.base import Connector
 from connectors.http import ApiClient, HttpPolicy
-from connectors.raw_store import Batch, RawStore
-from connectors.sources_config import SourcesConfig, SourcesConfigError
+from platform_kpi.raw import Batch, RawStore
+from platform_kpi.sources_config import SourcesConfig, SourcesConfigError
 
 SOURCE = "jenkins"
 RANGE = 100

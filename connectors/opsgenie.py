@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from connectors.base import Connector, max_iso, parallel, parse_ts, token_client
 from connectors.http import ApiClient, HttpPolicy
-from connectors.raw_store import Batch, RawStore
-from connectors.sources_config import SourcesConfig
+from platform_kpi.raw import Batch, RawStore
+from platform_kpi.sources_config import SourcesConfig
 
 SOURCE = "opsgenie"
 LIMIT = 100

@@ -13,8 +13,8 @@ import datetime as dt
 
 from connectors.base import Connector, iso, max_iso, parallel, token_client
 from connectors.http import ApiClient, HttpPolicy
-from connectors.raw_store import Batch, RawStore
-from connectors.sources_config import SourcesConfig
+from platform_kpi.raw import Batch, RawStore
+from platform_kpi.sources_config import SourcesConfig
 
 SOURCE = "pagerduty"
 LIMIT = 100

@@ -16,8 +16,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from pipelines.settings import load_settings
-from pipelines.warehouse import read_connection
+from platform_kpi.settings import load_settings
+from platform_kpi.warehouse import read_connection
 
 TTL = 600
 SQL_ROW_LIMIT = 10_000

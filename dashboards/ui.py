@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from pipelines.catalog import format_value
+from platform_kpi.catalog import format_value
 
 if TYPE_CHECKING:  # plotly is imported by the pages that draw charts, not on every run of the router
     import plotly.graph_objects as go

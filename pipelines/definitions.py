@@ -13,7 +13,7 @@ from assets.resources import WarehouseResource
 from assets.sources import SourcesResource, source_assets, source_checks
 from assets.transform import model_assets
 from pipelines.jobs import daily_refresh_schedule, monthly_report_job, monthly_report_schedule, refresh_job
-from pipelines.settings import load_settings
+from platform_kpi.settings import load_settings
 
 # Every asset and check of the code location, unbound (tests materialize them with their own resources).
 ASSETS = [

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from assets.loading import load_file_entity, write_config_tables, write_load_errors
-from assets.sql_models import discover_models, execute_model, topological
 from connectors.files import ENTITIES
-from connectors.raw_store import ensure_tables as ensure_api_raw_tables
-from pipelines.catalog import load_catalog
-from pipelines.settings import DEFAULT_CONFIG
-from pipelines.warehouse import read_connection, write_connection
+from platform_kpi.catalog import load_catalog
+from platform_kpi.loading import load_file_entity, write_config_tables, write_load_errors
+from platform_kpi.models import discover_models, execute_model, topological
+from platform_kpi.raw import ensure_tables as ensure_api_raw_tables
+from platform_kpi.settings import DEFAULT_CONFIG
+from platform_kpi.warehouse import read_connection, write_connection
 
 # Three services in two teams: payments owns api and web, search owns indexer.
 DEFAULT_SERVICES = "service,team\napi,payments\nweb,payments\nindexer,search\n"

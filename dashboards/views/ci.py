@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboards import context, data, ui
-from pipelines.catalog import format_value
+from platform_kpi.catalog import format_value
 
 ctx = context.get()
 f = ctx.filters

@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards import context, cost_data, data, ui
-from pipelines.catalog import format_value
+from platform_kpi.catalog import format_value
 
 ctx = context.get()
 f = ctx.filters

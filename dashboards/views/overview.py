@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import context, data, ui
-from pipelines.catalog import DORA_KEYS, format_value
+from platform_kpi.catalog import DORA_KEYS, format_value
 
 ctx = context.get()
 f = ctx.filters

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboards import context, data, ui
 from dashboards.filters import set_service
-from pipelines.catalog import DORA_KEYS, format_value
+from platform_kpi.catalog import DORA_KEYS, format_value
 
 ctx = context.get()
 f = ctx.filters

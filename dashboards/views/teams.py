@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import context, data, ui
-from pipelines.catalog import TIERS, format_value
+from platform_kpi.catalog import TIERS, format_value
 
 ctx = context.get()
 f = ctx.filters

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from pipelines.catalog import format_value
-from pipelines.warehouse import read_connection
+from platform_kpi.catalog import format_value
+from platform_kpi.warehouse import read_connection
 from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser

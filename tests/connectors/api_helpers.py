@@ -9,15 +9,15 @@ from typing import Any
 
 import yaml
 
-from assets.loading import load_file_entity, write_config_tables, write_load_errors
-from assets.sql_models import discover_models, execute_model, needed_for
 from connectors.files import ENTITIES
-from connectors.raw_store import ensure_tables
-from connectors.simulator.server import Simulator
-from connectors.sources_config import load_sources_config
-from connectors.sync import sync_all
-from pipelines.settings import DEFAULT_CONFIG
-from pipelines.warehouse import write_connection
+from platform_kpi.loading import load_file_entity, write_config_tables, write_load_errors
+from platform_kpi.models import discover_models, execute_model, needed_for
+from platform_kpi.raw import ensure_tables
+from platform_kpi.settings import DEFAULT_CONFIG
+from platform_kpi.simulator.server import Simulator
+from platform_kpi.sources_config import load_sources_config
+from platform_kpi.sync import sync_all
+from platform_kpi.warehouse import write_connection
 
 NOW = dt.datetime(2026, 11, 15, 12, 0, 0)
 TOKEN_ENVS = {
@@ -85,7 +85,7 @@ def build(warehouse: Path, sources_yaml: Path | None = None, files_dir: Path | N
         write_config_tables(con, DEFAULT_CONFIG, as_of=dt.datetime(2030, 1, 1))
         ensure_tables(con)
         if sources_yaml is not None:
-            from connectors.sync import write_source_config
+            from platform_kpi.sync import write_source_config
 
             write_source_config(con, load_sources_config(sources_yaml))
         available = {

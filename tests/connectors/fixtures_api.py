@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from connectors.simulator.server import SimData
+from platform_kpi.simulator.server import SimData
 
 T = dt.datetime
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from connectors.demo_org import generate_demo_org, team_names, team_profiles
+from platform_kpi.demo.org import generate_demo_org, team_names, team_profiles
 
 TODAY = dt.date(2026, 5, 9)
 WINDOW_START = pd.Timestamp("2025-05-01", tz="UTC")  # 12 full months before May 2026

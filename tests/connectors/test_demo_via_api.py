@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from connectors.demo_org import generate_demo_org
-from connectors.simulator.demo import TOKEN_ENVS, build_sim_data, write_demo_sources_yaml
-from connectors.simulator.server import Simulator
+from platform_kpi.demo.org import generate_demo_org
+from platform_kpi.simulator.demo import TOKEN_ENVS, build_sim_data, write_demo_sources_yaml
+from platform_kpi.simulator.server import Simulator
 from tests.connectors.api_helpers import build, rows, sync
 
 DORA = (

@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-from connectors.simulator.server import Fault, Simulator
-from pipelines.settings import REPO_ROOT
+from platform_kpi.simulator.server import Fault, Simulator
 from tests.connectors import fixtures_api as fx
 from tests.connectors.api_helpers import FAST_HTTP, build, env_for, rows, sync, write_sources
+from tests.repo import REPO_ROOT
 
 RAW_COUNTS = (
     "select 'deployments' as t, count(*) as n, count(distinct key) as k from raw.github__deployments "

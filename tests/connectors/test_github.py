@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from connectors.http import AuthError
-from connectors.simulator.server import Simulator
-from connectors.sources_config import SourcesConfigError
+from platform_kpi.simulator.server import Simulator
+from platform_kpi.sources_config import SourcesConfigError
 from tests.connectors import fixtures_api as fx
 from tests.connectors.api_helpers import NOW, TOKEN_ENVS, build, env_for, rows, sync, write_sources
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from connectors.simulator.server import Fault, SimData, Simulator
+from platform_kpi.simulator.server import Fault, SimData, Simulator
 from tests.connectors.api_helpers import build, env_for, rows, sync, write_sources
 
 T = dt.datetime

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from connectors.simulator.server import SimData, Simulator
+from platform_kpi.simulator.server import SimData, Simulator
 from tests.connectors.api_helpers import build, env_for, rows, sync, write_sources
 
 START = dt.datetime(2026, 11, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from connectors.simulator.server import SimData, Simulator
+from platform_kpi.simulator.server import SimData, Simulator
 from tests.connectors import fixtures_api as fx
 from tests.connectors.api_helpers import build, env_for, rows, sync, write_sources
 

@@ -10,8 +10,8 @@ import pytest
 
 from connectors.github import make_client
 from connectors.http import AuthError, Secret
-from connectors.simulator.server import Fault, Simulator
-from connectors.sources_config import load_sources_config
+from platform_kpi.simulator.server import Fault, Simulator
+from platform_kpi.sources_config import load_sources_config
 from tests.connectors import fixtures_api as fx
 from tests.connectors.api_helpers import TOKEN_ENVS, build, env_for, rows, sync, write_sources
 
@@ -68,7 +68,7 @@ def test_tokens_never_appear_in_logs_errors_duckdb_or_reports(tmp_path, caplog):
     _assert_clean("\n".join(dump), "DuckDB tables")
     _assert_clean(wh.read_bytes().decode("latin-1"), "the DuckDB file")
 
-    from assets.reporting import write_report
+    from platform_kpi.reporting.report import write_report
 
     paths = write_report(wh, dt.date(2026, 11, 1), tmp_path / "reports")
     for path in paths.values():

@@ -7,8 +7,8 @@ import dagster as dg
 
 from assets.resources import WarehouseResource
 from assets.sources import SourcesResource, source_assets, source_checks
-from connectors.simulator.server import Fault, Simulator
 from pipelines.definitions import build_definitions
+from platform_kpi.simulator.server import Fault, Simulator
 from tests.connectors import fixtures_api as fx
 from tests.connectors.api_helpers import env_for, rows, write_sources
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.sources_config import SourcesConfigError, load_sources_config
-from pipelines.settings import REPO_ROOT
+from platform_kpi.sources_config import SourcesConfigError, load_sources_config
+from tests.repo import REPO_ROOT
 
 
 def test_the_example_parses_into_every_source_and_mapping():

@@ -9,8 +9,8 @@ DEMO_TODAY = dt.date(2026, 5, 9)
 @pytest.fixture(scope="session")
 def cost_demo(tmp_path_factory) -> Path:
     """The published warehouse of a Dagster run on a small demo organisation with its costs."""
-    from connectors.demo_org import generate_demo_costs, generate_demo_org
-    from pipelines.runner import run_pipeline
+    from pipelines.execute import run_pipeline
+    from platform_kpi.demo.org import generate_demo_costs, generate_demo_org
 
     home = tmp_path_factory.mktemp("cost-demo")
     generate_demo_org(home / "files", services=12, seed=5, today=DEMO_TODAY)

@@ -14,13 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from assets.costs import load_cost_sources
-from assets.loading import load_file_entity, write_config_tables, write_load_errors
-from assets.sql_models import discover_models, execute_model, needed_for
 from connectors import focus
 from connectors.files import ENTITIES
-from pipelines.settings import DEFAULT_CONFIG
-from pipelines.warehouse import read_connection, write_connection
+from platform_kpi.costs import load_cost_sources
+from platform_kpi.loading import load_file_entity, write_config_tables, write_load_errors
+from platform_kpi.models import discover_models, execute_model, needed_for
+from platform_kpi.settings import DEFAULT_CONFIG
+from platform_kpi.warehouse import read_connection, write_connection
 
 SERVICES = "service,team\napi,payments\nweb,payments\nindexer,search\n"
 AS_OF = dt.datetime(2030, 1, 1)
@@ -149,7 +149,7 @@ def build_cost_warehouse(
 def _ensure_api_tables(con) -> None:
     """The API sources' raw tables (empty): the domain tables union them with the files'."""
     try:
-        from connectors.raw_store import ensure_tables
+        from platform_kpi.raw import ensure_tables
     except ImportError:  # no API sources in this tree
         return
     ensure_tables(con)

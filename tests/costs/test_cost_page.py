@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines.catalog import format_value
+from platform_kpi.catalog import format_value
 from tests.costs.helpers import kpi, query
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")

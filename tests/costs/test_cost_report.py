@@ -7,8 +7,8 @@ import shutil
 
 import duckdb
 
-from assets.reporting import write_report
-from pipelines.catalog import format_value
+from platform_kpi.catalog import format_value
+from platform_kpi.reporting.report import write_report
 from tests.costs.helpers import kpi, query
 
 MONTH = dt.date(2026, 4, 1)

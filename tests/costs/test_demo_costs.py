@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from connectors.demo_org import generate_demo_costs, generate_demo_org, team_profiles
+from platform_kpi.demo.org import generate_demo_costs, generate_demo_org, team_profiles
 from tests.costs.helpers import build_cost_warehouse, query
 
 TODAY = dt.date(2026, 5, 9)
@@ -18,7 +18,7 @@ def demo(tmp_path_factory):
     generate_demo_org(files, services=12, seed=3, today=TODAY)
     counts = generate_demo_costs(files, seed=3, today=TODAY)
     config = (
-        __import__("pipelines.settings", fromlist=["REPO_ROOT"]).REPO_ROOT / "config" / "costs.yaml"
+        __import__("tests.repo", fromlist=["REPO_ROOT"]).REPO_ROOT / "config" / "costs.yaml"
     ).read_text()
     wh = build_cost_warehouse(files.parent, {}, costs_yaml=config, files_dir=files)
     return files, counts, wh

@@ -7,9 +7,9 @@ import gzip
 import duckdb
 import pytest
 
-from assets.costs import load_cost_sources
 from connectors import focus
-from pipelines.warehouse import write_connection
+from platform_kpi.costs import load_cost_sources
+from platform_kpi.warehouse import write_connection
 from tests.costs.helpers import (
     FOCUS_10,
     FOCUS_11,

@@ -214,8 +214,8 @@ def test_saved_opencost_responses_are_read_from_the_files_folder(tmp_path):
 
 
 def test_an_api_outage_keeps_the_last_good_rows(tmp_path):
-    from assets.costs import load_cost_sources
-    from pipelines.warehouse import write_connection
+    from platform_kpi.costs import load_cost_sources
+    from platform_kpi.warehouse import write_connection
 
     def yaml(url: str) -> str:
         return COSTS_YAML + f'sources:\n  opencost: {{url: "{url}", window: 2d, step: 1d}}\n'

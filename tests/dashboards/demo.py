@@ -20,9 +20,9 @@ REPORT_MONTH = dt.date(2026, 10, 1)  # the last full month on TODAY
 @functools.cache
 def demo_home() -> Path:
     """A folder with files/, warehouse.duckdb and reports/2026-10/ of the demo organisation."""
-    from assets.reporting import write_report
-    from connectors.demo_org import generate_demo_org
-    from pipelines.runner import run_pipeline
+    from pipelines.execute import run_pipeline
+    from platform_kpi.demo.org import generate_demo_org
+    from platform_kpi.reporting.report import write_report
 
     home = Path(tempfile.mkdtemp(prefix="kpi-demo-"))
     atexit.register(shutil.rmtree, home, True)

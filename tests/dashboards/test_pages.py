@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines.catalog import DORA_KEYS, format_value
-from pipelines.warehouse import read_connection
+from platform_kpi.catalog import DORA_KEYS, format_value
+from platform_kpi.warehouse import read_connection
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 PAGES = ["overview", "delivery", "stability", "ci", "teams", "service", "data_health", "reports", "sql"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.catalog import load_catalog
+from platform_kpi.catalog import load_catalog
 from tests.conftest import dep, deployments, kpi, query
 
 

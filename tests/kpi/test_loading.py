@@ -10,7 +10,7 @@ import json
 import pytest
 
 from connectors.files import SourceFileError
-from pipelines.warehouse import read_connection
+from platform_kpi.warehouse import read_connection
 from tests.conftest import (
     bld,
     build_warehouse,

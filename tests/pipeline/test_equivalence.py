@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from bench.pandas_dora import compute_monthly, compute_weekly, load_inputs
-from connectors.demo_org import generate_demo_org
+from platform_kpi.demo.org import generate_demo_org
 from tests.conftest import build_warehouse, query
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from assets.resources import WarehouseResource
 from assets.sources import SourcesResource
-from pipelines.cli import main as kpi
+from kpi_cli.main import main as kpi
 from pipelines.definitions import build_definitions
-from pipelines.runner import PipelineFailed, run_pipeline
-from pipelines.warehouse import read_connection
+from pipelines.execute import PipelineFailed, run_pipeline
+from platform_kpi.warehouse import read_connection
 
 SERVICES = "service,team,repo,tier\napi,core,acme/api,tier-1\nweb,front,acme/web,tier-2\n"
 DEPLOYMENTS = """deployment_id,service,environment,status,started_at,finished_at,commit_sha,is_rollback,is_hotfix

@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from assets.validation import domain_suites, validate_table
+from platform_kpi.validation import domain_suites, validate_table
 
 
 @pytest.fixture

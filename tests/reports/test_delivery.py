@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assets.reporting import deliver_report, load_delivery_config
-from pipelines.cli import main
+from kpi_cli.main import main
+from platform_kpi.reporting.report import deliver_report, load_delivery_config
 from tests.dashboards.demo import REPORT_MONTH
 
 SECRET_PATH = "/services/T000/B000/s3cr3t-token"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from assets.reporting import write_report
-from pipelines.catalog import DORA_KEYS, format_value
-from pipelines.cli import main
-from pipelines.warehouse import read_connection
+from kpi_cli.main import main
+from platform_kpi.catalog import DORA_KEYS, format_value
+from platform_kpi.reporting.report import write_report
+from platform_kpi.warehouse import read_connection
 from tests.dashboards.demo import REPORT_MONTH
 
 REPO = Path(__file__).resolve().parents[2]
@@ -138,7 +138,7 @@ def test_unknown_month_names_the_months_available(demo: Path, tmp_path: Path) ->
 
 
 def parse(text: str):
-    from assets.reporting import parse_month
+    from platform_kpi.reporting.report import parse_month
 
     return parse_month(text)
 

@@ -19,10 +19,10 @@ import duckdb
 import pandas as pd
 import yaml
 
-from pipelines.catalog import ConfigError
-from pipelines.settings import REPO_ROOT
+from platform_kpi.catalog import ConfigError
+from platform_kpi.settings import bundled
 
-DEFAULT_COST_CONFIG = REPO_ROOT / "config" / "costs.yaml"
+DEFAULT_COST_CONFIG = bundled("config") / "costs.yaml"
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
 COST_KINDS = ("ci_compute", "deployment")
 RULE_FIELDS = ("sub_account_ids", "service_names", "service_categories", "providers", "resource_ids", "tags")

@@ -1,7 +1,7 @@
 """The cost section of the monthly report: what a build and a deployment cost, cloud cost by team,
 what nobody is tagged for, currencies left out, and cluster efficiency.
 
-``cost_section(warehouse, month)`` returns report blocks (assets.reporting.Block) read from
+``cost_section(warehouse, month)`` returns report blocks (platform_kpi.reporting.blocks.Block) read from
 marts.kpi_monthly and the cost marts of the published warehouse; the report inserts them before its
 appendices. Pure Python: no Dagster.
 """
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.catalog import format_value
-from pipelines.warehouse import read_connection
+from platform_kpi.catalog import format_value
+from platform_kpi.reporting.blocks import Block
+from platform_kpi.warehouse import read_connection
 
 COST_KPIS = (
     "cost_per_build",
@@ -51,7 +52,6 @@ def _tables(con) -> set[str]:
 
 def cost_section(warehouse: Path, month: dt.date):
     """The report blocks of the cost section for ``month`` (a heading and a note when there is no cost data)."""
-    from assets.reporting import Block
 
     blocks = [Block("heading", "Costs")]
     with read_connection(warehouse) as con:

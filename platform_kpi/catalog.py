@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from pipelines.settings import CATALOG_DIR, DEFAULT_CONFIG
+from platform_kpi.settings import CATALOG_DIR, DEFAULT_CONFIG
 
 # ratio: sum(x) / sum(w) over the observations (w is the denominator, e.g. builds for cost per build).
 AGGREGATES = {"sum", "mean", "p50", "p90", "p95", "ratio"}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from connectors.simulator.server import SimData
+from platform_kpi.simulator.server import SimData
 
 PRODUCTION_NAMES = ["production", "prod", "Prod-EU", "prod-us", "production-canary"]
 MONOREPO_PATH = "services/{service}/"

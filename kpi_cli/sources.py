@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from pipelines.settings import load_settings, work_path_for
+from platform_kpi.settings import load_settings, work_path_for
 
 Say = Callable[[str], None]
 
@@ -25,9 +25,9 @@ def sync_sources(
     progress: Say = print,
 ) -> dict:
     """Sync every configured source (or ``only`` these) into ``warehouse``'s work file."""
-    from connectors.sources_config import load_sources_config
-    from connectors.sync import sync_source, write_source_config
-    from pipelines.warehouse import write_connection
+    from platform_kpi.sources_config import load_sources_config
+    from platform_kpi.sync import sync_source, write_source_config
+    from platform_kpi.warehouse import write_connection
 
     config = load_sources_config(sources)
     unknown = (only or set()) - set(config.sources)
@@ -54,7 +54,7 @@ def _summary(results: dict, say: Say) -> bool:
 
 
 def cmd_sync(args: argparse.Namespace, say: Say = print) -> int:
-    from pipelines.runner import run_pipeline
+    from pipelines.execute import run_pipeline
 
     settings = load_settings()
     sources = Path(args.sources) if args.sources else settings.sources
@@ -96,9 +96,9 @@ def add_sync_parser(sub) -> None:
 
 def run_demo_via_api(files_dir: Path, warehouse: Path, *, reports_dir: Path, progress: Say = print):
     """Serve the demo organisation from the local API simulator and read it through the real connectors."""
-    from connectors.simulator.demo import TOKEN_ENVS, build_sim_data, write_demo_sources_yaml
-    from connectors.simulator.server import Simulator
-    from pipelines.runner import run_pipeline
+    from pipelines.execute import run_pipeline
+    from platform_kpi.simulator.demo import TOKEN_ENVS, build_sim_data, write_demo_sources_yaml
+    from platform_kpi.simulator.server import Simulator
 
     progress("Serving the demo organisation from the local API simulator (GitHub, PagerDuty) ...")
     data = build_sim_data(files_dir)

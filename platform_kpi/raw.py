@@ -44,7 +44,7 @@ create table if not exists ops.sync_state (
 """
 
 
-#: What sources.yaml says about names, for the staging models (see connectors.sync.write_source_config).
+#: What sources.yaml says about names, for the staging models (see platform_kpi.sync.write_source_config).
 SOURCE_CONFIG_DDL: dict[str, str] = {
     "source_services": "service varchar, team varchar, tier varchar, repo varchar",
     "source_service_map": "source varchar, scope varchar, path varchar, service varchar",

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.catalog import DORA_KEYS, TIERS, format_value
-from pipelines.warehouse import read_connection
+from platform_kpi.catalog import DORA_KEYS, TIERS, format_value
+from platform_kpi.reporting.blocks import Block
+from platform_kpi.settings import bundled
+from platform_kpi.warehouse import read_connection
 
 TIERED_KEYS = (
     "deployment_frequency",
@@ -136,15 +138,6 @@ def load_report_data(warehouse: Path, month: dt.date) -> ReportData:
 # --- the report as blocks -------------------------------------------------------------------
 
 
-@dataclass
-class Block:
-    kind: str  # heading | paragraph | bullets | table | image
-    text: str = ""
-    level: int = 2
-    items: list[str] = field(default_factory=list)
-    header: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
-    image: Path | None = None
 
 
 def _prev_label(month: dt.date) -> str:
@@ -579,7 +572,7 @@ def write_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str
     try:
         charts = render_charts(data, work / "charts")
         blocks = build_blocks(data, charts)
-        from assets.cost_report import cost_section  # costs go before the appendices
+        from platform_kpi.reporting.costs import cost_section  # costs go before the appendices
 
         at = next((i for i, b in enumerate(blocks) if b.kind == "heading" and b.text.startswith("Appendix")), len(blocks))
         blocks[at:at] = cost_section(warehouse, month)
@@ -602,7 +595,7 @@ def write_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str
 
 # --- delivery -------------------------------------------------------------------------------
 
-DEFAULT_DELIVERY_CONFIG = Path(__file__).resolve().parents[1] / "config" / "delivery.yaml"
+DEFAULT_DELIVERY_CONFIG = bundled("config") / "delivery.yaml"
 
 
 @dataclass(frozen=True)

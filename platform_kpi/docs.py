@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.warehouse import SCHEMAS, read_connection
+from platform_kpi.warehouse import SCHEMAS, read_connection
 
 PREAMBLE = """# Warehouse tables
 

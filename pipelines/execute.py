@@ -14,7 +14,7 @@ import dagster as dg
 
 from assets.resources import WarehouseResource
 from pipelines.definitions import build_definitions
-from pipelines.settings import DEFAULT_CONFIG
+from platform_kpi.settings import DEFAULT_CONFIG
 
 Progress = Callable[[str], None]
 
@@ -139,6 +139,6 @@ def run_pipeline(
 
 
 def write_monthly_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str, Path]:
-    from assets.reporting import write_report
+    from platform_kpi.reporting.report import write_report
 
     return write_report(warehouse, month, reports_dir)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import SQL_DIR
+from platform_kpi.settings import SQL_DIR
 
 MODEL_LAYERS = ("staging", "core", "marts", "ops")
 # Staging models are thin views over raw (dbt's convention): writing a multi-million-row copy of every

@@ -9,12 +9,25 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SQL_DIR = REPO_ROOT / "sql"
-CATALOG_DIR = REPO_ROOT / "catalog"
-DEFAULT_CONFIG = REPO_ROOT / "config" / "kpi.yaml"
+
+def bundled(name: str) -> Path:
+    """A data folder the product ships (``sql``, ``catalog``, ``config``).
+
+    An installed wheel carries them inside the package (``platform_kpi/_bundled/<name>``, see
+    pyproject's force-include); a source checkout has them at the repository root.
+    """
+    packaged = resources.files("platform_kpi") / "_bundled" / name
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[1] / name
+
+
+SQL_DIR = bundled("sql")
+CATALOG_DIR = bundled("catalog")
+DEFAULT_CONFIG = bundled("config") / "kpi.yaml"
 # DuckDB's own default is 80% of RAM, which a 10M-row cost export fills (5.8 GB measured); capped, it
 # spills to disk and the whole run stays under 2 GB.
 DEFAULT_MEMORY_LIMIT = "1536MB"

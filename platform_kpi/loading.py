@@ -10,9 +10,9 @@ import duckdb
 import pandas as pd
 
 from connectors import files
-from pipelines.catalog import Kpi, KpiRules, load_benchmarks, load_catalog, load_rules
-from pipelines.cost_config import ensure_cost_tables
-from pipelines.settings import SQL_DIR
+from platform_kpi.catalog import Kpi, KpiRules, load_benchmarks, load_catalog, load_rules
+from platform_kpi.cost_config import ensure_cost_tables
+from platform_kpi.settings import SQL_DIR
 
 CONFIG_TABLES = (
     ("ops", "kpi_settings"),

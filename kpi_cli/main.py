@@ -8,9 +8,10 @@ import os
 import subprocess
 import sys
 import time
+from importlib import resources
 from pathlib import Path
 
-from pipelines.settings import REPO_ROOT, load_settings
+from platform_kpi.settings import load_settings
 
 
 def _say(msg: str) -> None:
@@ -18,7 +19,7 @@ def _say(msg: str) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pipelines.runner import run_pipeline
+    from pipelines.execute import run_pipeline
 
     settings = load_settings()
     files_dir = Path(args.files) if args.files else settings.files_dir
@@ -40,7 +41,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_quarantine(warehouse: Path) -> None:
-    from pipelines.warehouse import read_connection
+    from platform_kpi.warehouse import read_connection
 
     with read_connection(warehouse) as con:
         rows = con.execute(
@@ -57,9 +58,9 @@ def _print_quarantine(warehouse: Path) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from assets.reporting import last_full_month
-    from connectors.demo_org import generate_demo_costs, generate_demo_org
-    from pipelines.runner import run_pipeline, write_monthly_report
+    from pipelines.execute import run_pipeline, write_monthly_report
+    from platform_kpi.demo.org import generate_demo_costs, generate_demo_org
+    from platform_kpi.reporting.report import last_full_month
 
     home = Path(args.dir)
     files_dir, warehouse, reports = home / "files", home / "warehouse.duckdb", home / "reports"
@@ -74,7 +75,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         + f" ({time.perf_counter() - started:.1f}s)"
     )
     if args.via_api:  # the same organisation, read through the real API connectors
-        from pipelines.sources_cli import run_demo_via_api
+        from kpi_cli.sources import run_demo_via_api
 
         summary = run_demo_via_api(files_dir, warehouse, reports_dir=reports, progress=_say)
     else:
@@ -96,7 +97,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from pipelines.warehouse import read_connection
+    from platform_kpi.warehouse import read_connection
 
     warehouse = Path(args.warehouse) if args.warehouse else load_settings().warehouse
     query = args.query if args.query != "-" else sys.stdin.read()
@@ -123,8 +124,13 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from assets.reporting import deliver_report, last_full_month, load_delivery_config, parse_month
-    from pipelines.runner import write_monthly_report
+    from pipelines.execute import write_monthly_report
+    from platform_kpi.reporting.report import (
+        deliver_report,
+        last_full_month,
+        load_delivery_config,
+        parse_month,
+    )
 
     settings = load_settings()
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
@@ -152,7 +158,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         "-m",
         "streamlit",
         "run",
-        str(REPO_ROOT / "dashboards" / "app.py"),
+        str(resources.files("dashboards") / "app.py"),
         "--server.headless",
         "true",
         "--server.port",
@@ -169,7 +175,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
-    from pipelines.docs import write
+    from platform_kpi.docs import write
 
     warehouse = Path(args.warehouse) if args.warehouse else load_settings().warehouse
     _say(f"Wrote {write(warehouse, Path(args.out)).resolve()}")
@@ -204,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="KPI rules and targets YAML (default config/kpi.yaml)")
     run.set_defaults(func=_cmd_run)
 
-    from pipelines.sources_cli import add_sync_parser
+    from kpi_cli.sources import add_sync_parser
 
     add_sync_parser(sub)  # kpi sync
 
@@ -229,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     dash.set_defaults(func=_cmd_dashboard)
     docs = sub.add_parser("docs", help="write docs/tables.md (every table and column) from a warehouse")
     docs.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
-    docs.add_argument("--out", default=str(REPO_ROOT / "docs" / "tables.md"))
+    docs.add_argument("--out", default="docs/tables.md", help="output file (default docs/tables.md)")
     docs.set_defaults(func=_cmd_docs)
     return parser
 
@@ -238,9 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from connectors.files import SourceFileError
     from connectors.http import SourceError
-    from pipelines.catalog import ConfigError
-    from pipelines.runner import PipelineFailed
-    from pipelines.warehouse import WarehouseNotFound
+    from pipelines.execute import PipelineFailed
+    from platform_kpi.catalog import ConfigError
+    from platform_kpi.warehouse import WarehouseNotFound
 
     try:
         return args.func(args)

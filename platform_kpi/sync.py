@@ -18,8 +18,8 @@ import pandas as pd
 
 from connectors.base import StreamResult, SyncFailed
 from connectors.http import AuthError, SourceError
-from connectors.raw_store import SOURCE_CONFIG_DDL, RawStore, ensure_tables
-from connectors.sources_config import SOURCES, SourcesConfig
+from platform_kpi.raw import SOURCE_CONFIG_DDL, RawStore, ensure_tables
+from platform_kpi.sources_config import SOURCES, SourcesConfig
 
 Progress = Callable[[str], None]
 

@@ -54,7 +54,7 @@ def configure(
 @contextmanager
 def write_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to a run's work file, with every schema present."""
-    from pipelines.settings import load_settings
+    from platform_kpi.settings import load_settings
 
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
