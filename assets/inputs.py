@@ -75,7 +75,7 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 def kpi_config(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Load the KPI catalog, benchmarks, rules and targets into the warehouse."""
     with warehouse.connect() as con:
-        counts = write_config_tables(con, warehouse.config_path)
+        counts = write_config_tables(con, warehouse.config_path, as_of=warehouse.as_of_time)
     context.log.info(f"KPI config loaded: {counts}")
     for key in CONFIG_TABLES:
         yield dg.MaterializeResult(

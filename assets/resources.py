@@ -1,5 +1,6 @@
 """The Dagster resource every asset writes through: the run's private DuckDB work file."""
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,8 @@ class WarehouseResource(dg.ConfigurableResource):
     files_dir: str | None = None
     config: str = str(DEFAULT_CONFIG)
     reports_dir: str = "data/reports"
+    #: the run time recorded in ops.kpi_settings (ISO); None: now. Fixed by tests for reproducible builds.
+    as_of: str | None = None
 
     @property
     def published_path(self) -> Path:
@@ -30,6 +33,10 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def work_path(self) -> Path:
         return work_path_for(Path(self.warehouse))
+
+    @property
+    def as_of_time(self) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(self.as_of) if self.as_of else None
 
     @property
     def config_path(self) -> Path:

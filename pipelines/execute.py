@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.resources import WarehouseResource
+from assets.sources import SourcesResource
 from pipelines.definitions import build_definitions
 from platform_kpi.settings import DEFAULT_CONFIG
 
@@ -86,8 +87,17 @@ def run_pipeline(
     progress: Progress | None = None,
     sources: Path | None = None,
     fetch_sources: bool = True,
+    selection: dg.AssetSelection | None = None,
+    checks: bool = True,
+    as_of: dt.datetime | None = None,
 ) -> RunSummary:
     """Load ``files_dir``, rebuild every table, run every check and publish ``warehouse``.
+
+    This is the one way the product runs its asset graph in-process: the CLI, the demo, the tests
+    and the benchmark all come through here, so the order of a run is the graph's and nobody else's.
+    ``selection`` runs part of the refresh job (e.g. only the raw layer), ``checks=False`` leaves the
+    checks out (golden tests that pin numbers, not data quality), ``as_of`` fixes the run time
+    recorded in the warehouse (reproducible builds).
 
     Raises PipelineFailed (naming the step and the cause) when anything fails; the previously
     published warehouse is then left untouched.
@@ -98,13 +108,20 @@ def run_pipeline(
         files_dir=str(files_dir) if files_dir else None,
         config=str(config),
         reports_dir=str(reports_dir or warehouse.parent / "reports"),
+        as_of=as_of.isoformat() if as_of else None,
     )
-    from assets.sources import SourcesResource
 
     defs = build_definitions(
         resource, SourcesResource(config=str(sources) if sources else None, fetch=fetch_sources)
     )
     job = defs.resolve_job_def("refresh_job")
+    if selection is not None or not checks:
+        keys = (
+            selection.resolve(defs.resolve_asset_graph())
+            if selection is not None
+            else set(job.asset_layer.executable_asset_keys)
+        )
+        job = job.get_subset(asset_selection=keys, asset_check_selection=None if checks else set())
     total = len(job.graph.node_dict)
     handler = _StepHandler(progress, total)
 

@@ -1,8 +1,8 @@
-"""Shared test helpers: a fast in-process warehouse build (no Dagster, no Great Expectations).
+"""Shared test helpers: a warehouse built by the refresh job itself, in-process.
 
-``build_warehouse`` does what the refresh job does, step for step, with the same pure-Python
-functions the Dagster assets call: raw files → config tables → every SQL model in dependency order.
-A golden test writes only the rows it needs; ``services.csv`` defaults to ``DEFAULT_SERVICES``.
+``build_warehouse`` runs the asset graph (pipelines.execute.run_pipeline) without its data checks:
+golden tests pin numbers, and the checks have tests of their own. A golden test writes only the rows
+it needs; ``services.csv`` defaults to ``DEFAULT_SERVICES``.
 """
 
 from __future__ import annotations
@@ -14,22 +14,15 @@ from typing import Any
 
 import pytest
 
-from connectors.files import ENTITIES
-from platform_kpi.catalog import load_catalog
-from platform_kpi.loading import load_file_entity, write_config_tables, write_load_errors
-from platform_kpi.models import discover_models, execute_model, topological
-from platform_kpi.raw import ensure_tables as ensure_api_raw_tables
+from pipelines.execute import run_pipeline
 from platform_kpi.settings import DEFAULT_CONFIG
-from platform_kpi.warehouse import read_connection, write_connection
+from platform_kpi.warehouse import read_connection
 
 # Three services in two teams: payments owns api and web, search owns indexer.
 DEFAULT_SERVICES = "service,team\napi,payments\nweb,payments\nindexer,search\n"
 
 # A fixed run time, so two builds of the same files give byte-for-byte equal tables.
 AS_OF = dt.datetime(2030, 1, 1)
-
-_CATALOG = load_catalog()  # parsed once: the catalog file is the same for every test
-
 
 def build_warehouse(
     tmp_path: Path,
@@ -61,16 +54,7 @@ def build_warehouse(
     warehouse = tmp_path / f"{name}.duckdb"
     for table in ("kpi_monthly", "kpi_weekly"):
         _KPI_TABLES.pop((warehouse, table), None)
-    with write_connection(warehouse) as con:
-        errors = [load_file_entity(con, files_dir, entity)["load_errors"] for entity in ENTITIES]
-        write_load_errors(con, errors)
-        write_config_tables(con, config_path, catalog=_CATALOG, as_of=as_of)
-        # The API sources' raw and ops.source_* tables, empty when no source is configured (as the
-        # pipeline's source assets leave them).
-        ensure_api_raw_tables(con)
-        # Every model builds, as in a run: the empty tables of unconfigured sources exist by now.
-        for model in topological(discover_models()):
-            execute_model(con, model)
+    run_pipeline(files_dir, warehouse, config=config_path, checks=False, as_of=as_of)
     return warehouse
 
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from connectors.files import SourceFileError
+from pipelines.execute import PipelineFailed
 from platform_kpi.warehouse import read_connection
 from tests.conftest import (
     bld,
@@ -127,10 +127,10 @@ def test_loading_the_same_files_twice_gives_the_same_warehouse(tmp_path):
 
 def test_missing_required_column_is_an_error_naming_file_and_column(tmp_path):
     csv_without_status = "deployment_id,service,environment,finished_at\nd1,api,prod,2024-01-02T00:00:00Z\n"
-    with pytest.raises(SourceFileError, match=r"deployments\.csv.*'status'"):
+    with pytest.raises(PipelineFailed, match=r"deployments\.csv.*'status'"):
         build_warehouse(tmp_path, {"deployments.csv": csv_without_status}, name="csv")
     jsonl_without_created = '{"incident_id": "i1", "service": "api"}\n'
-    with pytest.raises(SourceFileError, match=r"incidents\.jsonl.*'created_at'"):
+    with pytest.raises(PipelineFailed, match=r"incidents\.jsonl.*'created_at'"):
         build_warehouse(tmp_path, {"incidents.jsonl": jsonl_without_created}, name="jsonl")
 
 
