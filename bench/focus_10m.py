@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def generate(folder: Path, rows: int) -> Path:
     import duckdb
 
     folder.mkdir(parents=True, exist_ok=True)
-    export = folder / "focus" / "aws" / "BILLING_PERIOD=all" / "part-00001.parquet"
+    export = folder / "files" / "focus" / "aws" / "BILLING_PERIOD=all" / "part-00001.parquet"
     export.parent.mkdir(parents=True, exist_ok=True)
     services = folder / "files" / "services.csv"
     services.parent.mkdir(parents=True, exist_ok=True)
@@ -101,59 +102,49 @@ def generate(folder: Path, rows: int) -> Path:
     return export
 
 
-def _limit(con, memory_limit: str | None) -> None:
-    """DuckDB's own cap on its buffer memory (default: 80% of RAM, which it then uses as a cache)."""
-    if memory_limit:
-        con.execute(f"set memory_limit = '{memory_limit}'")
-    else:  # undo the pipeline's cap that write_connection applies
-        con.execute("reset memory_limit")
-
-
 def _phase(name: str, folder: Path, memory_limit: str | None) -> dict:
+    """One part of the refresh job's asset graph, in-process as `kpi run` runs it."""
+    import dagster as dg
+
+    from assets.inputs import kpi_config
+    from assets.transform import model_assets
+    from pipelines.execute import run_pipeline
+    from platform_kpi.settings import work_path_for
+    from platform_kpi.warehouse import write_connection
+
+    # The pipeline's own cap (KPI_DUCKDB_MEMORY_LIMIT), or none: DuckDB's default of 80% of RAM.
+    os.environ["KPI_DUCKDB_MEMORY_LIMIT"] = memory_limit or ""
     started = time.perf_counter()
     out: dict = {}
     db = folder / "bench.duckdb"
-    from platform_kpi.settings import DEFAULT_CONFIG
-    from platform_kpi.warehouse import write_connection
-
+    selection = {
+        "load": dg.AssetSelection.groups("raw") | dg.AssetSelection.assets(kpi_config),
+        "models": dg.AssetSelection.assets(*model_assets),
+    }.get(name)
+    if selection is None:
+        raise SystemExit(f"unknown phase {name}")
     if name == "load":
-        from connectors.files import ENTITIES
-        from platform_kpi.costs import load_cost_sources
-        from platform_kpi.loading import load_file_entity, write_config_tables, write_load_errors
+        work_path_for(db).unlink(missing_ok=True)
+    steps: dict[str, float] = {}
 
-        db.unlink(missing_ok=True)
-        with write_connection(db) as con:
-            _limit(con, memory_limit)
-            errors = [load_file_entity(con, folder / "files", e)["load_errors"] for e in ENTITIES]
-            write_load_errors(con, errors)
-            write_config_tables(con, DEFAULT_CONFIG, as_of=dt.datetime(2026, 11, 28))
-            t = time.perf_counter()
-            result = load_cost_sources(con, DEFAULT_CONFIG, folder)
-            out["focus_rows"] = result["focus__costs"]["rows"]
-            out["focus_load_seconds"] = round(time.perf_counter() - t, 2)
-            try:  # the API sources' raw tables, when this tree has them
-                from platform_kpi.raw import ensure_tables
-            except ImportError:
-                pass
-            else:
-                ensure_tables(con)
-    elif name == "models":
-        from platform_kpi.models import discover_models, execute_model, topological
+    def _step(line: str) -> None:  # "[ 3/12] core_models (1.23s)"
+        if line.startswith("[") and line.endswith("s)"):
+            step, took = line.split("] ", 1)[1].rsplit(" (", 1)
+            steps[step] = float(took.removesuffix("s)"))
 
-        with write_connection(db) as con:
-            _limit(con, memory_limit)
-            for model in topological(discover_models()):
-                stats = execute_model(con, model)
-                if stats["seconds"] >= 0.5:
-                    out[model.table] = stats["seconds"]
+    run_pipeline(folder / "files", db, selection=selection, checks=False, progress=_step,
+                 as_of=dt.datetime(2026, 11, 28))
+    out.update({k: v for k, v in steps.items() if v >= 0.5})
+    with write_connection(work_path_for(db)) as con:
+        if name == "load":
+            out["focus_rows"] = con.execute("select count(*) from raw.focus__costs").fetchall()[0][0]
+        else:
             out["core.costs rows"] = con.execute("select count(*) from core.costs").fetchall()[0][0]
             out["cost_per_build months"] = con.execute(
                 "select count(*) from marts.kpi_monthly where kpi_id = 'cost_per_build' and scope_type = 'org' "
                 "and value is not null"
             ).fetchall()[0][0]
             out["split rows"] = con.execute("select sum(split_rows) from marts.cost_monthly").fetchall()[0][0]
-    else:
-        raise SystemExit(f"unknown phase {name}")
     out["seconds"] = round(time.perf_counter() - started, 2)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)  # KiB on Linux
     return out
@@ -179,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.phase:
         print(json.dumps(_phase(args.phase, folder, limit)))
         return 0
-    export = folder / "focus" / "aws" / "BILLING_PERIOD=all" / "part-00001.parquet"
+    export = folder / "files" / "focus" / "aws" / "BILLING_PERIOD=all" / "part-00001.parquet"
     marker = folder / "rows.txt"
     fresh = export.exists() and marker.exists() and marker.read_text().strip() == str(args.rows)
     if args.regenerate or not fresh:

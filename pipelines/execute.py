@@ -95,8 +95,8 @@ def run_pipeline(
 
     This is the one way the product runs its asset graph in-process: the CLI, the demo, the tests
     and the benchmark all come through here, so the order of a run is the graph's and nobody else's.
-    ``selection`` runs part of the refresh job (e.g. only the raw layer), ``checks=False`` leaves the
-    checks out (golden tests that pin numbers, not data quality), ``as_of`` fixes the run time
+    ``selection`` runs part of the refresh job (e.g. only the raw layer, or only the checks) with the
+    checks of what it selects; ``checks=False`` leaves every check out (golden tests that pin numbers, not data quality), ``as_of`` fixes the run time
     recorded in the warehouse (reproducible builds).
 
     Raises PipelineFailed (naming the step and the cause) when anything fails; the previously
@@ -116,12 +116,13 @@ def run_pipeline(
     )
     job = defs.resolve_job_def("refresh_job")
     if selection is not None or not checks:
-        keys = (
-            selection.resolve(defs.resolve_asset_graph())
-            if selection is not None
-            else set(job.asset_layer.executable_asset_keys)
+        graph = defs.resolve_asset_graph()
+        # A multi-asset that cannot be subset (e.g. raw_costs writes raw and ops tables) runs whole.
+        selection = (selection or dg.AssetSelection.all()).required_multi_asset_neighbors()
+        keys = selection.resolve(graph) & set(job.asset_layer.executable_asset_keys)
+        job = job.get_subset(
+            asset_selection=keys, asset_check_selection=selection.resolve_checks(graph) if checks else set()
         )
-        job = job.get_subset(asset_selection=keys, asset_check_selection=None if checks else set())
     total = len(job.graph.node_dict)
     handler = _StepHandler(progress, total)
 

@@ -60,8 +60,10 @@ def write_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(path))
     try:
         configure(con, macros=False)
-        # Capped, DuckDB spills to <file>.tmp instead of growing with the input (see settings).
-        con.execute("set memory_limit = ?", [load_settings().duckdb_memory_limit])
+        # Capped, DuckDB spills to <file>.tmp instead of growing with the input (see settings); an
+        # empty setting leaves DuckDB's own default (80% of RAM).
+        if limit := load_settings().duckdb_memory_limit:
+            con.execute("set memory_limit = ?", [limit])
         for schema in SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
         configure(con, persistent_macros=True)
