@@ -27,9 +27,12 @@ bench: install
 dashboard: install
 	$(BIN)/kpi dashboard --warehouse data/demo/warehouse.duckdb
 
+# dagster dev: the UI and the daemon that launches the schedules; Dagster needs DAGSTER_HOME to exist.
 dev: install
+	@test -d data/demo/files || $(BIN)/kpi demo
+	mkdir -p .dagster_home
 	DAGSTER_HOME=$(CURDIR)/.dagster_home KPI_FILES_DIR=data/demo/files KPI_WAREHOUSE=data/demo/warehouse.duckdb \
-		$(BIN)/dagster dev
+		KPI_REPORTS_DIR=data/demo/reports $(BIN)/dagster dev
 
 lint: install
 	$(BIN)/ruff check .

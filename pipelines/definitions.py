@@ -12,7 +12,13 @@ from assets.reports import monthly_report
 from assets.resources import WarehouseResource
 from assets.sources import SourcesResource, source_assets, source_checks
 from assets.transform import model_assets
-from pipelines.jobs import daily_refresh_schedule, monthly_report_job, monthly_report_schedule, refresh_job
+from pipelines.jobs import (
+    EXECUTOR,
+    daily_refresh_schedule,
+    monthly_report_job,
+    monthly_report_schedule,
+    refresh_job,
+)
 from platform_kpi.settings import load_settings
 
 # Every asset and check of the code location, unbound (tests materialize them with their own resources).
@@ -47,6 +53,7 @@ def build_definitions(
         jobs=[refresh_job, monthly_report_job],
         schedules=[daily_refresh_schedule, monthly_report_schedule],
         resources={"warehouse": warehouse, "sources": sources},
+        executor=EXECUTOR,
     )
 
 

@@ -8,10 +8,18 @@ from assets.reports import monthly_report
 
 REPORT_KEY = dg.AssetKey(["reports", "monthly_report"])
 
+# Every step of a run writes the same DuckDB work file, and DuckDB lets one process write a file while
+# no other process may even open it. Dagster's default executor runs each step in its own process, so
+# steps launched by the daemon or `dagster dev` would fail with `Could not set lock on file`: runs
+# execute their steps one after another in the run's own process instead (the Definitions use this for
+# ad-hoc materializations too). Pinned by tests/pipeline/definitions_snapshot.txt.
+EXECUTOR = dg.in_process_executor
+
 refresh_job = dg.define_asset_job(
     "refresh_job",
     selection=dg.AssetSelection.all() - dg.AssetSelection.keys(REPORT_KEY),
     description="Load every source, rebuild staging, domain and KPI tables, run the checks, publish.",
+    executor_def=EXECUTOR,
 )
 
 monthly_report_job = dg.define_asset_job(
@@ -19,6 +27,7 @@ monthly_report_job = dg.define_asset_job(
     selection=dg.AssetSelection.keys(REPORT_KEY),
     partitions_def=monthly_report.partitions_def,
     description="Write the monthly report for one month (partition YYYY-MM-01).",
+    executor_def=EXECUTOR,
 )
 
 daily_refresh_schedule = dg.ScheduleDefinition(

@@ -1,6 +1,6 @@
 """The Dagster code location loads, is wired as documented, and its shape is pinned.
 
-tests/pipeline/definitions_snapshot.txt lists every asset key, asset check, job and schedule; a rename
+tests/pipeline/definitions_snapshot.txt lists every asset key, asset check, job, job executor and schedule; a rename
 or a lost asset shows up here. Regenerate it deliberately with UPDATE_SNAPSHOTS=1.
 """
 
@@ -27,6 +27,9 @@ def _shape() -> list[str]:
         for key in checks_def.check_keys:
             lines.append(f"check {'/'.join(key.asset_key.path)}:{key.name}")
     lines += [f"job {name}" for name in repo.job_names if not name.startswith("__")]
+    # The executor of every job, the implicit one behind the UI's "Materialize" included: DuckDB's single
+    # writer needs in_process (Dagster's default runs each step in its own process; see pipelines/jobs.py).
+    lines += [f"executor {name} {repo.get_job(name).executor_def.name}" for name in repo.job_names]
     lines += [f"schedule {s.name} {s.cron_schedule} {s.job_name}" for s in repo.schedule_defs]
     return sorted(set(lines))
 
