@@ -1,7 +1,7 @@
 """The Dagster resource every asset writes through: the run's private DuckDB work file."""
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -9,14 +9,15 @@ import dagster as dg
 import duckdb
 
 from platform_kpi.settings import DEFAULT_CONFIG, work_path_for
-from platform_kpi.warehouse import write_connection
+from platform_kpi.warehouse import run_lock, write_connection
 
 
 class WarehouseResource(dg.ConfigurableResource):
     """Where a run reads its inputs and writes its tables.
 
     ``warehouse`` is the published file readers use; the run writes ``<name>.work.duckdb`` beside it
-    and the publish asset swaps a finished copy over ``warehouse``.
+    and the publish asset swaps a finished copy over ``warehouse``. A run holds the warehouse's run
+    lock from its start to its end, so a second run (another job, `kpi run`) waits for it.
     """
 
     warehouse: str
@@ -45,6 +46,14 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def files_path(self) -> Path | None:
         return Path(self.files_dir) if self.files_dir else None
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Generator["WarehouseResource", None, None]:
+        run = context.dagster_run
+        owner = f"Dagster run {run.run_id} of {run.job_name}" if run else "Dagster"
+        on_wait = context.log.info if context.log else None
+        with run_lock(self.published_path, owner=owner, progress=on_wait):
+            yield self
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

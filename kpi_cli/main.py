@@ -246,11 +246,13 @@ def main(argv: list[str] | None = None) -> int:
     from connectors.http import SourceError
     from pipelines.execute import PipelineFailed
     from platform_kpi.catalog import ConfigError
-    from platform_kpi.warehouse import WarehouseNotFound
+    from platform_kpi.warehouse import WarehouseBusy, WarehouseNotFound
 
     try:
         return args.func(args)
-    except (PipelineFailed, SourceFileError, SourceError, ConfigError, WarehouseNotFound, ValueError) as exc:
+    except (
+        PipelineFailed, SourceFileError, SourceError, ConfigError, WarehouseNotFound, WarehouseBusy, ValueError
+    ) as exc:
         _say(f"kpi {args.command}: {exc}")
         return 1
     except KeyboardInterrupt:

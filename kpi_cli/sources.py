@@ -27,14 +27,14 @@ def sync_sources(
     """Sync every configured source (or ``only`` these) into ``warehouse``'s work file."""
     from platform_kpi.sources_config import load_sources_config
     from platform_kpi.sync import sync_source, write_source_config
-    from platform_kpi.warehouse import write_connection
+    from platform_kpi.warehouse import run_lock, write_connection
 
     config = load_sources_config(sources)
     unknown = (only or set()) - set(config.sources)
     if unknown:
         raise ValueError(f"{sources}: {', '.join(sorted(unknown))} not configured (configured: {', '.join(config.sources)})")
     results = {}
-    with write_connection(work_path_for(warehouse)) as con:
+    with run_lock(warehouse, progress=progress), write_connection(work_path_for(warehouse)) as con:
         write_source_config(con, config)
         for name in config.sources:
             if only and name not in only:
@@ -54,7 +54,7 @@ def _summary(results: dict, say: Say) -> bool:
 
 
 def cmd_sync(args: argparse.Namespace, say: Say = print) -> int:
-    from pipelines.execute import run_pipeline
+    from platform_kpi.warehouse import run_lock
 
     settings = load_settings()
     sources = Path(args.sources) if args.sources else settings.sources
@@ -64,6 +64,13 @@ def cmd_sync(args: argparse.Namespace, say: Say = print) -> int:
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
     only = {s.strip() for s in args.only.split(",")} if args.only else None
     say(f"Syncing the sources in {sources} into {warehouse} ...")
+    with run_lock(warehouse, progress=say):  # no other run between the sync and the rebuild
+        return _sync_and_run(args, settings, sources, warehouse, only, say)
+
+
+def _sync_and_run(args, settings, sources: Path, warehouse: Path, only: set[str] | None, say: Say) -> int:
+    from pipelines.execute import run_pipeline
+
     results = sync_sources(sources, warehouse, only=only, progress=say)
     ok = _summary(results, say)
     if not args.no_run:
@@ -99,17 +106,19 @@ def run_demo_via_api(files_dir: Path, warehouse: Path, *, reports_dir: Path, pro
     from pipelines.execute import run_pipeline
     from platform_kpi.simulator.demo import TOKEN_ENVS, build_sim_data, write_demo_sources_yaml
     from platform_kpi.simulator.server import Simulator
+    from platform_kpi.warehouse import run_lock
 
     progress("Serving the demo organisation from the local API simulator (GitHub, PagerDuty) ...")
     data = build_sim_data(files_dir)
-    with Simulator(data) as sim:
-        sources = write_demo_sources_yaml(
-            warehouse.parent / "sources.yaml", files_dir, {v: sim.url(v) for v in ("github", "pagerduty")}
+    with run_lock(warehouse, progress=progress):  # no other run between the sync and the rebuild
+        with Simulator(data) as sim:
+            sources = write_demo_sources_yaml(
+                warehouse.parent / "sources.yaml", files_dir, {v: sim.url(v) for v in ("github", "pagerduty")}
+            )
+            env = {TOKEN_ENVS[v]: sim.tokens[v] for v in TOKEN_ENVS}
+            results = sync_sources(sources, warehouse, env=env, progress=progress)
+        _summary(results, progress)
+        return run_pipeline(
+            None, warehouse, config=load_settings().config, reports_dir=reports_dir, progress=progress,
+            sources=sources, fetch_sources=False,
         )
-        env = {TOKEN_ENVS[v]: sim.tokens[v] for v in TOKEN_ENVS}
-        results = sync_sources(sources, warehouse, env=env, progress=progress)
-    _summary(results, progress)
-    return run_pipeline(
-        None, warehouse, config=load_settings().config, reports_dir=reports_dir, progress=progress,
-        sources=sources, fetch_sources=False,
-    )

@@ -16,6 +16,7 @@ from assets.resources import WarehouseResource
 from assets.sources import SourcesResource
 from pipelines.definitions import build_definitions
 from platform_kpi.settings import DEFAULT_CONFIG
+from platform_kpi.warehouse import run_lock
 
 Progress = Callable[[str], None]
 
@@ -134,11 +135,14 @@ def run_pipeline(
 
     started = time.perf_counter()
     job = job.with_logger_defs({"progress": progress_logger})
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-        run_config={"loggers": {"progress": {}}},
-    )
+    # Held here too (the job's resource re-enters it), so waiting for another run is reported before
+    # the job starts.
+    with run_lock(warehouse, progress=progress):
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {}}},
+        )
     summary = RunSummary(
         warehouse=warehouse,
         seconds=round(time.perf_counter() - started, 2),

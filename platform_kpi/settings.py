@@ -31,6 +31,9 @@ DEFAULT_CONFIG = bundled("config") / "kpi.yaml"
 # DuckDB's own default is 80% of RAM, which a 10M-row cost export fills (5.8 GB measured); capped, it
 # spills to disk and the whole run stays under 2 GB.
 DEFAULT_MEMORY_LIMIT = "1536MB"
+# How long a run waits for another run of the same warehouse before giving up (a full benchmark-size
+# run takes about a minute; an API sync under rate limits can take much longer).
+DEFAULT_LOCK_TIMEOUT_SEC = 3600.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Settings:
     sources: Path | None = None
     #: DuckDB memory_limit of every writing connection (a DuckDB size such as '1536MB')
     duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
+    #: seconds a run waits while another run writes the same warehouse (0: refuse at once)
+    lock_timeout_sec: float = DEFAULT_LOCK_TIMEOUT_SEC
 
     @property
     def work_warehouse(self) -> Path:
@@ -76,4 +81,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reports_dir=Path(env.get("KPI_REPORTS_DIR", str(home / "reports"))).expanduser(),
         duckdb_memory_limit=env.get("KPI_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
         sources=Path(env["KPI_SOURCES"]).expanduser() if env.get("KPI_SOURCES") else None,
+        lock_timeout_sec=_seconds(env, "KPI_LOCK_TIMEOUT_SEC", DEFAULT_LOCK_TIMEOUT_SEC),
     )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ValueError(f"{name}={raw!r} is not a number of seconds (e.g. 600, or 0 to not wait)")
+    return value
