@@ -18,12 +18,14 @@ import streamlit as st  # noqa: E402
 from dashboards import data, ui  # noqa: E402
 from dashboards.context import Context, set_context  # noqa: E402
 from dashboards.filters import sidebar_filters  # noqa: E402
+from platform_kpi.settings import load_settings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="Platform KPIs", page_icon=":material/monitoring:", layout="wide")
 ui.css()
 
+settings = load_settings()
 path = data.warehouse_path()
 if not path.exists():
     st.title("Platform KPIs")
@@ -62,7 +64,7 @@ pages = {
 page = st.navigation(pages)
 
 filters = sidebar_filters(
-    data.services(*db), months, data.environments(*db)["environment"].tolist()
+    data.services(*db), months, data.environments(*db)["environment"].tolist(), today=settings.today
 )
 published = dt.datetime.fromtimestamp(version, dt.UTC)
 st.sidebar.caption(f"Warehouse `{path.name}` · published {published:%Y-%m-%d %H:%M} UTC")

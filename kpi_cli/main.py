@@ -60,11 +60,11 @@ def _print_quarantine(warehouse: Path) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.execute import run_pipeline, write_monthly_report
     from platform_kpi.demo.org import generate_demo_costs, generate_demo_org
-    from platform_kpi.reporting.report import last_full_month
+    from platform_kpi.periods import last_full_month, today_utc
 
     home = Path(args.dir)
     files_dir, warehouse, reports = home / "files", home / "warehouse.duckdb", home / "reports"
-    today = dt.date.fromisoformat(args.today) if args.today else dt.datetime.now(dt.UTC).date()
+    today = dt.date.fromisoformat(args.today) if args.today else (load_settings().today or today_utc())
     _say(f"Generating the demo organisation ({args.services} services, seed {args.seed}) in {files_dir} ...")
     started = time.perf_counter()
     counts = generate_demo_org(files_dir, services=args.services, seed=args.seed, today=today, progress=_say)
@@ -125,16 +125,12 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from pipelines.execute import write_monthly_report
-    from platform_kpi.reporting.report import (
-        deliver_report,
-        last_full_month,
-        load_delivery_config,
-        parse_month,
-    )
+    from platform_kpi.periods import last_full_month
+    from platform_kpi.reporting.report import deliver_report, load_delivery_config, parse_month
 
     settings = load_settings()
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
-    month = parse_month(args.month) if args.month else last_full_month()
+    month = parse_month(args.month) if args.month else last_full_month(settings.today)
     out = Path(args.out) if args.out else settings.reports_dir
     delivery = None if args.no_deliver else load_delivery_config(Path(args.delivery) if args.delivery else None)
     paths = write_monthly_report(warehouse, month, out)

@@ -60,12 +60,6 @@ def parse_month(text: str) -> dt.date:
         raise ValueError(f"month {text!r} is not in the form YYYY-MM (e.g. 2026-10)") from exc
 
 
-def last_full_month(today: dt.date | None = None) -> dt.date:
-    today = today or dt.datetime.now(dt.UTC).date()
-    first = today.replace(day=1)
-    return (first - dt.timedelta(days=1)).replace(day=1)
-
-
 def load_report_data(warehouse: Path, month: dt.date) -> ReportData:
     with read_connection(warehouse) as con:
         have = con.execute("select count(*) from marts.kpi_monthly where month = ?", [month]).fetchone()[0]

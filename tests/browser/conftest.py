@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.dashboards.demo import demo_home
+from tests.dashboards.demo import TODAY, demo_home
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -47,6 +47,7 @@ def dashboard_url(demo: Path) -> Iterator[str]:
         **os.environ,
         "KPI_WAREHOUSE": str(demo / "warehouse.duckdb"),
         "KPI_REPORTS_DIR": str(demo / "reports"),
+        "KPI_TODAY": TODAY.isoformat(),  # the demo's "today": October is the last full month
     }
     log = (demo / "streamlit.log").open("w")
     proc = subprocess.Popen(
