@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
 import time
 from importlib import resources
@@ -146,8 +145,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 3 if failed else 0
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    warehouse = Path(args.warehouse) if args.warehouse else load_settings().warehouse
+    settings = load_settings()
+    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
+    address = args.address or settings.dashboard_address
     env = {**os.environ, "KPI_WAREHOUSE": str(warehouse.resolve())}
     cmd = [
         sys.executable,
@@ -157,6 +161,8 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         str(resources.files("dashboards") / "app.py"),
         "--server.headless",
         "true",
+        "--server.address",
+        address,
         "--server.port",
         str(args.port),
         "--browser.gatherUsageStats",
@@ -166,8 +172,19 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         "--theme.primaryColor",
         "#4f46e5",
     ]
-    _say(f"Dashboard on http://localhost:{args.port} (warehouse {warehouse}); Ctrl-C to stop.")
-    return subprocess.call(cmd, env=env)
+    everywhere = address in ("0.0.0.0", "::")
+    host = "localhost" if address in LOOPBACK else ("<this host's name>" if everywhere else address)
+    where = "on every interface" if everywhere else f"on {address}"
+    _say(f"Dashboard on http://{host}:{args.port} (listening {where}; warehouse {warehouse}); Ctrl-C to stop.")
+    if address not in LOOPBACK and not settings.dashboard_auth.enabled:
+        _say(
+            "Warning: anyone who can reach this port can open the dashboard without signing in. On a shared "
+            "server put it behind an authenticating proxy (README 'Sharing the dashboard')."
+        )
+    # Streamlit replaces this process, so a service manager's SIGTERM (or Ctrl-C) reaches it directly and
+    # nothing is left holding the port.
+    os.execvpe(sys.executable, cmd, env)
+    return 0  # not reached
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
@@ -228,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
     dash = sub.add_parser("dashboard", help="start the leadership dashboard (Streamlit)")
     dash.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
     dash.add_argument("--port", type=int, default=8501)
+    dash.add_argument(
+        "--address",
+        help="interface to listen on (default $KPI_DASHBOARD_ADDRESS or 127.0.0.1, this machine only; "
+        "0.0.0.0 for every interface, behind an authenticating proxy)",
+    )
     dash.set_defaults(func=_cmd_dashboard)
     docs = sub.add_parser("docs", help="write docs/tables.md (every table and column) from a warehouse")
     docs.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
