@@ -45,9 +45,15 @@ if not months:
              not_configured=True)
     st.stop()
 
+overview = st.Page(HERE / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview")
+# Streamlit serves its default page at the root URL only, so /overview would be "Page not found" if the
+# Overview were the default. The root is a hidden page that opens /overview instead (filters kept), so
+# the root, /overview and every other page's own URL all work.
+home = st.Page(lambda: None, title="Platform KPIs", url_path="home", default=True, visibility="hidden")
 pages = {
     "Leadership": [
-        st.Page(HERE / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+        home,
+        overview,
         st.Page(HERE / "delivery.py", title="Delivery", icon=":material/rocket_launch:", url_path="delivery"),
         st.Page(HERE / "stability.py", title="Stability", icon=":material/health_and_safety:", url_path="stability"),
         st.Page(HERE / "ci.py", title="CI", icon=":material/build:", url_path="ci"),
@@ -62,6 +68,8 @@ pages = {
     ],
 }
 page = st.navigation(pages)
+if page is home:
+    st.switch_page(overview, query_params=st.query_params.to_dict())
 
 filters = sidebar_filters(
     data.services(*db), months, data.environments(*db)["environment"].tolist(), today=settings.today
