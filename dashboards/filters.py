@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from platform_kpi.markup import md_escape
 from platform_kpi.periods import default_month, today_utc
 
 ALL_TEAMS = "All teams"
@@ -44,8 +45,9 @@ class Filters:
 
     @property
     def scope_label(self) -> str:
+        """The scope in words, as Markdown (the name escaped): pages put it in captions and notes."""
         kind, name = self.scope
-        return "the whole organisation" if kind == "org" else f"{kind} {name}"
+        return "the whole organisation" if kind == "org" else f"{kind} {md_escape(name)}"
 
     @property
     def month(self) -> dt.date:
