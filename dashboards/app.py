@@ -15,7 +15,7 @@ import datetime as dt  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from dashboards import data, ui  # noqa: E402
+from dashboards import auth, data, ui  # noqa: E402
 from dashboards.context import Context, set_context  # noqa: E402
 from dashboards.filters import sidebar_filters  # noqa: E402
 from platform_kpi.settings import load_settings  # noqa: E402
@@ -26,6 +26,17 @@ st.set_page_config(page_title="Platform KPIs", page_icon=":material/monitoring:"
 ui.css()
 
 settings = load_settings()
+try:
+    who = auth.viewer(settings.dashboard_auth, st.context.headers)
+except auth.NotSignedIn as exc:
+    st.title("Platform KPIs")
+    st.warning(
+        "**Sign in first.** This dashboard is served behind a sign-in proxy, and this request did not come "
+        f"through it ({exc}). Open it at the address your team published, where you are asked to sign in.",
+        icon=":material/lock:",
+    )
+    st.stop()
+
 path = data.warehouse_path()
 if not path.exists():
     st.title("Platform KPIs")
@@ -64,9 +75,10 @@ pages = {
     "Data": [
         st.Page(HERE / "data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="data-health"),
         st.Page(HERE / "reports.py", title="Reports", icon=":material/description:", url_path="reports"),
-        st.Page(HERE / "sql.py", title="SQL", icon=":material/terminal:", url_path="sql"),
     ],
 }
+if auth.may_use_sql(settings.dashboard_auth, who):  # with sign-in on, only the configured group sees it
+    pages["Data"].append(st.Page(HERE / "sql.py", title="SQL", icon=":material/terminal:", url_path="sql"))
 page = st.navigation(pages)
 if page is home:
     st.switch_page(overview, query_params=st.query_params.to_dict())
@@ -76,5 +88,7 @@ filters = sidebar_filters(
 )
 published = dt.datetime.fromtimestamp(version, dt.UTC)
 st.sidebar.caption(f"Warehouse `{path.name}` · published {published:%Y-%m-%d %H:%M} UTC")
+if who.user:
+    st.sidebar.caption(f"Signed in as {ui.md(who.user)}")
 set_context(Context(path, version, filters))
 page.run()

@@ -176,7 +176,14 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     host = "localhost" if address in LOOPBACK else ("<this host's name>" if everywhere else address)
     where = "on every interface" if everywhere else f"on {address}"
     _say(f"Dashboard on http://{host}:{args.port} (listening {where}; warehouse {warehouse}); Ctrl-C to stop.")
-    if address not in LOOPBACK and not settings.dashboard_auth.enabled:
+    auth = settings.dashboard_auth
+    if auth.enabled:
+        _say(
+            f"Sign-in by proxy: the user comes from {auth.user_header}, groups from {auth.groups_header}; "
+            f"SQL page for {'group ' + auth.sql_group if auth.sql_group else 'nobody (KPI_DASHBOARD_SQL_GROUP unset)'}. "
+            f"Only the proxy may reach port {args.port}."
+        )
+    elif address not in LOOPBACK:
         _say(
             "Warning: anyone who can reach this port can open the dashboard without signing in. On a shared "
             "server put it behind an authenticating proxy (README 'Sharing the dashboard')."
