@@ -25,6 +25,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if files_dir is None:
         _say("kpi run: no input folder. Pass --files DIR (or set KPI_FILES_DIR); see README 'Your own data'.")
         return 2
+    if not files_dir.is_dir():
+        _say(
+            f"kpi run: input folder {files_dir} does not exist. Pass --files DIR with your services, deployments, "
+            "changes, incidents and builds files (README 'Your own data')."
+        )
+        return 2
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
     config = Path(args.config) if args.config else settings.config
     _say(f"Loading {files_dir} into {warehouse} ...")
@@ -132,7 +138,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
     month = parse_month(args.month) if args.month else last_full_month(settings.today)
     out = Path(args.out) if args.out else settings.reports_dir
     delivery = None if args.no_deliver else load_delivery_config(Path(args.delivery) if args.delivery else None)
-    paths = write_monthly_report(warehouse, month, out)
+    if out.exists() and not out.is_dir():
+        _say(f"kpi report: {out} is a file, not a folder. Pass --out DIR with the folder the reports go in.")
+        return 2
+    try:
+        paths = write_monthly_report(warehouse, month, out)
+    except PermissionError:
+        _say(
+            f"kpi report: cannot write into {out.resolve()} (permission denied). Pass --out DIR with a folder "
+            "you can write to (or set KPI_REPORTS_DIR), or make that folder writable."
+        )
+        return 1
     for name, path in paths.items():
         if not name.startswith("charts/"):
             _say(f"{name}: {path.resolve()}")
@@ -279,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
         PipelineFailed, SourceFileError, SourceError, ConfigError, WarehouseNotFound, WarehouseBusy, ValueError
     ) as exc:
         _say(f"kpi {args.command}: {exc}")
+        return 1
+    except OSError as exc:  # a path the user gave is missing, not a folder, not writable, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"kpi {args.command}: {where}{exc.strerror or exc}. Check the path (and its permissions), then run again.")
         return 1
     except KeyboardInterrupt:
         return 130

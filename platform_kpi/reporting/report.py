@@ -650,7 +650,9 @@ def load_delivery_config(path: Path | None = None, env: dict[str, str] | None = 
     try:
         doc = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+        from platform_kpi.catalog import yaml_error_text
+
+        raise ValueError(yaml_error_text(path, exc)) from None
     webhook = doc.get("webhook") or {}
     if not isinstance(webhook, dict):
         raise ValueError(f"{path}: webhook must be a mapping with url_env")
