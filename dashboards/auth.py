@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pipelines.settings import DashboardAuth
+from platform_kpi.settings import DashboardAuth
 
 
 @dataclass(frozen=True)

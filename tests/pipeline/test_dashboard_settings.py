@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboards.auth import NotSignedIn, may_use_sql, viewer
-from pipelines.settings import DashboardAuth, load_settings
+from platform_kpi.settings import DashboardAuth, load_settings
 
 
 def test_defaults_loopback_and_no_sign_in() -> None:
