@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
 import time
 from importlib import resources
@@ -25,6 +24,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     files_dir = Path(args.files) if args.files else settings.files_dir
     if files_dir is None:
         _say("kpi run: no input folder. Pass --files DIR (or set KPI_FILES_DIR); see README 'Your own data'.")
+        return 2
+    if not files_dir.is_dir():
+        _say(
+            f"kpi run: input folder {files_dir} does not exist. Pass --files DIR with your services, deployments, "
+            "changes, incidents and builds files (README 'Your own data')."
+        )
         return 2
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
     config = Path(args.config) if args.config else settings.config
@@ -60,11 +65,11 @@ def _print_quarantine(warehouse: Path) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.execute import run_pipeline, write_monthly_report
     from platform_kpi.demo.org import generate_demo_costs, generate_demo_org
-    from platform_kpi.reporting.report import last_full_month
+    from platform_kpi.periods import last_full_month, today_utc
 
     home = Path(args.dir)
     files_dir, warehouse, reports = home / "files", home / "warehouse.duckdb", home / "reports"
-    today = dt.date.fromisoformat(args.today) if args.today else dt.datetime.now(dt.UTC).date()
+    today = dt.date.fromisoformat(args.today) if args.today else (load_settings().today or today_utc())
     _say(f"Generating the demo organisation ({args.services} services, seed {args.seed}) in {files_dir} ...")
     started = time.perf_counter()
     counts = generate_demo_org(files_dir, services=args.services, seed=args.seed, today=today, progress=_say)
@@ -125,19 +130,25 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from pipelines.execute import write_monthly_report
-    from platform_kpi.reporting.report import (
-        deliver_report,
-        last_full_month,
-        load_delivery_config,
-        parse_month,
-    )
+    from platform_kpi.periods import last_full_month
+    from platform_kpi.reporting.report import deliver_report, load_delivery_config, parse_month
 
     settings = load_settings()
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
-    month = parse_month(args.month) if args.month else last_full_month()
+    month = parse_month(args.month) if args.month else last_full_month(settings.today)
     out = Path(args.out) if args.out else settings.reports_dir
     delivery = None if args.no_deliver else load_delivery_config(Path(args.delivery) if args.delivery else None)
-    paths = write_monthly_report(warehouse, month, out)
+    if out.exists() and not out.is_dir():
+        _say(f"kpi report: {out} is a file, not a folder. Pass --out DIR with the folder the reports go in.")
+        return 2
+    try:
+        paths = write_monthly_report(warehouse, month, out)
+    except PermissionError:
+        _say(
+            f"kpi report: cannot write into {out.resolve()} (permission denied). Pass --out DIR with a folder "
+            "you can write to (or set KPI_REPORTS_DIR), or make that folder writable."
+        )
+        return 1
     for name, path in paths.items():
         if not name.startswith("charts/"):
             _say(f"{name}: {path.resolve()}")
@@ -150,8 +161,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 3 if failed else 0
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    warehouse = Path(args.warehouse) if args.warehouse else load_settings().warehouse
+    settings = load_settings()
+    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
+    address = args.address or settings.dashboard_address
     env = {**os.environ, "KPI_WAREHOUSE": str(warehouse.resolve())}
     cmd = [
         sys.executable,
@@ -161,6 +177,8 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         str(resources.files("dashboards") / "app.py"),
         "--server.headless",
         "true",
+        "--server.address",
+        address,
         "--server.port",
         str(args.port),
         "--browser.gatherUsageStats",
@@ -170,8 +188,26 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         "--theme.primaryColor",
         "#4f46e5",
     ]
-    _say(f"Dashboard on http://localhost:{args.port} (warehouse {warehouse}); Ctrl-C to stop.")
-    return subprocess.call(cmd, env=env)
+    everywhere = address in ("0.0.0.0", "::")
+    host = "localhost" if address in LOOPBACK else ("<this host's name>" if everywhere else address)
+    where = "on every interface" if everywhere else f"on {address}"
+    _say(f"Dashboard on http://{host}:{args.port} (listening {where}; warehouse {warehouse}); Ctrl-C to stop.")
+    auth = settings.dashboard_auth
+    if auth.enabled:
+        _say(
+            f"Sign-in by proxy: the user comes from {auth.user_header}, groups from {auth.groups_header}; "
+            f"SQL page for {'group ' + auth.sql_group if auth.sql_group else 'nobody (KPI_DASHBOARD_SQL_GROUP unset)'}. "
+            f"Only the proxy may reach port {args.port}."
+        )
+    elif address not in LOOPBACK:
+        _say(
+            "Warning: anyone who can reach this port can open the dashboard without signing in. On a shared "
+            "server put it behind an authenticating proxy (README 'Sharing the dashboard')."
+        )
+    # Streamlit replaces this process, so a service manager's SIGTERM (or Ctrl-C) reaches it directly and
+    # nothing is left holding the port.
+    os.execvpe(sys.executable, cmd, env)
+    return 0  # not reached
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
@@ -232,6 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     dash = sub.add_parser("dashboard", help="start the leadership dashboard (Streamlit)")
     dash.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
     dash.add_argument("--port", type=int, default=8501)
+    dash.add_argument(
+        "--address",
+        help="interface to listen on (default $KPI_DASHBOARD_ADDRESS or 127.0.0.1, this machine only; "
+        "0.0.0.0 for every interface, behind an authenticating proxy)",
+    )
     dash.set_defaults(func=_cmd_dashboard)
     docs = sub.add_parser("docs", help="write docs/tables.md (every table and column) from a warehouse")
     docs.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
@@ -254,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
         PipelineFailed, SourceFileError, SourceError, ConfigError, WarehouseNotFound, WarehouseBusy, ValueError
     ) as exc:
         _say(f"kpi {args.command}: {exc}")
+        return 1
+    except OSError as exc:  # a path the user gave is missing, not a folder, not writable, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"kpi {args.command}: {where}{exc.strerror or exc}. Check the path (and its permissions), then run again.")
         return 1
     except KeyboardInterrupt:
         return 130

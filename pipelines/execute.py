@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -17,6 +19,9 @@ from assets.sources import SourcesResource
 from pipelines.definitions import build_definitions
 from platform_kpi.settings import DEFAULT_CONFIG
 from platform_kpi.warehouse import run_lock
+
+if TYPE_CHECKING:
+    from dagster._utils.error import SerializableErrorInfo
 
 Progress = Callable[[str], None]
 
@@ -33,6 +38,33 @@ class RunSummary:
     checks_passed: int
     checks_failed: int
     failures: list[str] = field(default_factory=list)
+
+
+def failure_text(error: SerializableErrorInfo) -> str:
+    """What a step failure says to a user: every useful message of the exception chain, outermost
+    first, joined on one line. The outer error usually names the file ("deployments.csv could not be
+    read"), its cause says why; Dagster's own wrapper, class names and repeats are left out."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: SerializableErrorInfo | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = _own_message(current)
+        if text and not any(text in kept for kept in parts):
+            parts = [kept for kept in parts if kept not in text] + [text]
+        current = current.cause or current.context
+    return "; because: ".join(parts) or (error.message.strip().splitlines() or ["unknown error"])[0]
+
+
+def _own_message(error: SerializableErrorInfo) -> str:
+    """The error's message without its class name, on one line ('' for Dagster's step wrapper)."""
+    if error.cls_name and error.cls_name.startswith("Dagster") and "while executing" in error.message:
+        return ""
+    lines = [line.strip() for line in error.message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    first = re.sub(rf"^[\w.]*{re.escape(error.cls_name or '')}: ", "", lines[0]) if error.cls_name else lines[0]
+    return first.strip()
 
 
 class _StepHandler(logging.Handler):
@@ -58,13 +90,7 @@ class _StepHandler(logging.Handler):
             self.callback(f"[{self.done:>2}/{self.total}] {step} ({took:.2f}s)")
         elif kind == "STEP_FAILURE":
             error = event.event_specific_data.error
-            message = error.message.strip() if error else "unknown error"
-            # The innermost cause is the one that names the file, record and field.
-            cause = error
-            while cause is not None and cause.cause is not None:
-                cause = cause.cause
-            if cause is not None and cause is not error:
-                message = cause.message.strip()
+            message = failure_text(error) if error else "unknown error"
             self.failures.append(f"{step}: {message}")
             self.callback(f"FAILED {step}: {message}")
         elif kind == "ASSET_CHECK_EVALUATION":

@@ -56,13 +56,26 @@ class KpiRules:
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def yaml_error_text(path: Path, exc: yaml.YAMLError) -> str:
+    """A YAML syntax error on one line: the file, line and column, the problem, and what to do."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark is not None else str(path)
+    problem = getattr(exc, "problem", None) or (str(exc).strip().splitlines() or ["syntax error"])[0]
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None:
+        problem += f" ({context} at line {context_mark.line + 1}, column {context_mark.column + 1})"
+    elif context:
+        problem += f" ({context})"
+    return f"{where}: not valid YAML: {problem}. Fix the file there and run again."
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text())
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: file not found") from exc
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found. Pass the path of an existing file.") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(yaml_error_text(path, exc)) from None
 
 
 def load_catalog(path: Path | None = None) -> list[Kpi]:

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from platform_kpi.catalog import ConfigError
+from platform_kpi.catalog import ConfigError, yaml_error_text
 from platform_kpi.settings import bundled
 
 DEFAULT_COST_CONFIG = bundled("config") / "costs.yaml"
@@ -136,7 +136,7 @@ def load_cost_config(path: Path | None = None) -> CostConfig:
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: file not found") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(yaml_error_text(path, exc)) from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     currency = str(doc.get("reporting_currency") or "USD").strip().upper()

@@ -141,7 +141,8 @@ def load_sources_config(path: Path | str | None) -> SourcesConfig:
     if not path.is_file():
         raise SourcesConfigError(f"sources config {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        with path.open(encoding="utf-8") as fh:  # read from the file, yaml's message names it
+            data = yaml.safe_load(fh) or {}
     except yaml.YAMLError as exc:
         raise SourcesConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from platform_kpi.catalog import DORA_KEYS, format_value
 from platform_kpi.warehouse import read_connection
+from tests.dashboards.demo import TODAY
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 PAGES = ["overview", "delivery", "stability", "ci", "teams", "service", "data_health", "reports", "sql"]
@@ -22,6 +23,7 @@ def app(demo: Path, monkeypatch: pytest.MonkeyPatch):
     def _open(page: str = "overview", warehouse: Path | None = None, **params: str) -> AppTest:
         monkeypatch.setenv("KPI_WAREHOUSE", str(warehouse or demo / "warehouse.duckdb"))
         monkeypatch.setenv("KPI_REPORTS_DIR", str(demo / "reports"))
+        monkeypatch.setenv("KPI_TODAY", TODAY.isoformat())  # the demo's "today": October is last month
         at = AppTest.from_file(APP, default_timeout=60)
         for key, value in params.items():
             at.query_params[key] = value
