@@ -1,6 +1,8 @@
-"""Blocking asset checks: Great Expectations suites on the domain tables, contract checks on the KPI
-tables. A failed check stops the run before anything is published, and every outcome is recorded in
-ops.check_results for the dashboard's data-health page."""
+"""Blocking asset checks: Great Expectations suites on the domain tables (gx_<model>), and on every
+model that declares tests in its layer's _models.yml a contract check (contract_<model>: the declared
+tests compiled to SQL, plus the KPI rules on the KPI tables). A failed check stops the run before
+anything downstream is built or published, and every outcome is recorded in ops.check_results for the
+dashboard's data-health page."""
 
 import datetime as dt
 
@@ -8,7 +10,16 @@ import dagster as dg
 import pandas as pd
 
 from assets.resources import WarehouseResource
-from platform_kpi.validation import KPI_TABLE_CHECKS, Outcome, domain_suites, validate_table
+from assets.transform import SQL_MODELS
+from platform_kpi.models import SqlModel
+from platform_kpi.validation import (
+    KPI_TABLE_CHECKS,
+    Outcome,
+    compile_declared_tests,
+    domain_suites,
+    run_declared_tests,
+    validate_table,
+)
 
 _RESULTS_DDL = (
     "create table if not exists ops.check_results (checked_at timestamp, asset varchar, check_name varchar, "
@@ -76,23 +87,37 @@ def _domain_check(table: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _kpi_check(table: str, period: str) -> dg.AssetChecksDefinition:
-    schema, name = table.split(".")
+# The KPI tables' period column, for the KPI rules that are not per column (KPI_TABLE_CHECKS).
+KPI_PERIODS = {"marts.kpi_monthly": "month", "marts.kpi_weekly": "week"}
+
+
+def _contract_check(model: SqlModel) -> dg.AssetChecksDefinition:
+    period = KPI_PERIODS.get(model.table)
+    tests = compile_declared_tests(model)
+    kinds = ", ".join(sorted({t.label.split(" ")[0] for t in tests}))
+    description = f"{model.table}: the {len(tests)} tests sql/{model.layer}/_models.yml declares ({kinds})"
+    if period:
+        description += (
+            "; and the KPI rules: ratios within [0, 1], empty samples NULL (or 0 for counts), sampled "
+            "values present, one row per period/scope/KPI"
+        )
 
     @dg.asset_check(
-        asset=dg.AssetKey([schema, name]),
-        name=f"contract_{name}",
+        asset=dg.AssetKey(list(model.key)),
+        name=f"contract_{model.name}",
         blocking=True,
-        description=f"{table}: ratios within [0, 1], empty samples NULL (or 0 for counts), sampled values "
-        "present, one row per period/scope/KPI.",
+        description=description + ".",
+        # A relationships test reads another table: the check waits until that one is built too.
+        additional_deps=[dg.AssetKey(list(t)) for t in model.relationship_targets if t != model.key],
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        outcomes = []
         with warehouse.connect() as con:
-            for check, sql in KPI_TABLE_CHECKS.items():
-                bad = con.execute(sql.format(t=table, period=period)).fetchall()
-                outcomes.append(Outcome(check, "value", not bad, len(bad), str(bad[:3])))
-            _record(con, table, f"contract_{name}", outcomes)
+            outcomes = run_declared_tests(con, model)
+            if period:
+                for check, sql in KPI_TABLE_CHECKS.items():
+                    bad = con.execute(sql.format(t=model.table, period=period)).fetchall()
+                    outcomes.append(Outcome(check, "value", not bad, len(bad), str(bad[:3])))
+            _record(con, model.table, f"contract_{model.name}", outcomes)
         return _result(outcomes)
 
     return _check
@@ -108,6 +133,5 @@ DOMAIN_TABLES = (
     "core.cluster_utilization",
 )
 asset_checks = [_domain_check(t) for t in DOMAIN_TABLES] + [
-    _kpi_check("marts.kpi_monthly", "month"),
-    _kpi_check("marts.kpi_weekly", "week"),
+    _contract_check(m) for m in SQL_MODELS if m.tested or m.table in KPI_PERIODS
 ]
