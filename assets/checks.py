@@ -1,6 +1,6 @@
 """Blocking asset checks: Great Expectations suites on the domain tables (gx_<model>), and on every
 model that declares tests in its layer's _models.yml a contract check (contract_<model>: the declared
-tests compiled to SQL, plus the KPI rules on the KPI tables). A failed check stops the run before
+tests compiled to SQL, plus the KPI rules on the KPI tables; one step per layer). A failed check stops the run before
 anything downstream is built or published, and every outcome is recorded in ops.check_results for the
 dashboard's data-health page."""
 
@@ -11,7 +11,7 @@ import pandas as pd
 
 from assets.resources import WarehouseResource
 from assets.transform import SQL_MODELS
-from platform_kpi.models import SqlModel
+from platform_kpi.models import MODEL_LAYERS, SqlModel
 from platform_kpi.validation import (
     KPI_TABLE_CHECKS,
     Outcome,
@@ -28,12 +28,21 @@ _RESULTS_DDL = (
 
 
 def _record(con, asset: str, check: str, outcomes: list[Outcome]) -> None:
+    _record_all(con, [(asset, check, outcomes)])
+
+
+def _record_all(con, checked: list[tuple[str, str, list[Outcome]]]) -> None:
+    """Replace the recorded outcomes of these (asset, check) pairs, in one statement each way."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute(_RESULTS_DDL)
-    con.execute("delete from ops.check_results where asset = ? and check_name = ?", [asset, check])
+    con.execute(
+        "delete from ops.check_results where list_contains(?, asset || ' ' || check_name)",
+        [[f"{asset} {check}" for asset, check, _ in checked]],
+    )
     frame = pd.DataFrame(
         [
             (now, asset, check, o.expectation, o.column, o.success, o.unexpected_count, o.sample)
+            for asset, check, outcomes in checked
             for o in outcomes
         ],
         columns=[
@@ -52,9 +61,10 @@ def _record(con, asset: str, check: str, outcomes: list[Outcome]) -> None:
     con.unregister("check_outcomes")
 
 
-def _result(outcomes: list[Outcome]) -> dg.AssetCheckResult:
+def _result(outcomes: list[Outcome], **key: object) -> dg.AssetCheckResult:
     failed = [o for o in outcomes if not o.success]
     return dg.AssetCheckResult(
+        **key,
         passed=not failed,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
@@ -91,7 +101,7 @@ def _domain_check(table: str) -> dg.AssetChecksDefinition:
 KPI_PERIODS = {"marts.kpi_monthly": "month", "marts.kpi_weekly": "week"}
 
 
-def _contract_check(model: SqlModel) -> dg.AssetChecksDefinition:
+def _contract_spec(model: SqlModel) -> dg.AssetCheckSpec:
     period = KPI_PERIODS.get(model.table)
     tests = compile_declared_tests(model)
     kinds = ", ".join(sorted({t.label.split(" ")[0] for t in tests}))
@@ -101,24 +111,44 @@ def _contract_check(model: SqlModel) -> dg.AssetChecksDefinition:
             "; and the KPI rules: ratios within [0, 1], empty samples NULL (or 0 for counts), sampled "
             "values present, one row per period/scope/KPI"
         )
-
-    @dg.asset_check(
+    return dg.AssetCheckSpec(
+        f"contract_{model.name}",
         asset=dg.AssetKey(list(model.key)),
-        name=f"contract_{model.name}",
         blocking=True,
         description=description + ".",
         # A relationships test reads another table: the check waits until that one is built too.
         additional_deps=[dg.AssetKey(list(t)) for t in model.relationship_targets if t != model.key],
     )
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+
+
+def _contract_checks(layer: str, models: list[SqlModel]) -> dg.AssetChecksDefinition:
+    """The contract checks of one layer's models, run in one step after the layer's step (as the models
+    are built: Dagster's per-step cost would dwarf the queries). Each model keeps its own blocking
+    check, result and ops.check_results rows."""
+    by_key = {dg.AssetCheckKey(dg.AssetKey(list(m.key)), f"contract_{m.name}"): m for m in models}
+
+    @dg.multi_asset_check(
+        specs=[_contract_spec(m) for m in models],
+        name=f"{layer}_contracts",
+        can_subset=True,
+        description=f"The declared tests of sql/{layer}/_models.yml, a blocking check per model.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        checked = []
         with warehouse.connect() as con:
-            outcomes = run_declared_tests(con, model)
-            if period:
-                for check, sql in KPI_TABLE_CHECKS.items():
-                    bad = con.execute(sql.format(t=model.table, period=period)).fetchall()
-                    outcomes.append(Outcome(check, "value", not bad, len(bad), str(bad[:3])))
-            _record(con, model.table, f"contract_{model.name}", outcomes)
-        return _result(outcomes)
+            for key, model in by_key.items():
+                if key not in context.selected_asset_check_keys:
+                    continue
+                outcomes = run_declared_tests(con, model)
+                period = KPI_PERIODS.get(model.table)
+                if period:
+                    for check, sql in KPI_TABLE_CHECKS.items():
+                        bad = con.execute(sql.format(t=model.table, period=period)).fetchall()
+                        outcomes.append(Outcome(check, "value", not bad, len(bad), str(bad[:3])))
+                checked.append((key, model, outcomes))
+            _record_all(con, [(model.table, key.name, outcomes) for key, model, outcomes in checked])
+        for key, _, outcomes in checked:
+            yield _result(outcomes, asset_key=key.asset_key, check_name=key.name)
 
     return _check
 
@@ -132,6 +162,9 @@ DOMAIN_TABLES = (
     "core.costs",
     "core.cluster_utilization",
 )
+_CONTRACTED = [m for m in SQL_MODELS if m.tested or m.table in KPI_PERIODS]
 asset_checks = [_domain_check(t) for t in DOMAIN_TABLES] + [
-    _contract_check(m) for m in SQL_MODELS if m.tested or m.table in KPI_PERIODS
+    _contract_checks(layer, [m for m in _CONTRACTED if m.layer == layer])
+    for layer in MODEL_LAYERS
+    if any(m.layer == layer for m in _CONTRACTED)
 ]

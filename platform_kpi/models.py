@@ -149,13 +149,16 @@ def discover_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:
             materialized = found.group(1) if found else DEFAULT_MATERIALIZATION.get(layer, "table")
             models.append(SqlModel(layer, path.stem, path, text, deps, doc, materialized, contract[path.stem]))
     for model in models:
+        layer = [m for m in models if m.layer == model.layer]
         for target in model.relationship_targets:
-            # The model's tests run before anything built from it (the check blocks it): a test can
-            # only read tables that are not built from the model.
-            if model.key in {m.key for m in needed_for(models, {target})}:
+            # A layer's tests run after the layer is built and block what is built from it (the
+            # layers after it): a test may read its own layer and what comes before, never after.
+            built_from = {m.key for m in needed_for(models, {target})}
+            if target[0] != model.layer and any(m.key in built_from for m in layer):
                 raise ContractError(
                     f"{sql_dir / model.layer / CONTRACT_FILE}: model {model.name}: relationships to "
-                    f"{'.'.join(target)}, which is built from {model.table}; point it at an upstream table"
+                    f"{'.'.join(target)}, which is built from the {model.layer} layer after its checks; "
+                    "point it at a table of this layer or an earlier one"
                 )
     return models
 

@@ -143,17 +143,19 @@ def test_contract_file_mistakes_are_named(tmp_path, yml, message):
     assert "_models.yml" in str(error.value)
 
 
-def test_a_relationship_to_a_table_built_from_the_model_is_refused(tmp_path):
-    # The check on incident_links blocks deployment_outcomes (built from it), so it cannot read it.
+def test_a_relationship_to_a_later_layer_is_refused(tmp_path):
+    # The core layer's checks block the marts, which are built from core: they cannot read a mart.
     sql_dir = _layer_copy(
         tmp_path,
         "models:\n  - name: incident_links\n    columns:\n      - name: deployment_id\n"
         "        description: The deployment.\n"
-        "        tests: [relationships: {to: core.deployment_outcomes, field: deployment_id}]\n"
-        "  - name: deployment_outcomes\n    columns: []\n",
+        "        tests: [relationships: {to: marts.lead_time_buckets, field: bucket}]\n",
     )
-    shutil.copyfile(SQL_DIR / "core" / "deployment_outcomes.sql", sql_dir / "core" / "deployment_outcomes.sql")
-    with pytest.raises(ContractError, match="core.deployment_outcomes, which is built from core.incident_links"):
+    (sql_dir / "marts" / "lead_time_buckets.sql").write_text(
+        "select * from core.incident_links\n"  # built from core: that is what makes it later
+    )
+    (sql_dir / "marts" / "_models.yml").write_text("models:\n  - name: lead_time_buckets\n    columns: []\n")
+    with pytest.raises(ContractError, match="marts.lead_time_buckets, which is built from the core layer"):
         discover_models(sql_dir)
 
 
@@ -179,7 +181,7 @@ def test_declared_tests_fail_on_bad_data_and_name_the_values(tampered):
         ("not_null", "incident_id"): (1, ""),
         ("accepted_values", "link_type"): (1, "['guess']"),
         # d404 is no deployment at all; the clean row i2 -> d2 is a real production deployment.
-        ("relationships to core.deployments.deployment_id", "deployment_id"): (
+        ("relationships to core.deployment_outcomes.deployment_id", "deployment_id"): (
             1,
             "['files:deployment:d404']",
         ),
@@ -214,6 +216,6 @@ def test_a_failing_declared_test_fails_its_blocking_check_in_a_dagster_run(tampe
     assert recorded == [
         ("accepted_values (declared, SQL)", "link_type", 1),
         ("not_null (declared, SQL)", "incident_id", 1),
-        ("relationships to core.deployments.deployment_id (declared, SQL)", "deployment_id", 1),
+        ("relationships to core.deployment_outcomes.deployment_id (declared, SQL)", "deployment_id", 1),
         ("unique (declared, SQL)", "incident_id", 1),
     ]
