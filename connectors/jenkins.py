@@ -13,6 +13,7 @@ Each raw record is the build as Jenkins sent it, wrapped with the job it belongs
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.parse
 
@@ -37,9 +38,12 @@ def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = Non
     user = ((os.environ if env is None else env).get(user_env) or "").strip()
     if not user:
         raise SourcesConfigError(f"{SOURCE}: environment variable {user_env} is not set; it must hold the Jenkins user name")
+    # a server echoing the Authorization header shows the token base64-encoded with the user
+    basic = base64.b64encode(f"{user}:{token.reveal()}".encode()).decode()
     return ApiClient(
         SOURCE, sc.base_url, headers={"Accept": "application/json"}, token_env=sc.token_env,
         policy=policy or config.http, auth=httpx.BasicAuth(user, token.reveal()),
+        secrets=[token, basic, *config.secrets(env)],
     )
 
 

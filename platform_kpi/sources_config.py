@@ -93,6 +93,11 @@ class SourcesConfig:
     def lookback(self) -> dt.timedelta:
         return dt.timedelta(hours=self.lookback_hours)
 
+    def secrets(self, env: Mapping[str, str] | None = None) -> list[Secret]:
+        """Every configured source's token that is set: what error messages must never show."""
+        env = os.environ if env is None else env
+        return [Secret(v) for sc in self.sources.values() if (v := (env.get(sc.token_env) or "").strip())]
+
     def mapping_rows(self) -> list[tuple[str, str, str | None, str]]:
         """(source, scope, path, service) for ops.source_service_map."""
         return [(src, scope, path, s.service) for s in self.services for src, scope, path in s.locations]

@@ -4,6 +4,9 @@ built from what was synced (the same functions the Dagster assets call, no Dagst
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +107,41 @@ def rows(warehouse: Path, sql: str, params: list | None = None) -> list[dict[str
         cur = con.execute(sql, params or [])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+class ForeignHost:
+    """A second server on 127.0.0.1 (another port: another origin) standing for a host a source must never
+    send credentials to. It records the headers of every request and answers ``{}`` with 200."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, str]]] = []  # (path, headers)
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                host.received.append((self.path, dict(self.headers.items())))
+                data = json.dumps({}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> ForeignHost:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
