@@ -71,6 +71,8 @@ def domain_suites(con: duckdb.DuckDBPyConnection) -> dict[str, Suite]:
             (
                 ("ExpectColumnValuesToBeUnique", {"column": "deployment_id"}),
                 ("ExpectColumnValuesToNotBeNull", {"column": "deployment_id"}),
+                # "in set" ignores NULLs: a deployment without a status must fail on its own
+                ("ExpectColumnValuesToNotBeNull", {"column": "status"}),
                 ("ExpectColumnValuesToBeInSet", {"column": "status", "value_set": STATUSES}),
                 known,
                 ordered("finished_at", "started_at"),
@@ -107,6 +109,7 @@ def domain_suites(con: duckdb.DuckDBPyConnection) -> dict[str, Suite]:
             (
                 ("ExpectColumnValuesToBeUnique", {"column": "build_id"}),
                 ("ExpectColumnValuesToNotBeNull", {"column": "build_id"}),
+                ("ExpectColumnValuesToNotBeNull", {"column": "status"}),
                 ("ExpectColumnValuesToBeInSet", {"column": "status", "value_set": STATUSES}),
                 known,
                 ordered("finished_at", "started_at"),
