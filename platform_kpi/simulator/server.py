@@ -384,7 +384,7 @@ class Simulator:
             ]
         if "builds" in node:
             builds = sorted(node["builds"], key=lambda b: b["number"], reverse=True)  # newest first
-            rng = re.search(r"allBuilds\[[^\]]*\]\{(\d*),?(\d*)\}", tree)
+            rng = re.search(r"allBuilds\[.*\]\{(\d*),?(\d*)\}", tree)  # the field list may nest [..]
             if "allBuilds" in tree:
                 lo = int(rng.group(1) or 0) if rng else 0
                 hi = int(rng.group(2)) if rng and rng.group(2) else len(builds)

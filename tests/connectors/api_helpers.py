@@ -80,12 +80,14 @@ _MODELS = needed_for(
 )
 
 
-def build(warehouse: Path, sources_yaml: Path | None = None, files_dir: Path | None = None) -> Path:
+def build(
+    warehouse: Path, sources_yaml: Path | None = None, files_dir: Path | None = None, config: Path = DEFAULT_CONFIG
+) -> Path:
     """Rebuild config, staging, core and marts from the raw tables already in ``warehouse`` (and the
-    canonical files in ``files_dir``, if given)."""
+    canonical files in ``files_dir``, if given), with the KPI rules in ``config``."""
     with write_connection(warehouse) as con:
         write_load_errors(con, [load_file_entity(con, files_dir, e)["load_errors"] for e in ENTITIES])
-        write_config_tables(con, DEFAULT_CONFIG, as_of=dt.datetime(2030, 1, 1))
+        write_config_tables(con, config, as_of=dt.datetime(2030, 1, 1))
         ensure_tables(con)
         if sources_yaml is not None:
             from platform_kpi.sync import write_source_config
