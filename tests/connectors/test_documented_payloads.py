@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from connectors.simulator.server import SimData, Simulator
-from pipelines.settings import DEFAULT_CONFIG
+from platform_kpi.settings import DEFAULT_CONFIG
+from platform_kpi.simulator.server import SimData, Simulator
 from tests.connectors import fixtures_api as fx
 from tests.connectors import fixtures_documented as doc
 from tests.connectors import test_gitlab, test_opsgenie
