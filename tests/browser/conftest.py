@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -39,16 +40,12 @@ def demo() -> Path:
     return demo_home()
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(demo: Path) -> Iterator[str]:
-    """Streamlit serving dashboards/app.py on a free port, healthy."""
+@contextmanager
+def serve_dashboard(warehouse: Path, reports: Path, log_path: Path, **env_extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Streamlit serving dashboards/app.py on a free port, healthy: (its url, its process)."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "KPI_WAREHOUSE": str(demo / "warehouse.duckdb"),
-        "KPI_REPORTS_DIR": str(demo / "reports"),
-    }
-    log = (demo / "streamlit.log").open("w")
+    env = {**os.environ, "KPI_WAREHOUSE": str(warehouse), "KPI_REPORTS_DIR": str(reports), **env_extra}
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", str(REPO / "dashboards" / "app.py"),
@@ -68,9 +65,9 @@ def dashboard_url(demo: Path) -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Streamlit did not start: {(demo / 'streamlit.log').read_text()[-2000:]}")
+                raise RuntimeError(f"Streamlit did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.25)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -78,6 +75,13 @@ def dashboard_url(demo: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(demo: Path) -> Iterator[str]:
+    """Streamlit serving dashboards/app.py on the demo warehouse, healthy."""
+    with serve_dashboard(demo / "warehouse.duckdb", demo / "reports", demo / "streamlit.log") as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")
