@@ -44,7 +44,7 @@ def server(demo: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def busy_queries(server_pid: int, window: float = 0.6) -> list[int]:
-    """Query processes of the dashboard (python -m pipelines.readonly_query) using CPU right now; an
+    """Query processes of the dashboard (python -m platform_kpi.readonly_query) using CPU right now; an
     idle spare waiting for the next query does not count."""
 
     def ticks() -> dict[int, int]:
@@ -57,7 +57,7 @@ def busy_queries(server_pid: int, window: float = 0.6) -> list[int]:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if b"pipelines.readonly_query" in cmdline and int(fields[1]) == server_pid and fields[0] != "Z":
+            if b"platform_kpi.readonly_query" in cmdline and int(fields[1]) == server_pid and fields[0] != "Z":
                 out[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime + stime
         return out
 
