@@ -10,7 +10,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
-from platform_kpi.settings import load_settings
+from platform_kpi.settings import DEMO_DIR, load_settings
 
 
 def _say(msg: str) -> None:
@@ -100,20 +100,35 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
-    import duckdb
+    """One read-only query, run like the dashboard's SQL page runs it (platform_kpi.readonly_query).
 
-    from platform_kpi.warehouse import read_connection
+    Data goes to stdout; which warehouse was read, cut rows and errors go to stderr, so CSV and JSON
+    output stay clean.
+    """
+    from dataclasses import replace
 
-    warehouse = Path(args.warehouse) if args.warehouse else load_settings().warehouse
+    from platform_kpi.readonly_query import QueryError, run_query
+    from platform_kpi.settings import reader_warehouse
+    from platform_kpi.warehouse import WarehouseNotFound
+
+    def err(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    settings = load_settings()
+    warehouse = reader_warehouse(args.warehouse, settings)
     query = args.query if args.query != "-" else sys.stdin.read()
-    with read_connection(warehouse) as con:
-        try:
-            frame = con.execute(query).df()
-        except duckdb.Error as exc:
-            _say(f"kpi sql: {exc}".splitlines()[0])
-            if "read-only" in str(exc).lower():
-                _say("The warehouse is opened read-only; change data through the pipeline (kpi run).")
-            return 1
+    if args.max_rows < 1:
+        err("kpi sql: --max-rows must be at least 1")
+        return 2
+    limits = replace(settings.sql, max_rows=args.max_rows, timeout_sec=args.timeout or None)
+    demo = warehouse == DEMO_DIR / "warehouse.duckdb" and not args.warehouse
+    err(f"kpi sql: reading {warehouse}" + (" (the demo's warehouse: nothing else is configured)" if demo else ""))
+    try:
+        result = run_query(warehouse, query, limits, allow_files=args.allow_files)
+    except (QueryError, WarehouseNotFound) as exc:
+        err(f"kpi sql: {exc}")
+        return 1
+    frame = result.frame
     if args.format == "csv":
         frame.to_csv(sys.stdout, index=False)
     elif args.format == "json":
@@ -121,10 +136,12 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
-        with pd.option_context(
-            "display.max_rows", args.max_rows, "display.max_columns", None, "display.width", 200
-        ):
-            _say(frame.to_string(index=False) if len(frame) else "(no rows)")
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
+            print(frame.to_string(index=False) if len(frame) else "(no rows)", flush=True)
+    if result.renamed:
+        err("kpi sql: duplicate column names made unique: " + ", ".join(f"{n} ({o})" for n, o in result.renamed.items()))
+    if result.truncated:
+        err(f"kpi sql: stopped at {limits.max_rows:,} rows; more rows were cut (raise --max-rows).")
     return 0
 
 
@@ -226,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="generate the demo organisation, run the pipeline, write the report")
     demo.add_argument(
-        "--dir", default="data/demo", help="where files, warehouse and reports go (default data/demo)"
+        "--dir", default=str(DEMO_DIR), help="where files, warehouse and reports go (default data/demo)"
     )
     demo.add_argument("--services", type=int, default=40, help="number of services (default 40)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
@@ -250,11 +267,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sync_parser(sub)  # kpi sync
 
-    sql = sub.add_parser("sql", help="run a read-only SQL query on the published warehouse")
+    sql = sub.add_parser(
+        "sql",
+        help="run one read-only query on the published warehouse",
+        description="Run one read-only query (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) on "
+        "the published warehouse. It cannot write, attach databases, load extensions, change settings or "
+        "read other files (unless --allow-files).",
+    )
     sql.add_argument("query", help="the SQL (or - to read it from standard input)")
-    sql.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
+    sql.add_argument(
+        "--warehouse",
+        help="DuckDB file (default $KPI_WAREHOUSE, else data/warehouse.duckdb, else the demo's data/demo/warehouse.duckdb)",
+    )
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    sql.add_argument("--max-rows", type=int, default=200)
+    sql.add_argument("--max-rows", type=int, default=1000, help="rows printed at most, in every format (default 1000)")
+    sql.add_argument("--timeout", type=float, default=0, help="stop the query after this many seconds (default: no limit)")
+    sql.add_argument(
+        "--allow-files",
+        action="store_true",
+        help="let the query read other files (read_csv, read_parquet, ...) on your own machine; never writes",
+    )
     sql.set_defaults(func=_cmd_sql)
 
     report = sub.add_parser("report", help="write the monthly report (PDF, HTML, Markdown) for a month and deliver it")
@@ -281,27 +313,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Errors a command reports in one line (module, class). Looked up only among the modules the command
+# loaded: importing them all up front would make every command pay for Dagster (seconds), `kpi sql` too.
+_USER_ERRORS = (
+    ("connectors.files", "SourceFileError"),
+    ("connectors.http", "SourceError"),
+    ("pipelines.execute", "PipelineFailed"),
+    ("platform_kpi.catalog", "ConfigError"),
+    ("platform_kpi.warehouse", "WarehouseNotFound"),
+    ("platform_kpi.warehouse", "WarehouseBusy"),
+)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    loaded = tuple(getattr(sys.modules[m], name) for m, name in _USER_ERRORS if m in sys.modules)
+    return (*loaded, ValueError)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from connectors.files import SourceFileError
-    from connectors.http import SourceError
-    from pipelines.execute import PipelineFailed
-    from platform_kpi.catalog import ConfigError
-    from platform_kpi.warehouse import WarehouseBusy, WarehouseNotFound
-
     try:
         return args.func(args)
-    except (
-        PipelineFailed, SourceFileError, SourceError, ConfigError, WarehouseNotFound, WarehouseBusy, ValueError
-    ) as exc:
-        _say(f"kpi {args.command}: {exc}")
-        return 1
-    except OSError as exc:  # a path the user gave is missing, not a folder, not writable, ...
-        where = f"{exc.filename}: " if exc.filename else ""
-        _say(f"kpi {args.command}: {where}{exc.strerror or exc}. Check the path (and its permissions), then run again.")
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            _say(f"kpi {args.command}: {exc}")
+            return 1
+        if isinstance(exc, OSError):  # a path the user gave is missing, not a folder, not writable, ...
+            where = f"{exc.filename}: " if exc.filename else ""
+            _say(f"kpi {args.command}: {where}{exc.strerror or exc}. Check the path (and its permissions), then run again.")
+            return 1
+        raise
 
 
 if __name__ == "__main__":

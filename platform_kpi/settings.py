@@ -60,6 +60,29 @@ class DashboardAuth:
         return self.mode != "none"
 
 
+#: where `kpi demo` writes by default, relative to the working directory (as `make demo` runs it)
+DEMO_DIR = Path("data") / "demo"
+
+
+@dataclass(frozen=True)
+class SqlLimits:
+    """What one ad-hoc query (the dashboard's SQL page, ``kpi sql``) may use before it is stopped.
+
+    Each query runs in its own process; beyond these it is killed and the user told which limit hit.
+    """
+
+    #: wall-clock seconds before the query's process is killed (None: no limit)
+    timeout_sec: float | None = 30.0
+    #: DuckDB memory_limit of the query (no spilling to disk: beyond it the query fails)
+    memory_limit: str = "1GB"
+    #: rows returned at most; the rest are cut and the user told so
+    max_rows: int = 10_000
+    #: DuckDB threads of the query (the dashboard shares its cores with every user)
+    threads: int = 1
+    #: queries of one dashboard process that may run at once; more wait for a free slot
+    max_concurrent: int = 2
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the pipeline reads and writes.
@@ -85,6 +108,10 @@ class Settings:
     #: the interface `kpi dashboard` listens on (loopback unless told otherwise)
     dashboard_address: str = "127.0.0.1"
     dashboard_auth: DashboardAuth = DashboardAuth()
+    #: limits of the dashboard's SQL page and of ``kpi sql`` (KPI_SQL_*)
+    sql: SqlLimits = SqlLimits()
+    #: True when KPI_WAREHOUSE or KPI_HOME chose the warehouse (False: the built-in default)
+    warehouse_configured: bool = False
 
     @property
     def work_warehouse(self) -> Path:
@@ -131,6 +158,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         today=pinned,
         dashboard_address=env.get("KPI_DASHBOARD_ADDRESS", "").strip() or "127.0.0.1",
         dashboard_auth=auth,
+        sql=_sql_limits(env),
+        warehouse_configured=bool(env.get("KPI_WAREHOUSE") or env.get("KPI_HOME")),
     )
 
 
@@ -145,3 +174,39 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if value < 0:
         raise ValueError(f"{name}={raw!r} is not a number of seconds (e.g. 600, or 0 to not wait)")
     return value
+
+
+def _sql_limits(env: Mapping[str, str]) -> SqlLimits:
+    default = SqlLimits()
+
+    def count(name: str, fallback: int) -> int:
+        raw = env.get(name, "").strip()
+        if not raw:
+            return fallback
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"{name}={raw!r} is not a positive whole number")
+        return int(raw)
+
+    return SqlLimits(
+        timeout_sec=_seconds(env, "KPI_SQL_TIMEOUT_SEC", default.timeout_sec) or None,  # 0: no limit
+        memory_limit=env.get("KPI_SQL_MEMORY_LIMIT", "").strip() or default.memory_limit,
+        max_rows=count("KPI_SQL_MAX_ROWS", default.max_rows),
+        threads=count("KPI_SQL_THREADS", default.threads),
+        max_concurrent=count("KPI_SQL_MAX_CONCURRENT", default.max_concurrent),
+    )
+
+
+def reader_warehouse(explicit: Path | str | None = None, settings: Settings | None = None) -> Path:
+    """The published warehouse a reader (``kpi sql``) opens.
+
+    ``explicit`` (a --warehouse flag) wins, then KPI_WAREHOUSE / KPI_HOME. With nothing configured and
+    no ``data/warehouse.duckdb``, the demo's warehouse (``data/demo``, where ``make demo`` writes) is
+    used if it exists, so a newcomer's next command after ``make demo`` works.
+    """
+    if explicit:
+        return Path(explicit).expanduser()
+    settings = settings or load_settings()
+    demo = DEMO_DIR / "warehouse.duckdb"
+    if not settings.warehouse_configured and not settings.warehouse.exists() and demo.exists():
+        return demo
+    return settings.warehouse

@@ -41,9 +41,9 @@ def demo() -> Path:
 
 
 @contextlib.contextmanager
-def serve(env: dict[str, str], log_path: Path) -> Iterator[str]:
+def serve_process(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """Streamlit serving dashboards/app.py with ``env`` added to the environment, on a free port,
-    healthy; stopped on exit."""
+    healthy: (its url, its process); stopped on exit."""
     port = _free_port()
     env = {**os.environ, **env}
     log = log_path.open("w")
@@ -68,7 +68,7 @@ def serve(env: dict[str, str], log_path: Path) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"Streamlit did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.25)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -76,6 +76,23 @@ def serve(env: dict[str, str], log_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def serve(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """Streamlit with ``env`` added to the environment: its url."""
+    with serve_process(env, log_path) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def serve_dashboard(
+    warehouse: Path, reports: Path, log_path: Path, **env_extra: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Streamlit on ``warehouse``: (its url, its process)."""
+    env = {"KPI_WAREHOUSE": str(warehouse), "KPI_REPORTS_DIR": str(reports), **env_extra}
+    with serve_process(env, log_path) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -262,6 +262,24 @@ def test_sql_page_refuses_anything_but_a_select(app, demo: Path, query: str, why
     assert sql(demo / "warehouse.duckdb", "select count(*) as n from marts.kpi_monthly")[0]["n"] > 0
 
 
+def test_sql_page_shows_duplicate_columns_and_hugeint_and_reruns_cleanly(app) -> None:
+    at = app("sql")
+    at.text_area(key="sql_text").input(
+        "select 1 as a, 2 as a, 170141183460469231731687303715884105727::hugeint as big, sum(x) as total, "
+        "interval 90 minute as gap from range(4) t(x)"
+    )
+    at.button[0].click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error
+    grid = at.dataframe[0].value
+    assert grid.to_dict("records") == [
+        {"a": 1, "a_2": 2, "big": "170141183460469231731687303715884105727", "total": 6, "gap": "01:30:00"}
+    ]
+    assert "duplicate column names made unique: a_2 (a)" in texts(at)
+    at.run()  # the result stays in the session and is drawn again on every rerun
+    assert not at.exception and at.dataframe[0].value.shape == (1, 5)
+
+
 def test_sql_page_runs_a_select_and_shows_the_grid(app, demo: Path) -> None:
     at = app("sql")
     at.text_area(key="sql_text").input("select scope, value from marts.kpi_monthly where scope_type = 'team' "

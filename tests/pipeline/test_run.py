@@ -212,7 +212,7 @@ def test_cli_sql_is_read_only_and_report_is_replaced(run, capsys, tmp_path):
     )
     assert capsys.readouterr().out.splitlines() == ["kpi_id,value", "deployment_frequency,3.0"]
     assert kpi(["sql", "--warehouse", str(warehouse), "delete from marts.kpi_monthly"]) == 1
-    assert "read-only" in capsys.readouterr().out
+    assert "read-only" in capsys.readouterr().err
     out = tmp_path / "reports"
     assert kpi(["report", "--warehouse", str(warehouse), "--month", "2026-01", "--out", str(out)]) == 0
     first = (out / "2026-01" / "report.md").read_text()
