@@ -114,7 +114,10 @@ def write_config_tables(
         "create or replace table ops.kpi_settings as select "
         "$pattern as production_environment_pattern, $window::double as incident_link_window_hours, "
         "$branches::varchar[] as default_branches, $year::integer as benchmark_year, "
-        "$as_of::timestamp as as_of, $config as config_path",
+        "$as_of::timestamp as as_of, $config as config_path, "
+        "$earliest::timestamp as earliest_event_at, "
+        "$as_of::timestamp + to_milliseconds(cast($tolerance * 3600000 as bigint)) as latest_event_at, "
+        "$tolerance::double as future_tolerance_hours, $drop::double as row_drop_threshold",
         {
             "pattern": rules.production_environment_pattern,
             "window": rules.incident_link_window_hours,
@@ -122,6 +125,9 @@ def write_config_tables(
             "year": rules.benchmark_year,
             "as_of": as_of,
             "config": str(config_path),
+            "earliest": dt.datetime.combine(rules.earliest_event_date, dt.time()),
+            "tolerance": rules.future_tolerance_hours,
+            "drop": rules.row_drop_threshold,
         },
     )
     status_csv = str(SQL_DIR / "seeds" / "status_map.csv")
