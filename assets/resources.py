@@ -22,6 +22,8 @@ class WarehouseResource(dg.ConfigurableResource):
     files_dir: str | None = None
     config: str = str(DEFAULT_CONFIG)
     reports_dir: str = "data/reports"
+    #: publish even when an entity's file rows fell by more than row_drop_threshold (kpi run --allow-row-drop)
+    allow_row_drop: bool = False
 
     @property
     def published_path(self) -> Path:

@@ -86,11 +86,13 @@ def run_pipeline(
     progress: Progress | None = None,
     sources: Path | None = None,
     fetch_sources: bool = True,
+    allow_row_drop: bool = False,
 ) -> RunSummary:
     """Load ``files_dir``, rebuild every table, run every check and publish ``warehouse``.
 
     Raises PipelineFailed (naming the step and the cause) when anything fails; the previously
-    published warehouse is then left untouched.
+    published warehouse is then left untouched. ``allow_row_drop`` publishes even when an entity's
+    file rows fell by more than the config's row_drop_threshold since the last publish.
     """
     progress = progress or (lambda _msg: None)
     resource = WarehouseResource(
@@ -98,6 +100,7 @@ def run_pipeline(
         files_dir=str(files_dir) if files_dir else None,
         config=str(config),
         reports_dir=str(reports_dir or warehouse.parent / "reports"),
+        allow_row_drop=allow_row_drop,
     )
     from assets.sources import SourcesResource
 
