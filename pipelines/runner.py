@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pipelines.definitions import build_definitions
 from pipelines.settings import DEFAULT_CONFIG
 
 Progress = Callable[[str], None]
+_OWN_ERROR = re.compile(r"^(?:connectors|pipelines|assets|platform_kpi|kpi_cli)\.[\w.]+: ")
 
 
 class PipelineFailed(RuntimeError):
@@ -57,12 +59,15 @@ class _StepHandler(logging.Handler):
         elif kind == "STEP_FAILURE":
             error = event.event_specific_data.error
             message = error.message.strip() if error else "unknown error"
-            # The innermost cause is the one that names the file, record and field.
+            # The first error under Dagster's wrappers is the one that names the file, record and field
+            # (below it sit the low-level errors it was raised from, such as a UnicodeDecodeError).
             cause = error
-            while cause is not None and cause.cause is not None:
+            while cause is not None and cause.cls_name.startswith("Dagster") and cause.cause is not None:
                 cause = cause.cause
             if cause is not None and cause is not error:
                 message = cause.message.strip()
+            # Our own errors are written for the user: their module path adds nothing.
+            message = _OWN_ERROR.sub("", message)
             self.failures.append(f"{step}: {message}")
             self.callback(f"FAILED {step}: {message}")
         elif kind == "ASSET_CHECK_EVALUATION":
