@@ -20,6 +20,7 @@ from platform_kpi.validation import (
     run_declared_tests,
     validate_table,
 )
+from platform_kpi import file_accounting
 
 _RESULTS_DDL = (
     "create table if not exists ops.check_results (checked_at timestamp, asset varchar, check_name varchar, "
@@ -153,6 +154,49 @@ def _contract_checks(layer: str, models: list[SqlModel]) -> dg.AssetChecksDefini
     return _check
 
 
+ACCOUNTING_KEY = dg.AssetKey(["ops", "file_accounting"])
+
+
+@dg.asset_check(
+    asset=ACCOUNTING_KEY,
+    name="file_accounting_balanced",
+    blocking=True,
+    description="Every input file adds up: header + blank + record lines = its lines, and loaded + "
+    "quarantined = the records read. Nothing in a file is lost without a trace.",
+)
+def file_accounting_balanced(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        found = file_accounting.unbalanced_files(con)
+        _record(con, "ops.file_accounting", "file_accounting_balanced",
+                [Outcome("lines and records add up", "file", found.ok, len(found.messages), "; ".join(found.messages[:3]))])
+    return dg.AssetCheckResult(
+        passed=found.ok, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"failures": "; ".join(found.messages) or "none"},
+    )
+
+
+@dg.asset_check(
+    asset=ACCOUNTING_KEY,
+    name="no_silent_row_drop",
+    blocking=True,
+    description="No entity's file rows fall by more than row_drop_threshold (config) since the published "
+    "warehouse, unless the run was told to accept it (kpi run --allow-row-drop).",
+)
+def no_silent_row_drop(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    previous = file_accounting.previous_loaded_rows(warehouse.published_path)
+    with warehouse.connect() as con:
+        current = file_accounting.loaded_rows(con)
+        threshold = con.execute("select row_drop_threshold from ops.kpi_settings").fetchone()[0]
+        found = file_accounting.row_drops(current, previous, threshold, warehouse.allow_row_drop)
+        _record(con, "ops.file_accounting", "no_silent_row_drop",
+                [Outcome("rows within row_drop_threshold of the last publish", "loaded", found.ok,
+                         len(found.messages), "; ".join(found.messages[:3]))])
+    return dg.AssetCheckResult(
+        passed=found.ok, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"failures": "; ".join(found.messages) or "none", "accepted_drop": bool(found.messages and found.ok)},
+    )
+
+
 DOMAIN_TABLES = (
     "core.services",
     "core.deployments",
@@ -167,4 +211,6 @@ asset_checks = [_domain_check(t) for t in DOMAIN_TABLES] + [
     _contract_checks(layer, [m for m in _CONTRACTED if m.layer == layer])
     for layer in MODEL_LAYERS
     if any(m.layer == layer for m in _CONTRACTED)
+    file_accounting_balanced,
+    no_silent_row_drop,
 ]

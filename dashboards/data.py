@@ -310,6 +310,21 @@ def check_results(path: str, version: float) -> pd.DataFrame | None:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def file_accounting(path: str, version: float) -> pd.DataFrame | None:
+    """ops.file_accounting (each input file: lines, records, loaded, quarantined), or None when the
+    warehouse predates it."""
+    if "ops.file_accounting" not in table_rows(path, version):
+        return None
+    return query(
+        path,
+        "select entity, file, status, records, loaded, quarantined, lines, header_lines, blank_lines, "
+        "continuation_lines, lines_balanced and records_balanced as adds_up, repaired, ignored_columns, note "
+        "from ops.file_accounting "
+        "order by list_position(['services', 'deployments', 'changes', 'incidents', 'builds'], entity) nulls last, file",
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def quarantine(path: str, version: float) -> pd.DataFrame:
     return query(
         path, "select source, entity, file, line, record_key, reason, record from ops.quarantine order by entity, file, line"

@@ -35,14 +35,56 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = Path(args.config) if args.config else settings.config
     _say(f"Loading {files_dir} into {warehouse} ...")
     summary = run_pipeline(
-        files_dir, warehouse, config=config, reports_dir=settings.reports_dir, progress=_say
+        files_dir, warehouse, config=config, reports_dir=settings.reports_dir, progress=_say,
+        allow_row_drop=args.allow_row_drop,
     )
     _say(
         f"Done in {summary.seconds:.1f}s: {summary.steps} steps, {summary.checks_passed} checks passed. "
         f"Warehouse: {warehouse.resolve()}"
     )
+    _print_accounting(warehouse)
     _print_quarantine(warehouse)
     return 0
+
+
+def _print_accounting(warehouse: Path) -> None:
+    """Each input file's records, loaded and quarantined; a WARNING for anything that loaded nothing."""
+    from platform_kpi.warehouse import read_connection
+
+    with read_connection(warehouse) as con:
+        if not con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'ops' and table_name = 'file_accounting'"
+        ).fetchone()[0]:
+            return
+        rows = con.execute(
+            "select entity, file, status, records, loaded, quarantined, blank_lines, repaired, ignored_columns, note "
+            "from ops.file_accounting order by "
+            "list_position(['services', 'deployments', 'changes', 'incidents', 'builds'], entity) nulls last, file"
+        ).fetchall()
+    if not rows:
+        return
+    _say("Input files (every record loaded or quarantined; see table ops.file_accounting):")
+    for entity, file, status, records, loaded, quarantined, blank, repaired, ignored_columns, note in rows:
+        if status == "missing":
+            _say(f"  WARNING {entity}: {note}; nothing loaded for {entity}")
+            continue
+        if status == "ignored":
+            _say(f"  WARNING {file}: {note}")
+            continue
+        line = f"  {file}: {records:,} records, {loaded:,} loaded, {quarantined:,} quarantined"
+        if blank:
+            line += f" ({blank:,} blank lines)"
+        _say(line)
+        if status == "empty" or records == 0:
+            _say(f"  WARNING {file}: {note or 'no records'}; nothing loaded for {entity}")
+        elif loaded == 0:
+            _say(f"  WARNING {file}: every record was quarantined; see ops.quarantine")
+        if repaired:
+            _say(f"  note {file}: lines DuckDB could not read were set aside and quarantined")
+        if ignored_columns:
+            _say(f"  note {file}: ignored column(s) {', '.join(ignored_columns)} (not {entity} columns)")
+        if note and status == "read" and records:
+            _say(f"  note {file}: {note}")
 
 
 def _print_quarantine(warehouse: Path) -> None:
@@ -84,8 +126,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
         summary = run_demo_via_api(files_dir, warehouse, reports_dir=reports, progress=_say)
     else:
+        # The demo regenerates its own files: a smaller organisation than last time is not a lost file.
         summary = run_pipeline(
-            files_dir, warehouse, config=load_settings().config, reports_dir=reports, progress=_say
+            files_dir, warehouse, config=load_settings().config, reports_dir=reports, progress=_say,
+            allow_row_drop=True,
         )
     month = last_full_month(today)
     paths = write_monthly_report(warehouse, month, reports)
@@ -261,6 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--warehouse", help="DuckDB file to publish (default $KPI_WAREHOUSE or data/warehouse.duckdb)"
     )
     run.add_argument("--config", help="KPI rules and targets YAML (default config/kpi.yaml)")
+    run.add_argument(
+        "--allow-row-drop",
+        action="store_true",
+        help="publish even when an entity's files give far fewer rows than the published warehouse "
+        "(row_drop_threshold in the config)",
+    )
     run.set_defaults(func=_cmd_run)
 
     from kpi_cli.sources import add_sync_parser

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dagster._utils.error import SerializableErrorInfo
 
 Progress = Callable[[str], None]
+_OWN_ERROR = re.compile(r"^(?:connectors|pipelines|assets|platform_kpi|kpi_cli)\.[\w.]+: ")
 
 
 class PipelineFailed(RuntimeError):
@@ -90,7 +91,8 @@ class _StepHandler(logging.Handler):
             self.callback(f"[{self.done:>2}/{self.total}] {step} ({took:.2f}s)")
         elif kind == "STEP_FAILURE":
             error = event.event_specific_data.error
-            message = failure_text(error) if error else "unknown error"
+            message = _OWN_ERROR.sub("", failure_text(error)) if error else "unknown error"
+            # Our own errors are written for the user: their module path adds nothing.
             self.failures.append(f"{step}: {message}")
             self.callback(f"FAILED {step}: {message}")
         elif kind == "ASSET_CHECK_EVALUATION":
@@ -117,6 +119,7 @@ def run_pipeline(
     selection: dg.AssetSelection | None = None,
     checks: bool = True,
     as_of: dt.datetime | None = None,
+    allow_row_drop: bool = False,
 ) -> RunSummary:
     """Load ``files_dir``, rebuild every table, run every check and publish ``warehouse``.
 
@@ -127,7 +130,8 @@ def run_pipeline(
     recorded in the warehouse (reproducible builds).
 
     Raises PipelineFailed (naming the step and the cause) when anything fails; the previously
-    published warehouse is then left untouched.
+    published warehouse is then left untouched. ``allow_row_drop`` publishes even when an entity's
+    file rows fell by more than the config's row_drop_threshold since the last publish.
     """
     progress = progress or (lambda _msg: None)
     resource = WarehouseResource(
@@ -136,6 +140,7 @@ def run_pipeline(
         config=str(config),
         reports_dir=str(reports_dir or warehouse.parent / "reports"),
         as_of=as_of.isoformat() if as_of else None,
+        allow_row_drop=allow_row_drop,
     )
 
     defs = build_definitions(

@@ -7,6 +7,7 @@ Pure Python: no Dagster, safe to import from the dashboard.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,13 @@ class KpiRules:
     default_branches: tuple[str, ...] = ("main", "master")
     benchmark_year: int = 2024
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Input times before this date are quarantined (a 0001 or 1970 default, not an event).
+    earliest_event_date: dt.date = dt.date(2000, 1, 1)
+    # Input times more than this many hours after the run are quarantined (a year-2999 typo).
+    future_tolerance_hours: float = 24.0
+    # The largest share of an entity's previously published file rows a run may lose before it stops
+    # instead of publishing (0.5: stop when a file now gives less than half the rows; 1: never stop).
+    row_drop_threshold: float = 0.5
 
 
 def yaml_error_text(path: Path, exc: yaml.YAMLError) -> str:
@@ -148,6 +156,22 @@ def load_rules(path: Path | None = None, catalog: list[Kpi] | None = None) -> Kp
     if not isinstance(branches, list) or not all(isinstance(b, str) for b in branches):
         raise ConfigError(f"{path}: default_branches must be a list of branch names")
     year = int(doc.get("benchmark_year", defaults.benchmark_year))
+    earliest = doc.get("earliest_event_date", defaults.earliest_event_date)
+    if isinstance(earliest, dt.datetime):
+        earliest = earliest.date()
+    if isinstance(earliest, str):
+        try:
+            earliest = dt.date.fromisoformat(earliest.strip())
+        except ValueError as exc:
+            raise ConfigError(f"{path}: earliest_event_date must be a date (YYYY-MM-DD), got {earliest!r}") from exc
+    if not isinstance(earliest, dt.date):
+        raise ConfigError(f"{path}: earliest_event_date must be a date (YYYY-MM-DD)")
+    tolerance = _number(path, doc, "future_tolerance_hours", defaults.future_tolerance_hours)
+    if tolerance < 0:
+        raise ConfigError(f"{path}: future_tolerance_hours must be >= 0")
+    drop = _number(path, doc, "row_drop_threshold", defaults.row_drop_threshold)
+    if not 0 <= drop <= 1:
+        raise ConfigError(f"{path}: row_drop_threshold must be between 0 and 1 (a share of the previous rows)")
     targets = doc.get("targets") or {}
     for kid, spec in targets.items():
         where = f"{path}: targets.{kid}"
@@ -177,7 +201,17 @@ def load_rules(path: Path | None = None, catalog: list[Kpi] | None = None) -> Kp
         default_branches=tuple(branches),
         benchmark_year=year,
         targets=targets,
+        earliest_event_date=earliest,
+        future_tolerance_hours=tolerance,
+        row_drop_threshold=drop,
     )
+
+
+def _number(path: Path, doc: dict, key: str, default: float) -> float:
+    value = doc.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{path}: {key} must be a number, got {value!r}")
+    return float(value)
 
 
 def load_benchmarks(year: int, catalog: list[Kpi] | None = None) -> list[dict[str, Any]]:
