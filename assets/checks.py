@@ -11,6 +11,7 @@ import pandas as pd
 
 from assets.resources import WarehouseResource
 from assets.transform import SQL_MODELS
+from platform_kpi import file_accounting
 from platform_kpi.models import MODEL_LAYERS, SqlModel
 from platform_kpi.validation import (
     KPI_TABLE_CHECKS,
@@ -20,7 +21,6 @@ from platform_kpi.validation import (
     run_declared_tests,
     validate_table,
 )
-from platform_kpi import file_accounting
 
 _RESULTS_DDL = (
     "create table if not exists ops.check_results (checked_at timestamp, asset varchar, check_name varchar, "
@@ -207,10 +207,13 @@ DOMAIN_TABLES = (
     "core.cluster_utilization",
 )
 _CONTRACTED = [m for m in SQL_MODELS if m.tested or m.table in KPI_PERIODS]
-asset_checks = [_domain_check(t) for t in DOMAIN_TABLES] + [
-    _contract_checks(layer, [m for m in _CONTRACTED if m.layer == layer])
-    for layer in MODEL_LAYERS
-    if any(m.layer == layer for m in _CONTRACTED)
+asset_checks = [
+    *(_domain_check(t) for t in DOMAIN_TABLES),
+    *(
+        _contract_checks(layer, [m for m in _CONTRACTED if m.layer == layer])
+        for layer in MODEL_LAYERS
+        if any(m.layer == layer for m in _CONTRACTED)
+    ),
     file_accounting_balanced,
     no_silent_row_drop,
 ]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from connectors.files import ENTITIES
 from platform_kpi.loading import load_file_entity, write_config_tables, write_load_errors
 from platform_kpi.models import discover_models, execute_model, needed_for
-from connectors.files import ENTITIES
 from platform_kpi.raw import ensure_tables as ensure_api_raw_tables
 from platform_kpi.settings import DEFAULT_CONFIG
 from platform_kpi.warehouse import write_connection
