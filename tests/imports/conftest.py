@@ -14,7 +14,7 @@ from platform_kpi.models import discover_models, execute_model, needed_for
 from platform_kpi.raw import ensure_tables as ensure_api_raw_tables
 from platform_kpi.settings import DEFAULT_CONFIG
 from platform_kpi.warehouse import write_connection
-from tests.conftest import _CATALOG, AS_OF, DEFAULT_SERVICES, query
+from tests.conftest import AS_OF, DEFAULT_SERVICES, query
 
 _TARGETS = {("ops", "quarantine"), ("ops", "file_accounting")}
 
@@ -38,7 +38,7 @@ def import_folder(folder: Path, warehouse: Path, config: Path = DEFAULT_CONFIG) 
     """Load ``folder`` the way the raw_files asset does and build the quarantine and the accounting."""
     with write_connection(warehouse) as con:
         write_load_errors(con, [load_file_entity(con, folder, e)["load_errors"] for e in ENTITIES])
-        write_config_tables(con, config, catalog=_CATALOG, as_of=AS_OF)
+        write_config_tables(con, config, as_of=AS_OF)
         ensure_api_raw_tables(con)
         for model in needed_for(discover_models(), _TARGETS):
             execute_model(con, model)
