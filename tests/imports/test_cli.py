@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from platform_kpi.settings import REPO_ROOT
 from tests.conftest import query
+from tests.repo import REPO_ROOT
 
 KPI = str(Path(sys.executable).with_name("kpi"))
 SERVICES = "service,team\napi,core\nweb,front\n"
