@@ -38,5 +38,5 @@ def test_limits_come_from_the_settings(warehouse: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("KPI_SQL_TIMEOUT_SEC", "2")
     started = time.monotonic()
     with pytest.raises(data.QueryError, match="Stopped after 2 s"):
-        data.run_readonly_sql(warehouse, "select sum(x * x % 7) from range(20000000000) t(x)")
+        data.run_readonly_sql(warehouse, "select sum(x % 7) from range(1000000000000000) t(x)")
     assert time.monotonic() - started < 2 + 2
