@@ -24,7 +24,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,7 +122,7 @@ class ApiClient:
         base_url: str,
         *,
         headers: dict[str, str],
-        token_env: str,
+        token_env: str | None = None,  #: the variable holding the token (None: a source without one)
         policy: HttpPolicy | None = None,
         auth: httpx.Auth | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -156,9 +156,10 @@ class ApiClient:
 
     # -- one request -------------------------------------------------------------------------------
 
-    def get(self, path: str, params: Any = None) -> httpx.Response:
+    def get(self, path: str, params: Any = None, *, accept: Collection[int] = ()) -> httpx.Response:
         """GET ``path`` (relative to the base URL, or an absolute next-page URL) and return the answer
-        once its body is complete JSON; retries and waits as the module docstring says."""
+        once its body is complete JSON; retries and waits as the module docstring says. An answer
+        whose status is in ``accept`` is returned as it came (the caller reads the API's own error)."""
         policy = self.policy
         deadline = time.monotonic() + policy.give_up_after
         attempt = 0
@@ -166,7 +167,7 @@ class ApiClient:
         while True:
             attempt += 1
             try:
-                response = self._once(path, params, endpoint)
+                response = self._once(path, params, endpoint, accept)
                 return response
             except _Retry as retry:
                 wait = retry.wait
@@ -198,7 +199,7 @@ class ApiClient:
         url = httpx.URL(path)
         return url.path if url.is_absolute_url else "/" + path.split("?")[0].lstrip("/")
 
-    def _once(self, path: str, params: Any, endpoint: str) -> httpx.Response:
+    def _once(self, path: str, params: Any, endpoint: str, accept: Collection[int] = ()) -> httpx.Response:
         self._respect_pause(endpoint)
         with self._lock:
             self.stats.requests += 1
@@ -210,6 +211,8 @@ class ApiClient:
         except httpx.TransportError as exc:
             raise _Retry(f"connection error {type(exc).__name__}") from None
         status = response.status_code
+        if status in accept:
+            return response
         if status in (403, 429):
             wait = self._rate_limit_wait(response)
             if wait is not None:
