@@ -2,6 +2,7 @@
 
 One catalog file (catalog/kpis.yaml) defines every KPI; the SQL layer, the checks, the dashboard and
 the report all read it through this module, so a KPI has one name and one definition everywhere.
+Also how a value is written for a reader (``format_value``) and how it moved (``change``).
 Pure Python: no Dagster, safe to import from the dashboard.
 """
 
@@ -220,3 +221,85 @@ def format_value(value: float | None, unit: str) -> str:
     if unit == "currency":  # in the reporting currency (ops.cost_settings)
         return f"{value:,.2f}"
     return f"{value:,.0f}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """How a KPI value moved against an earlier one (the previous month, the same month last year).
+
+    ``diff`` is in percentage points for ratio KPIs, else a percentage of the earlier value; None
+    when the earlier value was 0 (no percentage exists)."""
+
+    value: float
+    before: float
+    unit: str
+    diff: float | None
+
+    @property
+    def points(self) -> bool:
+        return self.unit == "ratio"
+
+    @property
+    def size(self) -> float:
+        """How big the move is, to rank movers: relative to the earlier value (1.0 = doubled); 0 when
+        unchanged."""
+        if self.unchanged:
+            return 0.0
+        if self.diff is None:
+            return 1.0 if self.value > 0 else 0.0
+        if self.points:
+            return abs(self.diff) / max(abs(self.before) * 100, 1.0)
+        return abs(self.diff) / 100
+
+    @property
+    def unchanged(self) -> bool:
+        """Too small to mention: under 0.05 points, or under half a percent."""
+        if self.diff is None:
+            return False
+        return abs(self.diff) < (0.05 if self.points else 0.5)
+
+    def signed(self) -> str:
+        """'+3.1 pp' for ratios, '+12%' otherwise, 'new' (or '±0%') after a zero: a dashboard delta."""
+        if self.points:
+            return f"{self.diff:+.1f} pp"
+        if self.diff is None:
+            return "new" if self.value else "±0%"
+        return f"{self.diff:+.0f}%"
+
+    def words(self, better: str | None = None, *, compact: bool = False) -> str | None:
+        """'up 12% (worse)', 'down 1.5 percentage points (better)', 'unchanged', 'up from 0' (None
+        after a zero that stayed zero); without ``better``, no verdict. ``compact`` says 'pp'."""
+        if self.diff is None:
+            return "up from 0" if self.value > 0 else None
+        if self.unchanged:
+            return "unchanged"
+        if self.points:
+            amount = f"{abs(self.diff):.1f} {'pp' if compact else 'percentage points'}"
+        else:
+            amount = f"{abs(self.diff):.0f}%"
+        text = f"{'up' if self.diff > 0 else 'down'} {amount}"
+        if better is not None:
+            good = (self.diff < 0) == (better == "lower")
+            text += f" ({'better' if good else 'worse'})"
+        return text
+
+
+def change(value: float | None, before: float | None, unit: str) -> Change | None:
+    """The move from ``before`` to ``value`` of a KPI in ``unit``; None when either is missing."""
+    if _missing(value) or _missing(before):
+        return None
+    value, before = float(value), float(before)
+    if unit == "ratio":
+        diff: float | None = (value - before) * 100
+    elif before == 0:
+        diff = None
+    else:
+        diff = (value - before) / abs(before) * 100
+    return Change(value, before, unit, diff)
+
+
+def _missing(value: object) -> bool:
+    try:
+        return value is None or bool(value != value)  # None or NaN
+    except TypeError:  # pandas.NA
+        return True

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from platform_kpi.catalog import DORA_KEYS, TIERS, format_value
+from platform_kpi.catalog import DORA_KEYS, TIERS, change, format_value
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.settings import bundled
 from platform_kpi.warehouse import read_connection
@@ -144,29 +144,11 @@ def _prev_label(month: dt.date) -> str:
     return f"{(pd.Timestamp(month) - pd.DateOffset(months=1)):%B %Y}"
 
 
-def _change(
-    value: float, before: float, unit: str, better: str, *, compact: bool = False
-) -> tuple[float, str] | None:
+def _move(value: float, before: float, unit: str, better: str, *, compact: bool = False) -> tuple[float, str] | None:
     """(size used to rank movers, phrase like 'up 12% (worse)'); None when there is no baseline."""
-    if before is None or pd.isna(before) or value is None or pd.isna(value):
-        return None
-    if unit == "ratio":
-        diff = (value - before) * 100
-        size = abs(diff) / max(abs(before) * 100, 1.0)
-        amount = f"{abs(diff):.1f} {'pp' if compact else 'percentage points'}"
-        if abs(diff) < 0.05:
-            return 0.0, "unchanged"
-    else:
-        if before == 0:
-            return (1.0, "up from 0") if value > 0 else None
-        diff = (value - before) / abs(before) * 100
-        size = abs(diff) / 100
-        amount = f"{abs(diff):.0f}%"
-        if abs(diff) < 0.5:
-            return 0.0, "unchanged"
-    direction = "up" if diff > 0 else "down"
-    good = (diff < 0) == (better == "lower")
-    return size, f"{direction} {amount} ({'better' if good else 'worse'})"
+    moved = change(value, before, unit)
+    phrase = moved.words(better, compact=compact) if moved else None
+    return (moved.size, phrase) if phrase else None
 
 
 def _tier_text(tier: object) -> str:
@@ -192,7 +174,7 @@ def summary_sentences(data: ReportData) -> list[str]:
         if int(r["sample_size"]) == 0 and r["unit"] != "deployments":
             out.append(f"{r['name']}: no value in {month} (nothing to measure).")
             continue
-        mom = _change(r["value"], r["previous_month_value"], r["unit"], r["better"])
+        mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"])
         target = _target_text(r)
         out.append(
             f"{r['name']} was **{format_value(r['value'], r['unit'])}** in {month} ({_tier_text(r['tier'])}"
@@ -216,7 +198,7 @@ def summary_sentences(data: ReportData) -> list[str]:
     ):
         moves = []
         for _, r in data.org.iterrows():
-            change = _change(r["value"], r[column], r["unit"], r["better"])
+            change = _move(r["value"], r[column], r["unit"], r["better"])
             if change and change[0] > 0:
                 moves.append((change[0], f"{r['name']} {change[1]}"))
         moves.sort(key=lambda m: -m[0])
@@ -260,7 +242,7 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
     for _, r in data.org.iterrows():
         target = format_value(r["target"], r["unit"]) if pd.notna(r["target"]) else "—"
         met = "—" if pd.isna(r["target_met"]) else ("met" if r["target_met"] else "missed")
-        mom = _change(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
+        mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
         rows.append([
             r["name"], format_value(r["value"], r["unit"]), r["tier"] if isinstance(r["tier"], str) else "—",
             target, met, mom[1].split(" (")[0] if mom else "—", f"{int(r['sample_size']):,}",
@@ -277,7 +259,7 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
         for kid in DORA_KEYS:
             if kid in part.index:
                 r = part.loc[kid]
-                mom = _change(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
+                mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
                 sentences.append(
                     f"{r['name']} {format_value(r['value'], r['unit'])} ({_tier_text(r['tier'])}"
                     + (f", {mom[1]}" if mom else "") + ")"
