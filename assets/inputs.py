@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets.resources import WarehouseResource
 from connectors.files import ENTITIES
+from platform_kpi.config import Configuration
 from platform_kpi.loading import (
     CONFIG_TABLES,
     RAW_FILE_TABLES,
@@ -72,12 +73,14 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     name="kpi_config",
     can_subset=False,
 )
-def kpi_config(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def kpi_config(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]
+):
     """Load the KPI catalog, benchmarks, rules and targets into the warehouse."""
     with warehouse.connect() as con:
-        counts = write_config_tables(con, warehouse.config_path, as_of=warehouse.as_of_time)
+        counts = write_config_tables(con, configuration, as_of=warehouse.as_of_time)
     context.log.info(f"KPI config loaded: {counts}")
     for key in CONFIG_TABLES:
         yield dg.MaterializeResult(
-            asset_key=dg.AssetKey(list(key)), metadata={"config": warehouse.config, **counts}
+            asset_key=dg.AssetKey(list(key)), metadata={"config": str(configuration.kpi_path), **counts}
         )

@@ -73,14 +73,6 @@ class HttpPolicy:
     max_rate_limit_wait: float = 3600.0  #: never sleep longer than this for one rate-limit reset
     secondary_limit_wait: float = 60.0  #: GitHub: wait at least this long on a secondary limit
 
-    @classmethod
-    def from_mapping(cls, data: dict | None) -> HttpPolicy:
-        data = data or {}
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"sources.yaml http: unknown setting(s) {sorted(unknown)}")
-        return cls(**{k: float(v) if k != "max_attempts" else int(v) for k, v in data.items()})
-
 
 @dataclass
 class RequestStats:

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from connectors import files
-from platform_kpi.catalog import Kpi, KpiRules, load_benchmarks, load_catalog, load_rules
+from platform_kpi.config import Configuration, load_config
 from platform_kpi.cost_config import ensure_cost_tables
 from platform_kpi.settings import SQL_DIR
 
@@ -75,15 +75,15 @@ def write_load_errors(con: duckdb.DuckDBPyConnection, frames: list[pd.DataFrame]
 
 def write_config_tables(
     con: duckdb.DuckDBPyConnection,
-    config_path: Path,
+    config: Configuration | Path,
     *,
-    catalog: list[Kpi] | None = None,
-    rules: KpiRules | None = None,
     as_of: dt.datetime | None = None,
 ) -> dict[str, int]:
-    """Write the catalog, benchmark tiers, targets, status map and rules used by this run."""
-    catalog = catalog or load_catalog()
-    rules = rules or load_rules(config_path, catalog)
+    """Write the catalog, benchmark tiers, targets, status map, rules and cost rules
+    used by this run (``config``: the run's configuration, or the KPI config path to load it from)."""
+    if not isinstance(config, Configuration):
+        config = load_config(config)
+    catalog, rules = config.catalog.kpis, config.rules
     as_of = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute(
         "create or replace table ops.kpi_settings as select "
@@ -96,7 +96,7 @@ def write_config_tables(
             "branches": list(rules.default_branches),
             "year": rules.benchmark_year,
             "as_of": as_of,
-            "config": str(config_path),
+            "config": str(config.kpi_path),
         },
     )
     status_csv = str(SQL_DIR / "seeds" / "status_map.csv")
@@ -124,7 +124,7 @@ def write_config_tables(
     )
     con.execute("create or replace table marts.kpi_definitions as select * from definitions")
     benchmarks = pd.DataFrame(
-        load_benchmarks(rules.benchmark_year, catalog),
+        config.benchmarks.rows(),
         columns=["benchmark_year", "kpi_id", "tier", "tier_rank", "better", "bound"],
     )
     con.execute(
@@ -135,13 +135,13 @@ def write_config_tables(
         [
             {
                 "kpi_id": kid,
-                "kind": spec["kind"],
-                "op": spec.get("op"),
-                "value": spec.get("value"),
-                "baseline": spec.get("baseline"),
-                "change": spec.get("change"),
-                "direction": spec.get("direction"),
-                "months": spec.get("months", 3) if spec["kind"] == "trend" else None,
+                "kind": spec.kind,
+                "op": spec.op,
+                "value": spec.value,
+                "baseline": spec.baseline,
+                "change": spec.change,
+                "direction": spec.direction,
+                "months": spec.months,
             }
             for kid, spec in rules.targets.items()
         ],
@@ -153,5 +153,5 @@ def write_config_tables(
         "direction::varchar as direction, months::integer as months from targets"
     )
     # The cost rules (costs.yaml beside the KPI config); cost source tables exist even when empty.
-    ensure_cost_tables(con, config_path)
+    ensure_cost_tables(con, config.costs)
     return {"kpis": len(definitions), "benchmarks": len(benchmarks), "targets": len(targets)}

@@ -15,14 +15,15 @@ import html
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from platform_kpi.catalog import DORA_KEYS, TIERS, change, format_value
+from platform_kpi.config import DeliveryConfig
+from platform_kpi.config import load_delivery_config as load_delivery_config  # the CLI and the asset call it
 from platform_kpi.reporting.blocks import Block
-from platform_kpi.settings import bundled
 from platform_kpi.warehouse import read_connection
 
 TIERED_KEYS = (
@@ -577,58 +578,12 @@ def write_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str
 
 # --- delivery -------------------------------------------------------------------------------
 
-DEFAULT_DELIVERY_CONFIG = bundled("config") / "delivery.yaml"
-
-
-@dataclass(frozen=True)
-class DeliveryConfig:
-    """Where a written report also goes. The webhook URL is a secret: it comes from the environment
-    variable named in the file and is never printed, stored or put in an error message."""
-
-    webhook_env: str | None = None
-    webhook_url: str | None = field(default=None, repr=False)
-    directory: Path | None = None
-    timeout_seconds: float = 10.0
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.webhook_url or self.directory)
-
 
 @dataclass(frozen=True)
 class DeliveryResult:
     target: str  # "webhook (ENV_NAME)" or the directory
     ok: bool
     detail: str
-
-
-def load_delivery_config(path: Path | None = None, env: dict[str, str] | None = None) -> DeliveryConfig:
-    """Read config/delivery.yaml (or ``path``); a missing file means no delivery."""
-    import yaml
-
-    env = dict(os.environ) if env is None else env
-    path = Path(path) if path else DEFAULT_DELIVERY_CONFIG
-    if not path.exists():
-        return DeliveryConfig()
-    try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
-    webhook = doc.get("webhook") or {}
-    if not isinstance(webhook, dict):
-        raise ValueError(f"{path}: webhook must be a mapping with url_env")
-    if "url" in webhook:
-        raise ValueError(f"{path}: webhook.url is not allowed (it is a secret); name an environment variable in url_env")
-    url_env = webhook.get("url_env")
-    url = env.get(url_env) if url_env else None
-    if url and not url.startswith(("https://", "http://")):
-        raise ValueError(f"{path}: the value of ${url_env} is not an http(s) URL")
-    directory = doc.get("directory")
-    timeout = float(doc.get("timeout_seconds", 10))
-    return DeliveryConfig(
-        webhook_env=url_env, webhook_url=url or None, directory=Path(directory) if directory else None,
-        timeout_seconds=timeout,
-    )
 
 
 def webhook_message(report_dir: Path, month: dt.date) -> dict:
@@ -652,7 +607,7 @@ def deliver_report(report_dir: Path, month: dt.date, config: DeliveryConfig) -> 
     if config.webhook_url:
         target = f"webhook (${config.webhook_env})"
         try:
-            response = httpx.post(config.webhook_url, json=webhook_message(report_dir, month),
+            response = httpx.post(config.webhook_url.reveal(), json=webhook_message(report_dir, month),
                                   timeout=config.timeout_seconds)
             ok = 200 <= response.status_code < 300
             results.append(DeliveryResult(target, ok, f"HTTP {response.status_code}"
