@@ -64,6 +64,7 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 "kpi_settings": "The KPI rules this run used (production pattern, link window, default branches).",
                 "status_map": "How raw status spellings map to normalized statuses.",
                 "kpi_definitions": "The KPI catalog: every KPI's id, unit, aggregation and written definition.",
+                "kpi_groups": "KPI groups of the catalog in reading order (DORA keys, each page's tiles, the report's).",
                 "dora_benchmarks": "DORA performance clusters (tiers) of the configured report year.",
                 "kpi_targets": "Targets per KPI from the config file (absolute, relative or trend).",
             }[key[1]],
@@ -76,7 +77,7 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 def kpi_config(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]
 ):
-    """Load the KPI catalog, benchmarks, rules and targets into the warehouse."""
+    """Load the KPI catalog and its groups, benchmarks, rules and targets into the warehouse."""
     with warehouse.connect() as con:
         counts = write_config_tables(con, configuration, as_of=warehouse.as_of_time)
     context.log.info(f"KPI config loaded: {counts}")

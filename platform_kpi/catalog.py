@@ -1,8 +1,10 @@
-"""The KPI catalog as the pipeline, the dashboard and the report read it.
+"""The KPI catalog, its groups, the DORA benchmark clusters and the user's KPI rules and targets.
 
-One catalog file (catalog/kpis.yaml, validated by platform_kpi.config) defines every KPI; the SQL layer,
-the checks, the dashboard and the report all read it, so a KPI has one name and one definition everywhere.
-Also how a value is written for a reader (``format_value``) and how it moved (``change``).
+One catalog file (catalog/kpis.yaml) defines every KPI and the groups they are shown in (the DORA
+keys, each dashboard page's tiles, the report's tables); the SQL layer, the checks, the dashboard and
+the report all read it through this module or the tables it writes (marts.kpi_definitions,
+marts.kpi_groups), so a KPI has one name, one definition and one place in each view. Also how a value
+is written for a reader (``format_value``) and how it moved (``change``).
 Pure Python: no Dagster, safe to import from the dashboard.
 """
 
@@ -10,20 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the dashboard imports this module for format_value: keep its import light
+    import duckdb
+
     from platform_kpi.config import Catalog, Kpi
-
-
-TIERS = ("elite", "high", "medium", "low")
-# The four DORA keys as leadership reads them (tiles, report summary), in reading order.
-DORA_KEYS = (
-    "deployment_frequency",
-    "lead_time_for_changes_p50_hours",
-    "change_failure_rate",
-    "failed_deployment_recovery_time_p50_hours",
-)
 
 
 def _shipped() -> Catalog:
@@ -37,6 +31,62 @@ def load_catalog(path: Path | None = None) -> list[Kpi]:
     from platform_kpi.config import load_catalog_file
 
     return list((load_catalog_file(path) if path is not None else _shipped()).kpis)
+
+
+def kpi_group(group_id: str, catalog: Catalog | None = None) -> tuple[str, ...]:
+    """The KPI ids of a catalog group (e.g. ``dora``: the four DORA keys), in reading order."""
+    return (catalog or _shipped()).group(group_id).kpis
+
+
+def tiers(catalog: Catalog | None = None) -> tuple[str, ...]:
+    """The DORA performance tiers, best first (elite, high, medium, low)."""
+    return (catalog or _shipped()).tiers
+
+
+def group_rows(catalog: Catalog) -> list[dict[str, Any]]:
+    """marts.kpi_groups: one row per KPI of each group, groups and their KPIs in reading order."""
+    return [
+        {
+            "group_id": g.id,
+            "group_name": g.name,
+            "group_description": " ".join(g.description.split()),
+            "headline": g.headline,
+            "group_order": gi,
+            "kpi_id": kid,
+            "position": ki,
+        }
+        for gi, g in enumerate(catalog.groups, start=1)
+        for ki, kid in enumerate(g.kpis, start=1)
+    ]
+
+
+def read_groups(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]]:
+    """The KPI groups a warehouse was built with (marts.kpi_groups): group id -> KPI ids in order.
+
+    A warehouse published before groups were written has none: the shipped catalog's groups then."""
+    if not _has_table(con, "marts", "kpi_groups"):
+        return {g.id: g.kpis for g in _shipped().groups}
+    out: dict[str, tuple[str, ...]] = {}
+    for group_id, kpi_id in con.execute(
+        "select group_id, kpi_id from marts.kpi_groups order by group_order, position"
+    ).fetchall():
+        out[group_id] = (*out.get(group_id, ()), kpi_id)
+    return out
+
+
+def read_tiers(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The DORA tiers of a warehouse's benchmarks (marts.dora_benchmarks), best first."""
+    rows = con.execute("select tier from marts.dora_benchmarks group by tier order by min(tier_rank), tier").fetchall()
+    return tuple(r[0] for r in rows) or _shipped().tiers
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
 
 
 def format_value(value: float | None, unit: str) -> str:

@@ -1,6 +1,6 @@
 """Every configuration file of the product as a typed model, validated once, with one error type.
 
-The files: ``catalog/kpis.yaml`` (the KPI catalog and the DORA tier names),
+The files: ``catalog/kpis.yaml`` (the KPI catalog, its groups and the DORA tier names),
 ``catalog/benchmarks/dora_<year>.yaml`` (DORA performance clusters), ``config/kpi.yaml`` (KPI rules and
 targets), ``config/costs.yaml`` (cost rules and cost sources), ``config/delivery.yaml`` (where the
 monthly report goes) and ``sources.yaml`` (the API sources). ``load_config`` reads all of them for a
@@ -306,11 +306,25 @@ class Kpi(Model):
     definition: Annotated[str, AfterValidator(_one_line)]
 
 
+class KpiGroup(Model):
+    """KPIs shown together, in reading order: a page's tile row, the report's summary, a comparison.
+
+    A KPI may sit in any number of groups, but in at most one ``headline`` group (the keys that
+    lead the organisation's view)."""
+
+    id: NonEmpty
+    name: NonEmpty
+    description: NonEmpty
+    headline: bool = False
+    kpis: Annotated[tuple[NonEmpty, ...], Field(min_length=1)]
+
+
 class Catalog(Model):
-    """catalog/kpis.yaml: every KPI, and the DORA tier names best first."""
+    """catalog/kpis.yaml: every KPI, the KPI groups, and the DORA tier names best first."""
 
     tiers: Annotated[tuple[NonEmpty, ...], Field(min_length=1)]
     kpis: Annotated[tuple[Kpi, ...], Field(min_length=1)]
+    groups: tuple[KpiGroup, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalog:
@@ -319,6 +333,26 @@ class Catalog(Model):
             if kpi.id in first:
                 raise problem(f"duplicate KPI id {kpi.id} (also kpis[{first[kpi.id]}])", ("kpis", i, "id"))
             first[kpi.id] = i
+        seen_groups: dict[str, int] = {}
+        headline: dict[str, str] = {}
+        for g, group in enumerate(self.groups):
+            if group.id in seen_groups:
+                raise problem(f"duplicate group id {group.id} (also groups[{seen_groups[group.id]}])", ("groups", g, "id"))
+            seen_groups[group.id] = g
+            for k, kid in enumerate(group.kpis):
+                at = ("groups", g, "kpis", k)
+                if kid not in first:
+                    raise problem(f"{kid} is not a KPI id of the catalog", at)
+                if kid in group.kpis[:k]:
+                    raise problem(f"{kid} is listed twice in group {group.id}", at)
+                if group.headline:
+                    if kid in headline:
+                        raise problem(
+                            f"{kid} is already in headline group {headline[kid]}; a KPI leads in one headline "
+                            "group only (list it in a group without headline: true to show it again)",
+                            at,
+                        )
+                    headline[kid] = group.id
         return self
 
     def kpi(self, kpi_id: str) -> Kpi:
@@ -327,6 +361,12 @@ class Catalog(Model):
     @property
     def ids(self) -> tuple[str, ...]:
         return tuple(k.id for k in self.kpis)
+
+    def group(self, group_id: str) -> KpiGroup:
+        for group in self.groups:
+            if group.id == group_id:
+                return group
+        raise KeyError(f"no KPI group {group_id!r} in the catalog (groups: {', '.join(g.id for g in self.groups)})")
 
 
 def load_catalog_file(path: Path | None = None) -> Catalog:

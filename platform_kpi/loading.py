@@ -1,5 +1,5 @@
-"""Loading inputs into the warehouse: the canonical files into raw tables, and the KPI catalog,
-benchmarks, rules and targets into the tables the SQL models read. Pure Python (no Dagster)."""
+"""Loading inputs into the warehouse: the canonical files into raw tables, and the KPI catalog and its
+groups, benchmarks, rules and targets into the tables the SQL models read. Pure Python (no Dagster)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 
 from connectors import files
+from platform_kpi.catalog import group_rows
 from platform_kpi.config import Configuration, load_config
 from platform_kpi.cost_config import ensure_cost_tables
 from platform_kpi.settings import SQL_DIR
@@ -18,6 +19,7 @@ CONFIG_TABLES = (
     ("ops", "kpi_settings"),
     ("ops", "status_map"),
     ("marts", "kpi_definitions"),
+    ("marts", "kpi_groups"),
     ("marts", "dora_benchmarks"),
     ("marts", "kpi_targets"),
 )
@@ -79,7 +81,7 @@ def write_config_tables(
     *,
     as_of: dt.datetime | None = None,
 ) -> dict[str, int]:
-    """Write the catalog, benchmark tiers, targets, status map, rules and cost rules
+    """Write the catalog and its groups, benchmark tiers, targets, status map, rules and cost rules
     used by this run (``config``: the run's configuration, or the KPI config path to load it from)."""
     if not isinstance(config, Configuration):
         config = load_config(config)
@@ -123,6 +125,16 @@ def write_config_tables(
         ]
     )
     con.execute("create or replace table marts.kpi_definitions as select * from definitions")
+    groups = pd.DataFrame(
+        group_rows(config.catalog),
+        columns=["group_id", "group_name", "group_description", "headline", "group_order", "kpi_id", "position"],
+    )
+    con.execute(
+        "create or replace table marts.kpi_groups as select group_id::varchar as group_id, "
+        "group_name::varchar as group_name, group_description::varchar as group_description, "
+        "headline::boolean as headline, group_order::integer as group_order, kpi_id::varchar as kpi_id, "
+        "position::integer as position from groups"
+    )
     benchmarks = pd.DataFrame(
         config.benchmarks.rows(),
         columns=["benchmark_year", "kpi_id", "tier", "tier_rank", "better", "bound"],
@@ -154,4 +166,5 @@ def write_config_tables(
     )
     # The cost rules (costs.yaml beside the KPI config); cost source tables exist even when empty.
     ensure_cost_tables(con, config.costs)
-    return {"kpis": len(definitions), "benchmarks": len(benchmarks), "targets": len(targets)}
+    return {"kpis": len(definitions), "groups": groups["group_id"].nunique(), "benchmarks": len(benchmarks),
+            "targets": len(targets)}

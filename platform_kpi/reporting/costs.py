@@ -13,17 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from platform_kpi.catalog import change, format_value
+from platform_kpi.catalog import change, format_value, read_groups
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.warehouse import read_connection
-
-COST_KPIS = (
-    "cost_per_build",
-    "cost_per_deploy",
-    "cloud_cost",
-    "cluster_cpu_efficiency",
-    "cluster_memory_efficiency",
-)
 
 
 def _money(value: object, currency: str) -> str:
@@ -80,7 +72,7 @@ def cost_section(warehouse: Path, month: dt.date):
             con.execute(
                 "select kpi_id, value, previous_month_value, sample_size from marts.kpi_monthly "
                 "where month = ? and scope_type = 'org' and kpi_id in ?",
-                [month, list(COST_KPIS)],
+                [month, list(read_groups(con)["costs"])],
             )
             .df()
             .set_index("kpi_id")

@@ -20,19 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from platform_kpi.catalog import DORA_KEYS, TIERS, change, format_value
+from platform_kpi.catalog import change, format_value, read_groups, read_tiers
 from platform_kpi.config import DeliveryConfig
 from platform_kpi.config import load_delivery_config as load_delivery_config  # the CLI and the asset call it
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.warehouse import read_connection
 
-TIERED_KEYS = (
-    "deployment_frequency",
-    "lead_time_for_changes_p50_hours",
-    "change_failure_rate",
-    "failed_deployment_recovery_time_p50_hours",
-    "time_to_restore_p50_hours",
-)
 TIER_HEX = {"elite": "#15803d", "high": "#2563eb", "medium": "#d97706", "low": "#dc2626"}
 REPORT_FILES = ("report.pdf", "report.html", "report.md")
 
@@ -52,6 +45,12 @@ class ReportData:
     sources: pd.DataFrame  # table_name, source, rows, newest_event
     sync_state: pd.DataFrame | None  # ops.sync_state, or None when no connector is configured
     as_of: dt.datetime | None
+    groups: dict[str, tuple[str, ...]]  # the catalog's KPI groups (marts.kpi_groups), e.g. "dora"
+    tiers: tuple[str, ...]  # the DORA tiers, best first
+
+    @property
+    def dora(self) -> tuple[str, ...]:
+        return self.groups["dora"]
 
 
 def parse_month(text: str) -> dt.date:
@@ -131,9 +130,12 @@ def load_report_data(warehouse: Path, month: dt.date) -> ReportData:
         if "ops.kpi_settings" in tables:
             row = con.execute("select max(as_of) from ops.kpi_settings").fetchone()
             as_of = row[0] if row else None
+        groups, tiers = read_groups(con), read_tiers(con)
     for frame in (org, teams, history):
         frame["month"] = pd.to_datetime(frame["month"])
-    return ReportData(month, org, teams, history, definitions, quarantine, checks, sources, sync_state, as_of)
+    return ReportData(
+        month, org, teams, history, definitions, quarantine, checks, sources, sync_state, as_of, groups, tiers
+    )
 
 
 # --- the report as blocks -------------------------------------------------------------------
@@ -168,7 +170,7 @@ def summary_sentences(data: ReportData) -> list[str]:
     org = data.org.set_index("kpi_id")
     month, prev = f"{data.month:%B %Y}", _prev_label(data.month)
     out = []
-    for kid in DORA_KEYS:
+    for kid in data.dora:
         if kid not in org.index:
             continue
         r = org.loc[kid]
@@ -207,7 +209,7 @@ def summary_sentences(data: ReportData) -> list[str]:
             out.append(f"Biggest movers {label} ({when}): " + "; ".join(m[1] for m in moves[:3]) + ".")
         else:
             out.append(f"No {label} comparison: the warehouse has no values {when.replace('since', 'for')}.")
-    tiers = data.teams[data.teams["kpi_id"].isin(DORA_KEYS)].dropna(subset=["tier"])
+    tiers = data.teams[data.teams["kpi_id"].isin(data.dora)].dropna(subset=["tier"])
     if len(tiers):
         best = tiers.groupby("scope")["tier"].apply(lambda s: (s == "elite").sum()).sort_values(ascending=False)
         worst = tiers.groupby("scope")["tier"].apply(lambda s: (s == "low").sum()).sort_values(ascending=False)
@@ -257,7 +259,7 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
         blocks.append(Block("heading", team, level=3))
         part = part.set_index("kpi_id")
         sentences = []
-        for kid in DORA_KEYS:
+        for kid in data.dora:
             if kid in part.index:
                 r = part.loc[kid]
                 mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
@@ -267,7 +269,7 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
                 )
         blocks.append(Block("paragraph", "; ".join(sentences) + "."))
         rows = []
-        for kid in (*DORA_KEYS, "rework_rate", "mttr_hours", "ci_pipeline_success_rate"):
+        for kid in (*data.dora, *data.groups["team_comparison"]):
             if kid in part.index:
                 r = part.loc[kid]
                 met = "—" if pd.isna(r["target_met"]) else ("met" if r["target_met"] else "missed")
@@ -341,7 +343,7 @@ def render_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
     plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
 
     fig, axes = plt.subplots(2, 2, figsize=(9, 5.2), dpi=150)
-    for ax, kid in zip(axes.flat, DORA_KEYS, strict=True):
+    for ax, kid in zip(axes.flat, data.dora, strict=True):
         series = data.history[data.history["kpi_id"] == kid]
         if series.empty:
             ax.set_axis_off()
@@ -362,20 +364,21 @@ def render_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
     fig.savefig(charts["dora_trends"])
     plt.close(fig)
 
-    tiered = data.teams[data.teams["kpi_id"].isin(TIERED_KEYS)]
+    tiered_keys = data.groups["dora_tiers"]
+    tiered = data.teams[data.teams["kpi_id"].isin(tiered_keys)]
     if len(tiered):
         teams = sorted(tiered["scope"].unique())
-        rank = {t: i for i, t in enumerate(TIERS)}
-        names = [data.definitions.set_index("kpi_id").loc[k, "name"] for k in TIERED_KEYS]
-        grid = tiered.pivot(index="scope", columns="kpi_id", values="tier").reindex(index=teams, columns=list(TIERED_KEYS))
-        values = tiered.pivot(index="scope", columns="kpi_id", values="value").reindex(index=teams, columns=list(TIERED_KEYS))
+        rank = {t: i for i, t in enumerate(data.tiers)}
+        names = [data.definitions.set_index("kpi_id").loc[k, "name"] for k in tiered_keys]
+        grid = tiered.pivot(index="scope", columns="kpi_id", values="tier").reindex(index=teams, columns=list(tiered_keys))
+        values = tiered.pivot(index="scope", columns="kpi_id", values="value").reindex(index=teams, columns=list(tiered_keys))
         units = tiered.drop_duplicates("kpi_id").set_index("kpi_id")["unit"]
         z = grid.apply(lambda col: col.map(lambda t: rank.get(t, float("nan")))).astype(float)
         fig, ax = plt.subplots(figsize=(9, 0.45 * len(teams) + 1.4), dpi=150)
-        cmap = ListedColormap([TIER_HEX[t] for t in TIERS]).with_extremes(bad="#e5e7eb")
+        cmap = ListedColormap([TIER_HEX[t] for t in data.tiers]).with_extremes(bad="#e5e7eb")
         ax.imshow(z.values, cmap=cmap, vmin=-0.5, vmax=3.5, aspect="auto")
         for i, team in enumerate(teams):
-            for j, kid in enumerate(TIERED_KEYS):
+            for j, kid in enumerate(tiered_keys):
                 v = values.loc[team, kid]
                 label = "no data" if pd.isna(v) else f"{format_value(v, units[kid])}\n{grid.loc[team, kid] or 'no tier'}"
                 ax.text(j, i, label, ha="center", va="center", fontsize=7,

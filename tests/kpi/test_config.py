@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from platform_kpi.catalog import read_groups
 from platform_kpi.config import (
     ConfigError,
     load_benchmark_file,
@@ -23,6 +24,7 @@ from platform_kpi.config import (
     shipped_catalog,
 )
 from platform_kpi.settings import DEFAULT_CONFIG
+from platform_kpi.warehouse import read_connection
 from tests.repo import REPO_ROOT
 
 # Every KPI id of the shipped catalog, as the unknown-id message lists them.
@@ -106,9 +108,18 @@ def test_a_missing_file_is_named(tmp_path):
 
 
 def _catalog_doc() -> dict:
-    """A valid catalog: the shipped one's first three KPIs."""
+    """A valid catalog: the shipped one's first three KPIs and a headline group of two."""
     doc = yaml.safe_load((REPO_ROOT / "catalog" / "kpis.yaml").read_text())
     doc["kpis"] = doc["kpis"][:3]
+    doc["groups"] = [
+        {
+            "id": "dora",
+            "name": "DORA keys",
+            "description": "d",
+            "headline": True,
+            "kpis": ["deployment_frequency", "lead_time_for_changes_p50_hours"],
+        }
+    ]
     return doc
 
 
@@ -131,6 +142,16 @@ def _broken_catalog(change) -> dict:
         (_broken_catalog(lambda d: d["kpis"][0].update(tierd=True)), "kpis[0].tierd",
          "unknown key (did you mean tiered?); expected one of: id, name, unit, better, measure, aggregate, grains, "
          "empty, tiered, definition"),
+        (_broken_catalog(lambda d: d["groups"][0]["kpis"].append("mttr_hours")), "groups[0].kpis[2]",
+         "mttr_hours is not a KPI id of the catalog"),
+        (_broken_catalog(lambda d: d["groups"][0]["kpis"].append("deployment_frequency")), "groups[0].kpis[2]",
+         "deployment_frequency is listed twice in group dora"),
+        (_broken_catalog(lambda d: d["groups"].append({**d["groups"][0], "id": "lead"})), "groups[1].kpis[0]",
+         "deployment_frequency is already in headline group dora; a KPI leads in one headline group only "
+         "(list it in a group without headline: true to show it again)"),
+        (_broken_catalog(lambda d: d["groups"].append({**d["groups"][0], "headline": False})), "groups[1].id",
+         "duplicate group id dora (also groups[0])"),
+        (_broken_catalog(lambda d: d["groups"][0].update(kpis=[])), "groups[0].kpis", "must not be empty"),
     ],
 )
 def test_catalog_mistakes_name_file_key_and_problem(tmp_path, doc, key, problem):
@@ -138,6 +159,13 @@ def test_catalog_mistakes_name_file_key_and_problem(tmp_path, doc, key, problem)
     with pytest.raises(ConfigError) as err:
         load_catalog_file(path)
     assert str(err.value) == f"{path}: {key}: {problem}"
+
+
+def test_the_valid_catalog_and_a_repeat_outside_headline_groups_load(tmp_path):
+    doc = _catalog_doc()
+    doc["groups"].append({**doc["groups"][0], "id": "delivery", "headline": False})  # a page repeats a key
+    catalog = load_catalog_file(_write(tmp_path, "kpis.yaml", yaml.safe_dump(doc)))
+    assert catalog.group("delivery").kpis == ("deployment_frequency", "lead_time_for_changes_p50_hours")
 
 
 @pytest.mark.parametrize(
@@ -210,7 +238,7 @@ def test_cli_run_with_a_bad_config_prints_one_line_and_exits(tmp_path):
     assert not (tmp_path / "w.duckdb").exists()  # nothing ran
 
 
-def test_a_run_reads_each_configuration_file_once(tmp_path, monkeypatch):
+def test_a_run_reads_each_configuration_file_once_and_writes_the_groups(tmp_path, monkeypatch):
     from pipelines.execute import run_pipeline
 
     config = tmp_path / "config"
@@ -239,6 +267,42 @@ def test_a_run_reads_each_configuration_file_once(tmp_path, monkeypatch):
     )
     # before: costs.yaml twice (config tables, cost sources), sources.yaml once per source asset and check
     assert sorted(parsed) == ["costs.yaml", "delivery.yaml", "kpi.yaml", "sources.yaml"]
+    with read_connection(tmp_path / "w.duckdb") as con:
+        groups = con.execute(
+            "select group_id, list(kpi_id order by position) from marts.kpi_groups group by group_id, group_order "
+            "order by group_order"
+        ).fetchall()
+        assert read_groups(con) == {g: tuple(ids) for g, ids in groups}
+    assert dict(groups) == {g.id: list(g.kpis) for g in shipped_catalog().groups}
+
+
+def test_shipped_groups_keep_every_page_as_it_was():
+    """The groups hold the KPI lists the pages and the report had in code, in the same order."""
+    dora = (
+        "deployment_frequency",
+        "lead_time_for_changes_p50_hours",
+        "change_failure_rate",
+        "failed_deployment_recovery_time_p50_hours",
+    )
+    groups = {g.id: g.kpis for g in shipped_catalog().groups}
+    assert groups == {
+        "dora": dora,  # Overview and Service tiles, report summary, team sentences, trend charts
+        "also_watched": ("rework_rate", "mttr_hours", "deployment_success_rate", "ci_pipeline_success_rate"),
+        "service_trends": ("deployment_frequency", "change_failure_rate"),
+        "delivery": (
+            "deployment_frequency",
+            "lead_time_for_changes_p50_hours",
+            "lead_time_for_changes_p90_hours",
+            "rework_rate",
+        ),
+        "stability": ("change_failure_rate", "mttr_hours", "failed_deployment_recovery_time_p50_hours", "rework_rate"),
+        "ci": ("ci_pipeline_success_rate", "build_duration_p50_sec", "build_duration_p95_sec", "deployment_success_rate"),
+        "costs": ("cost_per_build", "cost_per_deploy", "cloud_cost", "cluster_cpu_efficiency", "cluster_memory_efficiency"),
+        "dora_tiers": (*dora, "time_to_restore_p50_hours"),  # Teams heat-map, report tier chart
+        "team_comparison": ("rework_rate", "mttr_hours", "ci_pipeline_success_rate"),
+    }
+    assert [g.id for g in shipped_catalog().groups if g.headline] == ["dora"]
+    assert shipped_catalog().tiers == ("elite", "high", "medium", "low")
 
 
 def test_secrets_stay_environment_variable_names(tmp_path):
