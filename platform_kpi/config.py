@@ -108,12 +108,22 @@ def read_yaml(path: Path, *, what: str = "file") -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        detail = "; ".join(p for p in (exc.context, exc.problem) if p)
-        raise ConfigError(path, where, f"not valid YAML: {detail}") from None
+        raise ConfigError(path, *_yaml_problem(exc)) from None
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: a value YAML cannot build, e.g. 2024-13-01
         raise ConfigError(path, "(file)", f"not valid YAML: {exc}") from None
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
+    """(line and column, problem) of a YAML syntax error, with where the construct it broke began."""
+    where = "(file)"
+    if exc.problem_mark is not None:
+        where = f"line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1}"
+    detail = exc.problem or "syntax error"
+    if exc.context and exc.context_mark is not None:
+        detail += f" ({exc.context} at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
+    elif exc.context:
+        detail += f" ({exc.context})"
+    return where, f"not valid YAML: {detail}"
 
 
 M = TypeVar("M", bound=BaseModel)

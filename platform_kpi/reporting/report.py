@@ -22,7 +22,6 @@ import pandas as pd
 
 from platform_kpi.catalog import change, format_value, read_groups, read_tiers
 from platform_kpi.config import DeliveryConfig
-from platform_kpi.config import load_delivery_config as load_delivery_config  # the CLI and the asset call it
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.warehouse import read_connection
 

@@ -41,7 +41,8 @@ def test_the_example_parses_into_every_source_and_mapping():
          "gitlab_projects, jenkins_jobs, pagerduty_services, opsgenie_services"),
         ("gitlab: [acme/platform]", "gitlab", "must be a mapping (key: value), got a list"),
         ("github: {repos: [a/b]\n", "line 2, column 1",
-         "not valid YAML: while parsing a flow mapping; expected ',' or '}', but got '<stream end>'"),
+         "not valid YAML: expected ',' or '}', but got '<stream end>' (while parsing a flow mapping at line 1, "
+         "column 9)"),
     ],
 )
 def test_mistakes_name_file_key_and_problem(tmp_path, text, key, problem):
