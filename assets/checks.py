@@ -1,6 +1,8 @@
-"""Blocking asset checks: Great Expectations suites on the domain tables, contract checks on the KPI
-tables. A failed check stops the run before anything is published, and every outcome is recorded in
-ops.check_results for the dashboard's data-health page."""
+"""Blocking asset checks: Great Expectations suites on the domain tables (gx_<model>), and on every
+model that declares tests in its layer's _models.yml a contract check (contract_<model>: the declared
+tests compiled to SQL, plus the KPI rules on the KPI tables; one step per layer). A failed check stops the run before
+anything downstream is built or published, and every outcome is recorded in ops.check_results for the
+dashboard's data-health page."""
 
 import datetime as dt
 
@@ -8,7 +10,17 @@ import dagster as dg
 import pandas as pd
 
 from assets.resources import WarehouseResource
-from platform_kpi.validation import KPI_TABLE_CHECKS, Outcome, domain_suites, validate_table
+from assets.transform import SQL_MODELS
+from platform_kpi import file_accounting
+from platform_kpi.models import MODEL_LAYERS, SqlModel
+from platform_kpi.validation import (
+    KPI_TABLE_CHECKS,
+    Outcome,
+    compile_declared_tests,
+    domain_suites,
+    run_declared_tests,
+    validate_table,
+)
 
 _RESULTS_DDL = (
     "create table if not exists ops.check_results (checked_at timestamp, asset varchar, check_name varchar, "
@@ -17,12 +29,21 @@ _RESULTS_DDL = (
 
 
 def _record(con, asset: str, check: str, outcomes: list[Outcome]) -> None:
+    _record_all(con, [(asset, check, outcomes)])
+
+
+def _record_all(con, checked: list[tuple[str, str, list[Outcome]]]) -> None:
+    """Replace the recorded outcomes of these (asset, check) pairs, in one statement each way."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute(_RESULTS_DDL)
-    con.execute("delete from ops.check_results where asset = ? and check_name = ?", [asset, check])
+    con.execute(
+        "delete from ops.check_results where list_contains(?, asset || ' ' || check_name)",
+        [[f"{asset} {check}" for asset, check, _ in checked]],
+    )
     frame = pd.DataFrame(
         [
             (now, asset, check, o.expectation, o.column, o.success, o.unexpected_count, o.sample)
+            for asset, check, outcomes in checked
             for o in outcomes
         ],
         columns=[
@@ -41,9 +62,10 @@ def _record(con, asset: str, check: str, outcomes: list[Outcome]) -> None:
     con.unregister("check_outcomes")
 
 
-def _result(outcomes: list[Outcome]) -> dg.AssetCheckResult:
+def _result(outcomes: list[Outcome], **key: object) -> dg.AssetCheckResult:
     failed = [o for o in outcomes if not o.success]
     return dg.AssetCheckResult(
+        **key,
         passed=not failed,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
@@ -76,26 +98,103 @@ def _domain_check(table: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _kpi_check(table: str, period: str) -> dg.AssetChecksDefinition:
-    schema, name = table.split(".")
+# The KPI tables' period column, for the KPI rules that are not per column (KPI_TABLE_CHECKS).
+KPI_PERIODS = {"marts.kpi_monthly": "month", "marts.kpi_weekly": "week"}
 
-    @dg.asset_check(
-        asset=dg.AssetKey([schema, name]),
-        name=f"contract_{name}",
+
+def _contract_spec(model: SqlModel) -> dg.AssetCheckSpec:
+    period = KPI_PERIODS.get(model.table)
+    tests = compile_declared_tests(model)
+    kinds = ", ".join(sorted({t.label.split(" ")[0] for t in tests}))
+    description = f"{model.table}: the {len(tests)} tests sql/{model.layer}/_models.yml declares ({kinds})"
+    if period:
+        description += (
+            "; and the KPI rules: ratios within [0, 1], empty samples NULL (or 0 for counts), sampled "
+            "values present, one row per period/scope/KPI"
+        )
+    return dg.AssetCheckSpec(
+        f"contract_{model.name}",
+        asset=dg.AssetKey(list(model.key)),
         blocking=True,
-        description=f"{table}: ratios within [0, 1], empty samples NULL (or 0 for counts), sampled values "
-        "present, one row per period/scope/KPI.",
+        description=description + ".",
+        # A relationships test reads another table: the check waits until that one is built too.
+        additional_deps=[dg.AssetKey(list(t)) for t in model.relationship_targets if t != model.key],
     )
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        outcomes = []
+
+
+def _contract_checks(layer: str, models: list[SqlModel]) -> dg.AssetChecksDefinition:
+    """The contract checks of one layer's models, run in one step after the layer's step (as the models
+    are built: Dagster's per-step cost would dwarf the queries). Each model keeps its own blocking
+    check, result and ops.check_results rows."""
+    by_key = {dg.AssetCheckKey(dg.AssetKey(list(m.key)), f"contract_{m.name}"): m for m in models}
+
+    @dg.multi_asset_check(
+        specs=[_contract_spec(m) for m in models],
+        name=f"{layer}_contracts",
+        can_subset=True,
+        description=f"The declared tests of sql/{layer}/_models.yml, a blocking check per model.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        checked = []
         with warehouse.connect() as con:
-            for check, sql in KPI_TABLE_CHECKS.items():
-                bad = con.execute(sql.format(t=table, period=period)).fetchall()
-                outcomes.append(Outcome(check, "value", not bad, len(bad), str(bad[:3])))
-            _record(con, table, f"contract_{name}", outcomes)
-        return _result(outcomes)
+            for key, model in by_key.items():
+                if key not in context.selected_asset_check_keys:
+                    continue
+                outcomes = run_declared_tests(con, model)
+                period = KPI_PERIODS.get(model.table)
+                if period:
+                    for check, sql in KPI_TABLE_CHECKS.items():
+                        bad = con.execute(sql.format(t=model.table, period=period)).fetchall()
+                        outcomes.append(Outcome(check, "value", not bad, len(bad), str(bad[:3])))
+                checked.append((key, model, outcomes))
+            _record_all(con, [(model.table, key.name, outcomes) for key, model, outcomes in checked])
+        for key, _, outcomes in checked:
+            yield _result(outcomes, asset_key=key.asset_key, check_name=key.name)
 
     return _check
+
+
+ACCOUNTING_KEY = dg.AssetKey(["ops", "file_accounting"])
+
+
+@dg.asset_check(
+    asset=ACCOUNTING_KEY,
+    name="file_accounting_balanced",
+    blocking=True,
+    description="Every input file adds up: header + blank + record lines = its lines, and loaded + "
+    "quarantined = the records read. Nothing in a file is lost without a trace.",
+)
+def file_accounting_balanced(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        found = file_accounting.unbalanced_files(con)
+        _record(con, "ops.file_accounting", "file_accounting_balanced",
+                [Outcome("lines and records add up", "file", found.ok, len(found.messages), "; ".join(found.messages[:3]))])
+    return dg.AssetCheckResult(
+        passed=found.ok, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"failures": "; ".join(found.messages) or "none"},
+    )
+
+
+@dg.asset_check(
+    asset=ACCOUNTING_KEY,
+    name="no_silent_row_drop",
+    blocking=True,
+    description="No entity's file rows fall by more than row_drop_threshold (config) since the published "
+    "warehouse, unless the run was told to accept it (kpi run --allow-row-drop).",
+)
+def no_silent_row_drop(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    previous = file_accounting.previous_loaded_rows(warehouse.published_path)
+    with warehouse.connect() as con:
+        current = file_accounting.loaded_rows(con)
+        threshold = con.execute("select row_drop_threshold from ops.kpi_settings").fetchone()[0]
+        found = file_accounting.row_drops(current, previous, threshold, warehouse.allow_row_drop)
+        _record(con, "ops.file_accounting", "no_silent_row_drop",
+                [Outcome("rows within row_drop_threshold of the last publish", "loaded", found.ok,
+                         len(found.messages), "; ".join(found.messages[:3]))])
+    return dg.AssetCheckResult(
+        passed=found.ok, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"failures": "; ".join(found.messages) or "none", "accepted_drop": bool(found.messages and found.ok)},
+    )
 
 
 DOMAIN_TABLES = (
@@ -107,7 +206,14 @@ DOMAIN_TABLES = (
     "core.costs",
     "core.cluster_utilization",
 )
-asset_checks = [_domain_check(t) for t in DOMAIN_TABLES] + [
-    _kpi_check("marts.kpi_monthly", "month"),
-    _kpi_check("marts.kpi_weekly", "week"),
+_CONTRACTED = [m for m in SQL_MODELS if m.tested or m.table in KPI_PERIODS]
+asset_checks = [
+    *(_domain_check(t) for t in DOMAIN_TABLES),
+    *(
+        _contract_checks(layer, [m for m in _CONTRACTED if m.layer == layer])
+        for layer in MODEL_LAYERS
+        if any(m.layer == layer for m in _CONTRACTED)
+    ),
+    file_accounting_balanced,
+    no_silent_row_drop,
 ]

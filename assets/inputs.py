@@ -20,6 +20,8 @@ _RAW_DESCRIPTIONS = {
     "files__incidents": "Incidents as read from incidents.csv/.jsonl (text, with file and line).",
     "files__builds": "CI builds as read from builds.csv/.jsonl (text, with file and line).",
     "files__load_errors": "Lines of the input files that were not records at all, with the reason.",
+    "files__manifest": "One row per input file (or missing entity file): its bytes and lines, and how many "
+    "were the header, blank, or records read; what ops.file_accounting checks.",
 }
 
 
@@ -35,13 +37,17 @@ _RAW_DESCRIPTIONS = {
 )
 def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Snapshot the canonical files into raw tables; re-loading the same files gives the same tables."""
-    errors = []
+    errors, manifest_rows = [], 0
     with warehouse.connect() as con:
         for entity in ENTITIES:
             result = load_file_entity(con, warehouse.files_path, entity)
             errors.append(result["load_errors"])
+            manifest_rows += len(result["stats"])
             if result["ignored_columns"]:
                 context.log.warning(f"{entity}: ignored unknown columns {result['ignored_columns']}")
+            for stats in result["stats"]:
+                if stats.status != "read" or stats.records == 0:
+                    context.log.warning(f"{entity}: {stats.file or 'no file'}: {stats.note or stats.status}")
             yield dg.MaterializeResult(
                 asset_key=dg.AssetKey(["raw", f"files__{entity}"]),
                 metadata={
@@ -51,7 +57,13 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 },
             )
         n = write_load_errors(con, errors)
+        ignored = con.execute("select count(*) from raw.files__manifest where status = 'ignored'").fetchone()[0]
+    if ignored:
+        context.log.warning(f"{ignored} file(s) in {warehouse.files_path} are not entity files and were not read")
     yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", "files__load_errors"]), metadata={"rows": n})
+    yield dg.MaterializeResult(
+        asset_key=dg.AssetKey(["raw", "files__manifest"]), metadata={"rows": manifest_rows + int(ignored)}
+    )
 
 
 @dg.multi_asset(
@@ -61,7 +73,8 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             group_name=key[0],
             kinds={"duckdb"},
             description={
-                "kpi_settings": "The KPI rules this run used (production pattern, link window, default branches).",
+                "kpi_settings": "The KPI rules this run used (production pattern, link window, default branches, "
+                "allowed time window, row-drop threshold).",
                 "status_map": "How raw status spellings map to normalized statuses.",
                 "kpi_definitions": "The KPI catalog: every KPI's id, unit, aggregation and written definition.",
                 "kpi_groups": "KPI groups of the catalog in reading order (DORA keys, each page's tiles, the report's).",

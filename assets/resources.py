@@ -45,6 +45,8 @@ class WarehouseResource(dg.ConfigurableResource):
     reports_dir: str = "data/reports"
     #: the run time recorded in ops.kpi_settings (ISO); None: now. Fixed by tests for reproducible builds.
     as_of: str | None = None
+    #: publish even when an entity's file rows fell by more than row_drop_threshold (kpi run --allow-row-drop)
+    allow_row_drop: bool = False
 
     @property
     def published_path(self) -> Path:

@@ -78,7 +78,8 @@ def token_client(
     policy: HttpPolicy | None = None,
 ) -> ApiClient:
     """An API client for a token-authenticated source: the token comes from the variable sources.yaml
-    names and goes only into the headers ``headers(token)`` builds (never into logs or errors)."""
+    names and goes only into the headers ``headers(token)`` builds (never into logs or errors: every
+    configured token is redacted from the client's messages)."""
     sc = config.sources[source]
     token = sc.token(env)
     return ApiClient(
@@ -87,6 +88,7 @@ def token_client(
         headers=headers(token.reveal()),
         token_env=sc.token_env,
         policy=policy or config.http,
+        secrets=[token, *config.secrets(env)],
     )
 
 
@@ -138,11 +140,12 @@ class Connector:
                 result.fetched = len(batch)
                 result.written = store.commit(batch, stream, cursor, requests=result.requests)
             except AuthError as exc:  # a refused token fails every stream alike: stop here
-                store.record_failure(self.source, stream, str(exc))
+                store.record_failure(self.source, stream, self.client.redact(str(exc)))
                 raise
             except Exception as exc:
                 result.requests = self.client.stats.requests - before
-                result.error = str(exc)
+                # any error may quote what a server sent, and a server may echo the token
+                result.error = self.client.redact(str(exc))
                 store.record_failure(self.source, stream, result.error)
                 say(f"  {self.source} {stream}: FAILED after {result.requests} requests: {result.error}")
                 results.append(result)

@@ -2,7 +2,11 @@
 
 One :class:`ApiClient` per source. It
 
-* sends the source's auth header (the token is held in a :class:`Secret`, never printed);
+* sends the source's auth header (the token is held in a :class:`Secret`, never printed) only to the
+  configured origin (scheme, host and port): a redirect or an absolute next-page link to any other origin
+  is a :class:`SourceError` naming the source, and nothing is sent there;
+* redacts the configured secrets from every error message it builds (a server may echo the token in an
+  error body), before anything is truncated, stored or printed;
 * honours rate limits without busy-looping: ``Retry-After`` (seconds or an HTTP date), GitHub's
   ``x-ratelimit-remaining: 0`` + ``x-ratelimit-reset`` (epoch seconds), GitLab's ``RateLimit-Reset``,
   GitHub's secondary limit (403/429 with a message and no header: wait 60 s, then back off);
@@ -24,7 +28,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator
+import urllib.parse
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +56,33 @@ class Secret:
 
     def __reduce__(self):  # never pickled into a Dagster event or a log record
         raise TypeError("a Secret cannot be pickled")
+
+
+REDACTED = "***"
+MAX_REDIRECTS = 5
+
+
+def redact(text: str, secrets: Iterable[Secret | str]) -> str:
+    """``text`` with every secret (and its URL-encoded forms) replaced by ``***``."""
+    forms: set[str] = set()
+    for secret in secrets:
+        value = secret.reveal() if isinstance(secret, Secret) else secret
+        if value:
+            forms |= {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
+    for form in sorted(forms, key=len, reverse=True):  # longest first: a form may contain another
+        text = text.replace(form, REDACTED)
+    return text
+
+
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port made explicit: what credentials are bound to."""
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host.lower(), url.port or default
+
+
+def _origin_text(url: httpx.URL) -> str:
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}"
 
 
 class SourceError(RuntimeError):
@@ -118,7 +150,9 @@ class ApiClient:
         policy: HttpPolicy | None = None,
         auth: httpx.Auth | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        secrets: Iterable[Secret | str] = (),
     ) -> None:
+        """``secrets``: every credential (in every form it takes on the wire) to redact from messages."""
         self.source = source
         self.token_env = token_env
         self.policy = policy or HttpPolicy()
@@ -126,13 +160,30 @@ class ApiClient:
         self._lock = threading.Lock()
         self._sleep = sleep
         self._paused_until = 0.0  # epoch seconds: a window's quota is spent until then
+        self._secrets = tuple(secrets)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers=headers,
             auth=auth,
             timeout=self.policy.timeout,
-            follow_redirects=True,
+            # followed by _once, and only within the configured origin: httpx would send custom headers
+            # (GitLab's PRIVATE-TOKEN) to any host a server redirects to
+            follow_redirects=False,
         )
+        self._origin = origin(self._http.base_url)
+
+    def redact(self, text: str) -> str:
+        """``text`` without this source's credentials."""
+        return redact(text, self._secrets)
+
+    def _same_origin_or_fail(self, url: httpx.URL, what: str) -> None:
+        """Credentials go to the configured origin only: anything else is an error, and nothing is sent."""
+        if origin(url) != self._origin:
+            raise SourceError(
+                f"{self.source}: {what} {_origin_text(url)}, not the configured origin "
+                f"{_origin_text(self._http.base_url)}; credentials are sent only to the configured origin, so "
+                f"nothing was requested there. If the API really moved, set {self.source}.base_url in sources.yaml."
+            )
 
     def __repr__(self) -> str:
         return f"ApiClient({self.source!r}, {str(self._http.base_url)!r})"
@@ -156,6 +207,8 @@ class ApiClient:
         deadline = time.monotonic() + policy.give_up_after
         attempt = 0
         endpoint = self._endpoint(path)
+        if path.startswith(("http://", "https://")):
+            self._same_origin_or_fail(httpx.URL(path), f"refusing GET {endpoint}: it is on")
         while True:
             attempt += 1
             try:
@@ -196,12 +249,21 @@ class ApiClient:
         with self._lock:
             self.stats.requests += 1
             self.stats.by_path[endpoint] = self.stats.by_path.get(endpoint, 0) + 1
-        try:
-            response = self._http.get(path.lstrip("/") if not path.startswith("http") else path, params=params)
-        except httpx.TimeoutException:
-            raise _Retry("timed out") from None
-        except httpx.TransportError as exc:
-            raise _Retry(f"connection error {type(exc).__name__}") from None
+        target: str | httpx.URL = path.lstrip("/") if not path.startswith("http") else path
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                response = self._http.get(target, params=params)
+            except httpx.TimeoutException:
+                raise _Retry("timed out") from None
+            except httpx.TransportError as exc:
+                raise _Retry(f"connection error {type(exc).__name__}") from None
+            if not (response.is_redirect and response.headers.get("location")):
+                break
+            target = response.url.join(response.headers["location"])
+            self._same_origin_or_fail(target, f"GET {endpoint} was redirected (HTTP {response.status_code}) to")
+            params = None  # the Location carries the whole query
+        else:
+            raise SourceError(f"{self.source}: GET {endpoint} was redirected more than {MAX_REDIRECTS} times")
         status = response.status_code
         if status in accept:
             return response
@@ -218,12 +280,12 @@ class ApiClient:
         if status in (401, 403):
             raise AuthError(
                 f"{self.source}: HTTP {status} on GET {endpoint}: the token in ${self.token_env} was refused "
-                f"(missing, wrong, expired or without access). {_message(response)}"
+                f"(missing, wrong, expired or without access). {_message(response, self.redact)}"
             )
         if status >= 500 or status == 408:
             raise _Retry(f"HTTP {status}", _header_seconds(response.headers.get("retry-after"), time.time()))
         if status >= 400:
-            raise SourceError(f"{self.source}: HTTP {status} on GET {endpoint}: {_message(response)}")
+            raise SourceError(f"{self.source}: HTTP {status} on GET {endpoint}: {_message(response, self.redact)}")
         try:
             json.loads(response.content or b"null")
         except ValueError:
@@ -274,7 +336,7 @@ class ApiClient:
                 return max(0.0, float(h["ratelimit-reset"]) - now) + 1.0
             except ValueError:
                 pass
-        if "rate limit" in _message(response).lower() or h.get("x-ratelimit-state") == "THROTTLED":
+        if "rate limit" in _message(response, self.redact).lower() or h.get("x-ratelimit-state") == "THROTTLED":
             return self.policy.secondary_limit_wait
         return None
 
@@ -285,20 +347,23 @@ class ApiClient:
         response = self.get(path, params)
         yield response
         while (nxt := response.links.get("next")) is not None:
-            response = self.get(nxt["url"])
+            url = response.url.join(nxt["url"])
+            self._same_origin_or_fail(url, f"refusing the next-page link of GET {self._endpoint(path)}: it is on")
+            response = self.get(str(url))
             yield response
 
 
-def _message(response: httpx.Response) -> str:
+def _message(response: httpx.Response, redact_: Callable[[str], str]) -> str:
+    """The error an answer's body states, redacted before it is cut short (a cut token would survive)."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
+        return redact_(response.text)[:200]
     if isinstance(body, dict):
         for key in ("message", "error", "errors"):
             if key in body:
                 value = body[key]
                 if isinstance(value, dict):
                     value = value.get("message", value)
-                return str(value)[:300]
-    return str(body)[:200]
+                return redact_(str(value))[:300]
+    return redact_(str(body))[:200]

@@ -2,9 +2,9 @@
 
 One stream per configured job or folder (``builds:<path>``). Its leaf jobs are found by walking
 ``jobs`` recursively; each leaf's builds are read newest first with
-``tree=allBuilds[number,result,timestamp,duration,url,building]{M,N}`` in ranges of 100 (``builds``
-alone stops at the newest 100), down to the newest build already stored; builds stored while still
-running are read again until they finish. The cursor is each leaf's highest build number (JSON).
+``tree=allBuilds[number,result,timestamp,duration,url,building,actions[lastBuiltRevision[SHA1]]]{M,N}``
+in ranges of 100 (``builds`` alone stops at the newest 100), down to the newest build already stored;
+builds stored while still running are read again until they finish. The cursor is each leaf's highest build number (JSON).
 
 Each raw record is the build as Jenkins sent it, wrapped with the job it belongs to:
 ``{"job": {"fullName", "_class", "parent_class"}, "build": {...}}``. A job named in sources.yaml
@@ -13,6 +13,7 @@ Each raw record is the build as Jenkins sent it, wrapped with the job it belongs
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.parse
 
@@ -23,7 +24,9 @@ from platform_kpi.sources_config import SourcesConfig, SourcesConfigError
 
 SOURCE = "jenkins"
 RANGE = 100
-BUILD_TREE = "number,result,timestamp,duration,url,building"
+# actions[lastBuiltRevision[SHA1]]: the commit a build checked out (git plugin), so a deployment job's
+# build names what it deployed
+BUILD_TREE = "number,result,timestamp,duration,url,building,actions[lastBuiltRevision[SHA1]]"
 
 
 def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = None) -> ApiClient:
@@ -36,10 +39,16 @@ def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = Non
     user_env = str(sc.options.get("user_env", "JENKINS_USER"))
     user = ((os.environ if env is None else env).get(user_env) or "").strip()
     if not user:
-        raise SourcesConfigError(f"{SOURCE}: environment variable {user_env} is not set; it must hold the Jenkins user name")
+        raise SourcesConfigError(
+            sc.file, f"{SOURCE}.user_env",
+            f"environment variable {user_env} is not set; it must hold the Jenkins user name (see .env.example)",
+        )
+    # a server echoing the Authorization header shows the token base64-encoded with the user
+    basic = base64.b64encode(f"{user}:{token.reveal()}".encode()).decode()
     return ApiClient(
         SOURCE, sc.base_url, headers={"Accept": "application/json"}, token_env=sc.token_env,
         policy=policy or config.http, auth=httpx.BasicAuth(user, token.reveal()),
+        secrets=[token, basic, *config.secrets(env)],
     )
 
 

@@ -9,19 +9,20 @@ interaction and an unchanged one is never re-read.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import streamlit as st
 
 from platform_kpi.catalog import read_groups, read_tiers
-from platform_kpi.settings import load_settings
+
+# QueryError (and its QueryRefused) are what the SQL page catches: re-exported for it
+from platform_kpi.readonly_query import QueryError, QueryRefused, QueryResult, run_query  # noqa: F401
+from platform_kpi.settings import SqlLimits, load_settings
 from platform_kpi.warehouse import read_connection
 
 TTL = 600
-SQL_ROW_LIMIT = 10_000
 
 
 def warehouse_path() -> Path:
@@ -325,6 +326,21 @@ def check_results(path: str, version: float) -> pd.DataFrame | None:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def file_accounting(path: str, version: float) -> pd.DataFrame | None:
+    """ops.file_accounting (each input file: lines, records, loaded, quarantined), or None when the
+    warehouse predates it."""
+    if "ops.file_accounting" not in table_rows(path, version):
+        return None
+    return query(
+        path,
+        "select entity, file, status, records, loaded, quarantined, lines, header_lines, blank_lines, "
+        "continuation_lines, lines_balanced and records_balanced as adds_up, repaired, ignored_columns, note "
+        "from ops.file_accounting "
+        "order by list_position(['services', 'deployments', 'changes', 'incidents', 'builds'], entity) nulls last, file",
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def quarantine(path: str, version: float) -> pd.DataFrame:
     return query(
         path, "select source, entity, file, line, record_key, reason, record from ops.quarantine order by entity, file, line"
@@ -334,42 +350,21 @@ def quarantine(path: str, version: float) -> pd.DataFrame:
 # --- SQL page -------------------------------------------------------------------------------
 
 
-class QueryRefused(ValueError):
-    """The SQL page only runs a single read-only SELECT; the message says why it refused."""
+def sql_limits() -> SqlLimits:
+    """Time, memory and row limits of one SQL-page query (KPI_SQL_* settings)."""
+    return load_settings().sql
 
 
-@dataclass
-class QueryResult:
-    frame: pd.DataFrame
-    truncated: bool
+def run_readonly_sql(
+    path: Path | str, sql: str, on_wait: Callable[[float], None] | None = None
+) -> QueryResult:
+    """Run one read-only query of the SQL page in a capped process of its own.
 
-
-def run_readonly_sql(path: Path | str, sql: str, limit: int = SQL_ROW_LIMIT) -> QueryResult:
-    """Run one SELECT on a read-only connection that may not read files, attach or change settings."""
-    text = sql.strip().rstrip(";").strip()
-    if not text:
-        raise QueryRefused("Write a SELECT query first.")
-    with read_connection(Path(path), external_access=False) as con:
-        try:
-            statements = con.extract_statements(text)
-        except duckdb.Error as exc:
-            raise QueryRefused(f"Not valid SQL: {str(exc).splitlines()[0]}") from exc
-        if len(statements) != 1:
-            raise QueryRefused(f"Run one statement at a time (got {len(statements)}).")
-        kind = statements[0].type
-        if kind != duckdb.StatementType.SELECT:
-            raise QueryRefused(
-                f"Only SELECT queries run here ({kind.name} refused): the published warehouse is read-only; "
-                "change data through the pipeline (kpi run)."
-            )
-        try:
-            cursor = con.execute(text)
-            columns = [c[0] for c in cursor.description or []]
-            rows = cursor.fetchmany(limit + 1)
-        except duckdb.Error as exc:
-            raise QueryRefused(str(exc).splitlines()[0]) from exc
-    frame = pd.DataFrame(rows[:limit], columns=columns)
-    return QueryResult(frame, truncated=len(rows) > limit)
+    Never on this process's shared DuckDB instance: a runaway query is killed at its limits without
+    anyone else noticing. ``on_wait(seconds)`` runs while it waits; when it raises (Streamlit stopping
+    the session's script: a rerun, a closed tab) the query's process is killed.
+    """
+    return run_query(path, sql, sql_limits(), on_wait=on_wait, keep_spare=True)
 
 
 def _month_after(month: dt.date) -> dt.date:

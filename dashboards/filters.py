@@ -13,6 +13,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from platform_kpi.markup import md_escape
+from platform_kpi.periods import default_month, today_utc
+
 ALL_TEAMS = "All teams"
 ALL_SERVICES = "All services"
 ALL_ENVIRONMENTS = "All environments"
@@ -28,7 +31,8 @@ class Filters:
     team: str | None
     service: str | None
     environment: str | None
-    latest_month: dt.date
+    #: the calendar month ``today`` falls in: not complete yet
+    current_month: dt.date
 
     @property
     def scope(self) -> tuple[str, str]:
@@ -41,8 +45,9 @@ class Filters:
 
     @property
     def scope_label(self) -> str:
+        """The scope in words, as Markdown (the name escaped): pages put it in captions and notes."""
         kind, name = self.scope
-        return "the whole organisation" if kind == "org" else f"{kind} {name}"
+        return "the whole organisation" if kind == "org" else f"{kind} {md_escape(name)}"
 
     @property
     def month(self) -> dt.date:
@@ -51,7 +56,7 @@ class Filters:
 
     def month_label(self, month: dt.date | None = None) -> str:
         month = month or self.end
-        suffix = " (in progress)" if month == self.latest_month else ""
+        suffix = " (in progress)" if month >= self.current_month else ""
         return f"{month:%b %Y}{suffix}"
 
 
@@ -59,9 +64,10 @@ def _label(month: dt.date) -> str:
     return f"{month:%Y-%m}"
 
 
-def default_end(months: list[dt.date]) -> dt.date:
-    """The last full month: the newest month of data is still in progress."""
-    return months[-2] if len(months) > 1 else months[-1]
+def default_end(months: list[dt.date], today: dt.date | None = None) -> dt.date:
+    """The month the range ends on by default: the last full calendar month before ``today``, the
+    month the monthly report covers (platform_kpi.periods decides it for both)."""
+    return default_month(months, today)
 
 
 def _init_from_url(key: str, param: str, choices: list[str], default: str) -> None:
@@ -71,10 +77,14 @@ def _init_from_url(key: str, param: str, choices: list[str], default: str) -> No
     st.session_state[key] = wanted if wanted in choices else default
 
 
-def sidebar_filters(services: pd.DataFrame, months: list[dt.date], environments: list[str]) -> Filters:
-    """Draw the filters in the sidebar and return the current choice."""
+def sidebar_filters(
+    services: pd.DataFrame, months: list[dt.date], environments: list[str], today: dt.date | None = None
+) -> Filters:
+    """Draw the filters in the sidebar and return the current choice. ``today`` (default: today, UTC)
+    decides the default month."""
+    today = today or today_utc()
     month_labels = [_label(m) for m in months]
-    end_default = _label(default_end(months))
+    end_default = _label(default_end(months, today))
     start_default = month_labels[max(0, month_labels.index(end_default) - 11)]
 
     side = st.sidebar
@@ -121,7 +131,7 @@ def sidebar_filters(services: pd.DataFrame, months: list[dt.date], environments:
         team=None if team == ALL_TEAMS else team,
         service=None if service == ALL_SERVICES else service,
         environment=None if env == ALL_ENVIRONMENTS else env,
-        latest_month=months[-1],
+        current_month=today.replace(day=1),
     )
 
 

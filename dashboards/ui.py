@@ -4,6 +4,7 @@ arrive computed from the warehouse."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from platform_kpi.catalog import change, format_value
+from platform_kpi.markup import md_code, md_escape
 
 if TYPE_CHECKING:  # plotly is imported by the pages that draw charts, not on every run of the router
     import plotly.graph_objects as go
@@ -19,6 +21,23 @@ if TYPE_CHECKING:  # plotly is imported by the pages that draw charts, not on ev
 TIER_COLORS = {"elite": "green", "high": "blue", "medium": "orange", "low": "red"}
 TIER_HEX = {"elite": "#15803d", "high": "#2563eb", "medium": "#d97706", "low": "#dc2626"}
 ACCENT = "#4f46e5"
+
+
+def md(text: object) -> str:
+    """User data (a team, service, repo or environment name) inside Markdown: shown as typed, never
+    a link, emphasis or HTML. Every st.markdown/caption/info/warning text with such a name uses it."""
+    return md_escape(text)
+
+
+def code(text: object) -> str:
+    """User data as inline code."""
+    return md_code(text)
+
+
+def plain(text: object) -> str:
+    """User data as a Plotly label (axis tick, legend, hover): Plotly reads a few HTML tags, links
+    included, so the text is HTML-escaped (Plotly shows the escaped characters as typed)."""
+    return html.escape(str(text))
 
 
 def css() -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
 import time
 from importlib import resources
 from pathlib import Path
 
-from platform_kpi.settings import load_settings
+from platform_kpi.settings import DEMO_DIR, load_settings
 
 
 def _say(msg: str) -> None:
@@ -26,20 +25,68 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if files_dir is None:
         _say("kpi run: no input folder. Pass --files DIR (or set KPI_FILES_DIR); see README 'Your own data'.")
         return 2
+    if not files_dir.is_dir():
+        _say(
+            f"kpi run: input folder {files_dir} does not exist. Pass --files DIR with your services, deployments, "
+            "changes, incidents and builds files (README 'Your own data')."
+        )
+        return 2
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
     configuration = load_config(Path(args.config) if args.config else settings.config)  # a wrong file stops here
     from pipelines.execute import run_pipeline
 
     _say(f"Loading {files_dir} into {warehouse} ...")
     summary = run_pipeline(
-        files_dir, warehouse, reports_dir=settings.reports_dir, progress=_say, configuration=configuration
+        files_dir, warehouse, reports_dir=settings.reports_dir, progress=_say, configuration=configuration,
+        allow_row_drop=args.allow_row_drop,
     )
     _say(
         f"Done in {summary.seconds:.1f}s: {summary.steps} steps, {summary.checks_passed} checks passed. "
         f"Warehouse: {warehouse.resolve()}"
     )
+    _print_accounting(warehouse)
     _print_quarantine(warehouse)
     return 0
+
+
+def _print_accounting(warehouse: Path) -> None:
+    """Each input file's records, loaded and quarantined; a WARNING for anything that loaded nothing."""
+    from platform_kpi.warehouse import read_connection
+
+    with read_connection(warehouse) as con:
+        if not con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'ops' and table_name = 'file_accounting'"
+        ).fetchone()[0]:
+            return
+        rows = con.execute(
+            "select entity, file, status, records, loaded, quarantined, blank_lines, repaired, ignored_columns, note "
+            "from ops.file_accounting order by "
+            "list_position(['services', 'deployments', 'changes', 'incidents', 'builds'], entity) nulls last, file"
+        ).fetchall()
+    if not rows:
+        return
+    _say("Input files (every record loaded or quarantined; see table ops.file_accounting):")
+    for entity, file, status, records, loaded, quarantined, blank, repaired, ignored_columns, note in rows:
+        if status == "missing":
+            _say(f"  WARNING {entity}: {note}; nothing loaded for {entity}")
+            continue
+        if status == "ignored":
+            _say(f"  WARNING {file}: {note}")
+            continue
+        line = f"  {file}: {records:,} records, {loaded:,} loaded, {quarantined:,} quarantined"
+        if blank:
+            line += f" ({blank:,} blank lines)"
+        _say(line)
+        if status == "empty" or records == 0:
+            _say(f"  WARNING {file}: {note or 'no records'}; nothing loaded for {entity}")
+        elif loaded == 0:
+            _say(f"  WARNING {file}: every record was quarantined; see ops.quarantine")
+        if repaired:
+            _say(f"  note {file}: lines DuckDB could not read were set aside and quarantined")
+        if ignored_columns:
+            _say(f"  note {file}: ignored column(s) {', '.join(ignored_columns)} (not {entity} columns)")
+        if note and status == "read" and records:
+            _say(f"  note {file}: {note}")
 
 
 def _print_quarantine(warehouse: Path) -> None:
@@ -62,11 +109,11 @@ def _print_quarantine(warehouse: Path) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.execute import run_pipeline, write_monthly_report
     from platform_kpi.demo.org import generate_demo_costs, generate_demo_org
-    from platform_kpi.reporting.report import last_full_month
+    from platform_kpi.periods import last_full_month, today_utc
 
     home = Path(args.dir)
     files_dir, warehouse, reports = home / "files", home / "warehouse.duckdb", home / "reports"
-    today = dt.date.fromisoformat(args.today) if args.today else dt.datetime.now(dt.UTC).date()
+    today = dt.date.fromisoformat(args.today) if args.today else (load_settings().today or today_utc())
     _say(f"Generating the demo organisation ({args.services} services, seed {args.seed}) in {files_dir} ...")
     started = time.perf_counter()
     counts = generate_demo_org(files_dir, services=args.services, seed=args.seed, today=today, progress=_say)
@@ -81,8 +128,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
         summary = run_demo_via_api(files_dir, warehouse, reports_dir=reports, progress=_say)
     else:
+        # The demo regenerates its own files: a smaller organisation than last time is not a lost file.
         summary = run_pipeline(
-            files_dir, warehouse, config=load_settings().config, reports_dir=reports, progress=_say
+            files_dir, warehouse, config=load_settings().config, reports_dir=reports, progress=_say,
+            allow_row_drop=True,
         )
     month = last_full_month(today)
     paths = write_monthly_report(warehouse, month, reports)
@@ -97,20 +146,35 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
-    import duckdb
+    """One read-only query, run like the dashboard's SQL page runs it (platform_kpi.readonly_query).
 
-    from platform_kpi.warehouse import read_connection
+    Data goes to stdout; which warehouse was read, cut rows and errors go to stderr, so CSV and JSON
+    output stay clean.
+    """
+    from dataclasses import replace
 
-    warehouse = Path(args.warehouse) if args.warehouse else load_settings().warehouse
+    from platform_kpi.readonly_query import QueryError, run_query
+    from platform_kpi.settings import reader_warehouse
+    from platform_kpi.warehouse import WarehouseNotFound
+
+    def err(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    settings = load_settings()
+    warehouse = reader_warehouse(args.warehouse, settings)
     query = args.query if args.query != "-" else sys.stdin.read()
-    with read_connection(warehouse) as con:
-        try:
-            frame = con.execute(query).df()
-        except duckdb.Error as exc:
-            _say(f"kpi sql: {exc}".splitlines()[0])
-            if "read-only" in str(exc).lower():
-                _say("The warehouse is opened read-only; change data through the pipeline (kpi run).")
-            return 1
+    if args.max_rows < 1:
+        err("kpi sql: --max-rows must be at least 1")
+        return 2
+    limits = replace(settings.sql, max_rows=args.max_rows, timeout_sec=args.timeout or None)
+    demo = warehouse == DEMO_DIR / "warehouse.duckdb" and not args.warehouse
+    err(f"kpi sql: reading {warehouse}" + (" (the demo's warehouse: nothing else is configured)" if demo else ""))
+    try:
+        result = run_query(warehouse, query, limits, allow_files=args.allow_files)
+    except (QueryError, WarehouseNotFound) as exc:
+        err(f"kpi sql: {exc}")
+        return 1
+    frame = result.frame
     if args.format == "csv":
         frame.to_csv(sys.stdout, index=False)
     elif args.format == "json":
@@ -118,24 +182,37 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
-        with pd.option_context(
-            "display.max_rows", args.max_rows, "display.max_columns", None, "display.width", 200
-        ):
-            _say(frame.to_string(index=False) if len(frame) else "(no rows)")
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
+            print(frame.to_string(index=False) if len(frame) else "(no rows)", flush=True)
+    if result.renamed:
+        err("kpi sql: duplicate column names made unique: " + ", ".join(f"{n} ({o})" for n, o in result.renamed.items()))
+    if result.truncated:
+        err(f"kpi sql: stopped at {limits.max_rows:,} rows; more rows were cut (raise --max-rows).")
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from pipelines.execute import write_monthly_report
     from platform_kpi.config import delivery_config_for
-    from platform_kpi.reporting.report import deliver_report, last_full_month, parse_month
+    from platform_kpi.periods import last_full_month
+    from platform_kpi.reporting.report import deliver_report, parse_month
 
     settings = load_settings()
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
-    month = parse_month(args.month) if args.month else last_full_month()
+    month = parse_month(args.month) if args.month else last_full_month(settings.today)
     out = Path(args.out) if args.out else settings.reports_dir
     delivery = None if args.no_deliver else delivery_config_for(settings.config, args.delivery)
-    paths = write_monthly_report(warehouse, month, out)
+    if out.exists() and not out.is_dir():
+        _say(f"kpi report: {out} is a file, not a folder. Pass --out DIR with the folder the reports go in.")
+        return 2
+    try:
+        paths = write_monthly_report(warehouse, month, out)
+    except PermissionError:
+        _say(
+            f"kpi report: cannot write into {out.resolve()} (permission denied). Pass --out DIR with a folder "
+            "you can write to (or set KPI_REPORTS_DIR), or make that folder writable."
+        )
+        return 1
     for name, path in paths.items():
         if not name.startswith("charts/"):
             _say(f"{name}: {path.resolve()}")
@@ -148,8 +225,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 3 if failed else 0
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    warehouse = Path(args.warehouse) if args.warehouse else load_settings().warehouse
+    settings = load_settings()
+    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
+    address = args.address or settings.dashboard_address
     env = {**os.environ, "KPI_WAREHOUSE": str(warehouse.resolve())}
     cmd = [
         sys.executable,
@@ -159,6 +241,8 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         str(resources.files("dashboards") / "app.py"),
         "--server.headless",
         "true",
+        "--server.address",
+        address,
         "--server.port",
         str(args.port),
         "--browser.gatherUsageStats",
@@ -168,8 +252,26 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         "--theme.primaryColor",
         "#4f46e5",
     ]
-    _say(f"Dashboard on http://localhost:{args.port} (warehouse {warehouse}); Ctrl-C to stop.")
-    return subprocess.call(cmd, env=env)
+    everywhere = address in ("0.0.0.0", "::")
+    host = "localhost" if address in LOOPBACK else ("<this host's name>" if everywhere else address)
+    where = "on every interface" if everywhere else f"on {address}"
+    _say(f"Dashboard on http://{host}:{args.port} (listening {where}; warehouse {warehouse}); Ctrl-C to stop.")
+    auth = settings.dashboard_auth
+    if auth.enabled:
+        _say(
+            f"Sign-in by proxy: the user comes from {auth.user_header}, groups from {auth.groups_header}; "
+            f"SQL page for {'group ' + auth.sql_group if auth.sql_group else 'nobody (KPI_DASHBOARD_SQL_GROUP unset)'}. "
+            f"Only the proxy may reach port {args.port}."
+        )
+    elif address not in LOOPBACK:
+        _say(
+            "Warning: anyone who can reach this port can open the dashboard without signing in. On a shared "
+            "server put it behind an authenticating proxy (README 'Sharing the dashboard')."
+        )
+    # Streamlit replaces this process, so a service manager's SIGTERM (or Ctrl-C) reaches it directly and
+    # nothing is left holding the port.
+    os.execvpe(sys.executable, cmd, env)
+    return 0  # not reached
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
@@ -188,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="generate the demo organisation, run the pipeline, write the report")
     demo.add_argument(
-        "--dir", default="data/demo", help="where files, warehouse and reports go (default data/demo)"
+        "--dir", default=str(DEMO_DIR), help="where files, warehouse and reports go (default data/demo)"
     )
     demo.add_argument("--services", type=int, default=40, help="number of services (default 40)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
@@ -206,17 +308,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--warehouse", help="DuckDB file to publish (default $KPI_WAREHOUSE or data/warehouse.duckdb)"
     )
     run.add_argument("--config", help="KPI rules and targets YAML (default config/kpi.yaml)")
+    run.add_argument(
+        "--allow-row-drop",
+        action="store_true",
+        help="publish even when an entity's files give far fewer rows than the published warehouse "
+        "(row_drop_threshold in the config)",
+    )
     run.set_defaults(func=_cmd_run)
 
     from kpi_cli.sources import add_sync_parser
 
     add_sync_parser(sub)  # kpi sync
 
-    sql = sub.add_parser("sql", help="run a read-only SQL query on the published warehouse")
+    sql = sub.add_parser(
+        "sql",
+        help="run one read-only query on the published warehouse",
+        description="Run one read-only query (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) on "
+        "the published warehouse. It cannot write, attach databases, load extensions, change settings or "
+        "read other files (unless --allow-files).",
+    )
     sql.add_argument("query", help="the SQL (or - to read it from standard input)")
-    sql.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
+    sql.add_argument(
+        "--warehouse",
+        help="DuckDB file (default $KPI_WAREHOUSE, else data/warehouse.duckdb, else the demo's data/demo/warehouse.duckdb)",
+    )
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    sql.add_argument("--max-rows", type=int, default=200)
+    sql.add_argument("--max-rows", type=int, default=1000, help="rows printed at most, in every format (default 1000)")
+    sql.add_argument("--timeout", type=float, default=0, help="stop the query after this many seconds (default: no limit)")
+    sql.add_argument(
+        "--allow-files",
+        action="store_true",
+        help="let the query read other files (read_csv, read_parquet, ...) on your own machine; never writes",
+    )
     sql.set_defaults(func=_cmd_sql)
 
     report = sub.add_parser("report", help="write the monthly report (PDF, HTML, Markdown) for a month and deliver it")
@@ -232,6 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
     dash = sub.add_parser("dashboard", help="start the leadership dashboard (Streamlit)")
     dash.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
     dash.add_argument("--port", type=int, default=8501)
+    dash.add_argument(
+        "--address",
+        help="interface to listen on (default $KPI_DASHBOARD_ADDRESS or 127.0.0.1, this machine only; "
+        "0.0.0.0 for every interface, behind an authenticating proxy)",
+    )
     dash.set_defaults(func=_cmd_dashboard)
     docs = sub.add_parser("docs", help="write docs/tables.md (every table and column) from a warehouse")
     docs.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
@@ -240,23 +368,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Errors a command reports in one line (module, class). Looked up only among the modules the command
+# loaded: importing them all up front would make every command pay for Dagster (seconds), `kpi sql` too.
+_USER_ERRORS = (
+    ("connectors.files", "SourceFileError"),
+    ("connectors.http", "SourceError"),
+    ("pipelines.execute", "PipelineFailed"),
+    ("platform_kpi.config", "ConfigError"),
+    ("platform_kpi.warehouse", "WarehouseNotFound"),
+    ("platform_kpi.warehouse", "WarehouseBusy"),
+)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    loaded = tuple(getattr(sys.modules[m], name) for m, name in _USER_ERRORS if m in sys.modules)
+    return (*loaded, ValueError)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from connectors.files import SourceFileError
-    from connectors.http import SourceError
-    from pipelines.execute import PipelineFailed
-    from platform_kpi.config import ConfigError
-    from platform_kpi.warehouse import WarehouseBusy, WarehouseNotFound
-
     try:
         return args.func(args)
-    except (
-        PipelineFailed, SourceFileError, SourceError, ConfigError, WarehouseNotFound, WarehouseBusy, ValueError
-    ) as exc:
-        _say(f"kpi {args.command}: {exc}")
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            _say(f"kpi {args.command}: {exc}")
+            return 1
+        if isinstance(exc, OSError):  # a path the user gave is missing, not a folder, not writable, ...
+            where = f"{exc.filename}: " if exc.filename else ""
+            _say(f"kpi {args.command}: {where}{exc.strerror or exc}. Check the path (and its permissions), then run again.")
+            return 1
+        raise
 
 
 if __name__ == "__main__":

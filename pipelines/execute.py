@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -19,7 +21,11 @@ from platform_kpi.config import Configuration, load_config
 from platform_kpi.settings import DEFAULT_CONFIG
 from platform_kpi.warehouse import run_lock
 
+if TYPE_CHECKING:
+    from dagster._utils.error import SerializableErrorInfo
+
 Progress = Callable[[str], None]
+_OWN_ERROR = re.compile(r"^(?:connectors|pipelines|assets|platform_kpi|kpi_cli)\.[\w.]+: ")
 
 
 class PipelineFailed(RuntimeError):
@@ -34,6 +40,33 @@ class RunSummary:
     checks_passed: int
     checks_failed: int
     failures: list[str] = field(default_factory=list)
+
+
+def failure_text(error: SerializableErrorInfo) -> str:
+    """What a step failure says to a user: every useful message of the exception chain, outermost
+    first, joined on one line. The outer error usually names the file ("deployments.csv could not be
+    read"), its cause says why; Dagster's own wrapper, class names and repeats are left out."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: SerializableErrorInfo | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = _own_message(current)
+        if text and not any(text in kept for kept in parts):
+            parts = [kept for kept in parts if kept not in text] + [text]
+        current = current.cause or current.context
+    return "; because: ".join(parts) or (error.message.strip().splitlines() or ["unknown error"])[0]
+
+
+def _own_message(error: SerializableErrorInfo) -> str:
+    """The error's message without its class name, on one line ('' for Dagster's step wrapper)."""
+    if error.cls_name and error.cls_name.startswith("Dagster") and "while executing" in error.message:
+        return ""
+    lines = [line.strip() for line in error.message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    first = re.sub(rf"^[\w.]*{re.escape(error.cls_name or '')}: ", "", lines[0]) if error.cls_name else lines[0]
+    return first.strip()
 
 
 class _StepHandler(logging.Handler):
@@ -59,13 +92,8 @@ class _StepHandler(logging.Handler):
             self.callback(f"[{self.done:>2}/{self.total}] {step} ({took:.2f}s)")
         elif kind == "STEP_FAILURE":
             error = event.event_specific_data.error
-            message = error.message.strip() if error else "unknown error"
-            # The innermost cause is the one that names the file, record and field.
-            cause = error
-            while cause is not None and cause.cause is not None:
-                cause = cause.cause
-            if cause is not None and cause is not error:
-                message = cause.message.strip()
+            message = _OWN_ERROR.sub("", failure_text(error)) if error else "unknown error"
+            # Our own errors are written for the user: their module path adds nothing.
             self.failures.append(f"{step}: {message}")
             self.callback(f"FAILED {step}: {message}")
         elif kind == "ASSET_CHECK_EVALUATION":
@@ -93,6 +121,7 @@ def run_pipeline(
     checks: bool = True,
     as_of: dt.datetime | None = None,
     configuration: Configuration | None = None,
+    allow_row_drop: bool = False,
 ) -> RunSummary:
     """Load ``files_dir``, rebuild every table, run every check and publish ``warehouse``.
 
@@ -105,7 +134,8 @@ def run_pipeline(
     ``sources``, before anything runs: a wrong file raises ConfigError and nothing runs.
 
     Raises PipelineFailed (naming the step and the cause) when anything fails; the previously
-    published warehouse is then left untouched.
+    published warehouse is then left untouched. ``allow_row_drop`` publishes even when an entity's
+    file rows fell by more than the config's row_drop_threshold since the last publish.
     """
     progress = progress or (lambda _msg: None)
     if configuration is None:
@@ -116,6 +146,7 @@ def run_pipeline(
         config=str(configuration.kpi_path),
         reports_dir=str(reports_dir or warehouse.parent / "reports"),
         as_of=as_of.isoformat() if as_of else None,
+        allow_row_drop=allow_row_drop,
     )
 
     defs = build_definitions(

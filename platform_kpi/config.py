@@ -102,7 +102,7 @@ def read_yaml(path: Path, *, what: str = "file") -> Any:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(path, "(file)", f"not found; expected the {what} here") from None
+        raise ConfigError(path, "(file)", f"not found; expected the {what} here. Pass the path of an existing file.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "(file)", f"cannot be read: {exc}") from None
     try:
@@ -110,7 +110,10 @@ def read_yaml(path: Path, *, what: str = "file") -> Any:
     except yaml.MarkedYAMLError as exc:
         raise ConfigError(path, *_yaml_problem(exc)) from None
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: a value YAML cannot build, e.g. 2024-13-01
-        raise ConfigError(path, "(file)", f"not valid YAML: {exc}") from None
+        raise ConfigError(path, "(file)", f"not valid YAML: {exc}. {_FIX_YAML}") from None
+
+
+_FIX_YAML = "Fix the file there and run again."
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
@@ -123,7 +126,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
         detail += f" ({exc.context} at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
     elif exc.context:
         detail += f" ({exc.context})"
-    return where, f"not valid YAML: {detail}"
+    return where, f"not valid YAML: {detail}. {_FIX_YAML}"
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -498,6 +501,24 @@ def _regex(pattern: str) -> str:
     return pattern
 
 
+def _date(value: Any) -> Any:
+    """A date written as a YAML date, a timestamp (its day) or ISO text with stray spaces."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise problem(f"must be a date (YYYY-MM-DD), got {_kind(value)}") from None
+    return value
+
+
+def _share(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise problem(f"must be between 0 and 1 (a share of the previous rows), got {_kind(value)}")
+    return value
+
+
 class KpiRules(Model):
     """config/kpi.yaml: the rules every KPI is computed with, and the targets."""
 
@@ -506,6 +527,13 @@ class KpiRules(Model):
     default_branches: tuple[NonEmpty, ...] = ("main", "master")
     benchmark_year: int = 2024
     targets: dict[str, Target] = Field(default_factory=dict)
+    #: input times before this date are quarantined (a 0001 or 1970 default, not an event)
+    earliest_event_date: Annotated[dt.date, BeforeValidator(_date)] = dt.date(2000, 1, 1)
+    #: input times more than this many hours after the run are quarantined (a year-2999 typo)
+    future_tolerance_hours: NonNegative = 24.0
+    #: the largest share of an entity's previously published file rows a run may lose before it stops
+    #: instead of publishing (0.5: stop when a file now gives less than half the rows; 1: never stop)
+    row_drop_threshold: Annotated[float, BeforeValidator(_not_bool), AfterValidator(_share)] = 0.5
 
     @field_validator("benchmark_year")
     @classmethod
@@ -791,6 +819,11 @@ class SourcesConfig:
     @property
     def lookback(self) -> dt.timedelta:
         return dt.timedelta(hours=self.lookback_hours)
+
+    def secrets(self, env: Mapping[str, str] | None = None) -> list[Secret]:
+        """Every configured source's token that is set: what error messages must never show."""
+        env = os.environ if env is None else env
+        return [Secret(v) for sc in self.sources.values() if (v := (env.get(sc.token_env) or "").strip())]
 
     def mapping_rows(self) -> list[tuple[str, str, str | None, str]]:
         """(source, scope, path, service) for ops.source_service_map."""

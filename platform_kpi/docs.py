@@ -1,14 +1,17 @@
 """docs/tables.md: every table and view of the warehouse, for architects writing ad-hoc SQL.
 
 Generated from a built warehouse (``kpi docs``): each table's business description is its SQL model's
-leading comment (also stored as the DuckDB table comment), and its columns and types are read from
-the warehouse itself, so the document cannot drift from what the SQL produces.
+leading comment (also stored as the DuckDB table comment), its columns and types are read from the
+warehouse itself, and each model column's description and declared tests come from the layer's
+_models.yml. A model whose built columns and contract disagree stops the generation, so the document
+cannot drift from what the SQL produces nor from the contract.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from platform_kpi.models import ContractError, SqlModel, contract_drift, discover_models
 from platform_kpi.warehouse import SCHEMAS, read_connection
 
 PREAMBLE = """# Warehouse tables
@@ -29,11 +32,32 @@ Conventions (as in Apache DevLake's domain layer):
   `sample_size` 0; count KPIs are 0. Each KPI's exact definition is in `marts.kpi_definitions`.
 
 Start with `marts.kpi_monthly` (one row per month, scope and KPI) and `marts.kpi_definitions`.
+
+Column descriptions and tests come from each layer's `sql/<layer>/_models.yml`; the tests run as the
+blocking check `contract_<table>` of every pipeline run (results in `ops.check_results`). The domain
+tables are also checked by Great Expectations suites (`gx_<table>`: ids unique and present, enums,
+known services, ordered times, non-negative amounts), which the tests listed here do not repeat.
 """
 
 
-def render(warehouse: Path) -> str:
+def _test_text(name: str, args: dict) -> str:
+    if name == "accepted_values":
+        return "one of " + ", ".join(f"`{v}`" for v in args["values"])
+    if name == "relationships":
+        return f"in `{args['to']}.{args['field']}`"
+    return name.replace("_", " ")
+
+
+def render(warehouse: Path, models: list[SqlModel] | None = None) -> str:
+    models = discover_models() if models is None else models
+    by_key = {m.key: m for m in models}
     with read_connection(warehouse) as con:
+        drift = [p for m in models for p in contract_drift(con, m)]
+        if drift:
+            raise ContractError(
+                "the warehouse and the models' contract disagree (rebuild the warehouse, or update "
+                "sql/<layer>/_models.yml):\n  " + "\n  ".join(drift)
+            )
         objects = con.execute(
             "select schema_name, table_name, 'table' as kind, comment from duckdb_tables() "
             "where database_name = current_database() "
@@ -59,8 +83,22 @@ def render(warehouse: Path) -> str:
             if comment:
                 lines.append(comment + "\n")
             cols = by_table.get((schema, table), [])
-            lines.append("| column | type |\n|---|---|")
-            lines.extend(f"| `{c}` | {t} |" for c, t in cols)
+            model = by_key.get((schema, table))
+            if model is None:  # raw inputs and config tables: not models, no contract
+                lines.append("| column | type |\n|---|---|")
+                lines.extend(f"| `{c}` | {t} |" for c, t in cols)
+            else:
+                described = {c.name: c for c in model.columns}
+                if model.tested:
+                    lines.append("| column | type | description | tests |\n|---|---|---|---|")
+                else:
+                    lines.append("| column | type | description |\n|---|---|---|")
+                for c, t in cols:
+                    column = described[c]
+                    cells = [f"`{c}`", t, column.description]
+                    if model.tested:
+                        cells.append("; ".join(_test_text(n, a) for n, a in column.tests))
+                    lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
             lines.append("")
     return "\n".join(lines)
 

@@ -25,6 +25,13 @@ CONFIG_TABLES = (
 )
 RAW_FILE_TABLES = tuple(("raw", f"files__{entity}") for entity in files.ENTITIES) + (
     ("raw", "files__load_errors"),
+    ("raw", "files__manifest"),
+)
+_MANIFEST_DDL = (
+    "create table if not exists raw.files__manifest (entity varchar, file varchar, format varchar, "
+    "status varchar, bytes bigint, lines bigint, header_lines bigint, blank_lines bigint, "
+    "continuation_lines bigint, records bigint, load_errors bigint, repaired boolean, "
+    "ignored_columns varchar[], note varchar)"
 )
 
 
@@ -32,31 +39,48 @@ def load_file_entity(con: duckdb.DuckDBPyConnection, files_dir: Path | None, ent
     """Replace raw.files__<entity> with the rows of the entity's files (none if no folder or file).
 
     The raw table is a snapshot of the files, so loading the same files twice leaves the same table.
+    The entity's rows of raw.files__manifest (one per file, or one saying the file is missing) are
+    replaced too, as are the rows of data-looking files in the folder that no entity reads.
     Returns the load's metadata, including the lines that were not records (for raw.files__load_errors).
     """
     spec = files.ENTITIES[entity]
-    if files_dir is not None and not files_dir.is_dir():
-        raise files.SourceFileError(f"{files.SOURCE}: folder {files_dir} does not exist")
-    if entity == "services" and files_dir is not None and not files.entity_files(files_dir, "services"):
+    listing = files.list_folder(files_dir) if files_dir is not None else None
+    if entity == "services" and listing is not None and not listing.by_entity["services"]:
         raise files.SourceFileError(
             f"{files.SOURCE}: {files_dir} has no services.csv or services.jsonl; it is required "
             "because it maps each service to its team (columns: service, team [, repo, tier])."
         )
-    load = (
-        files.read_entity(con, files_dir, entity)
-        if files_dir is not None
-        else files.EntityLoad(entity, [], con.sql(files._empty_select(spec)))
-    )
-    con.execute(f"create or replace table raw.files__{entity} as {load.rows.sql_query()}")
+    if listing is not None:
+        load = files.read_entity(con, files_dir, entity, listing)
+    else:
+        con.execute(f"create or replace table raw.files__{entity} as {files._empty_select(spec)}")
+        load = files.EntityLoad(entity, [], con.table(f"raw.files__{entity}"))
     errors = pd.DataFrame(load.load_errors, columns=list(files.LOAD_ERROR_COLUMNS))
     rows = con.execute(f"select count(*) from raw.files__{entity}").fetchone()[0]
+    ignored = files.ignored_file_stats(listing) if listing is not None else []
+    write_manifest(con, entity, load.stats, ignored)
     return {
         "entity": entity,
         "files": [p.name for p in load.files],
         "rows": int(rows),
         "load_errors": errors,
         "ignored_columns": load.ignored_columns,
+        "stats": load.stats,
+        "ignored_files": [s.file for s in ignored],
     }
+
+
+def write_manifest(
+    con: duckdb.DuckDBPyConnection, entity: str, stats: list[files.FileStats], ignored: list[files.FileStats]
+) -> None:
+    """Replace the manifest rows of ``entity`` (and of the folder's ignored files) with this load's."""
+    con.execute(_MANIFEST_DDL)
+    con.execute("delete from raw.files__manifest where entity = ? or status = 'ignored'", [entity])
+    rows = [s.row() for s in [*stats, *ignored]]
+    if rows:
+        con.register("manifest_rows", pd.DataFrame(rows, columns=list(files.MANIFEST_COLUMNS)))
+        con.execute("insert into raw.files__manifest by name select * from manifest_rows")
+        con.unregister("manifest_rows")
 
 
 def write_load_errors(con: duckdb.DuckDBPyConnection, frames: list[pd.DataFrame]) -> int:
@@ -72,6 +96,7 @@ def write_load_errors(con: duckdb.DuckDBPyConnection, frames: list[pd.DataFrame]
     )
     if len(errors):
         con.execute("insert into raw.files__load_errors select * from errors")
+    con.execute(_MANIFEST_DDL)  # present even when no entity was loaded
     return len(errors)
 
 
@@ -91,7 +116,10 @@ def write_config_tables(
         "create or replace table ops.kpi_settings as select "
         "$pattern as production_environment_pattern, $window::double as incident_link_window_hours, "
         "$branches::varchar[] as default_branches, $year::integer as benchmark_year, "
-        "$as_of::timestamp as as_of, $config as config_path",
+        "$as_of::timestamp as as_of, $config as config_path, "
+        "$earliest::timestamp as earliest_event_at, "
+        "$as_of::timestamp + to_milliseconds(cast($tolerance * 3600000 as bigint)) as latest_event_at, "
+        "$tolerance::double as future_tolerance_hours, $drop::double as row_drop_threshold",
         {
             "pattern": rules.production_environment_pattern,
             "window": rules.incident_link_window_hours,
@@ -99,6 +127,9 @@ def write_config_tables(
             "year": rules.benchmark_year,
             "as_of": as_of,
             "config": str(config.kpi_path),
+            "earliest": dt.datetime.combine(rules.earliest_event_date, dt.time()),
+            "tolerance": rules.future_tolerance_hours,
+            "drop": rules.row_drop_threshold,
         },
     )
     status_csv = str(SQL_DIR / "seeds" / "status_map.csv")

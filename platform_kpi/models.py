@@ -1,8 +1,10 @@
 """SQL models: one file under sql/<layer>/ per table, named as its table and its asset key.
 
 A model's dependencies are the ``<schema>.<table>`` names its SQL mentions, so the graph can never
-drift from the queries. Pure Python (no Dagster): the Dagster assets, the benchmark and the tests all
-run models through ``execute_model``.
+drift from the queries. Each layer's ``_models.yml`` (dbt's format) is the models' contract: every
+column with a one-line description and the tests declared on it (not_null, unique, accepted_values,
+relationships), which platform_kpi.validation compiles to SQL checks. Pure Python (no Dagster): the
+Dagster assets, the benchmark and the tests all run models through ``execute_model``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from platform_kpi.settings import SQL_DIR
 
@@ -24,6 +27,21 @@ DEFAULT_MATERIALIZATION = {"staging": "view"}
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(view|table)\s*$", re.M)
 _REF = re.compile(r"\b(raw|staging|core|marts|ops)\.([a-z_][a-z0-9_]*)\b")
 _COMMENT = re.compile(r"--[^\n]*")
+CONTRACT_FILE = "_models.yml"
+# dbt's generic tests; platform_kpi.validation compiles each to SQL.
+TESTS = {"not_null": (), "unique": (), "accepted_values": ("values",), "relationships": ("to", "field")}
+
+
+class ContractError(ValueError):
+    """A layer's _models.yml is malformed or disagrees with the SQL models; the message names file and model."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    description: str
+    # (test name, arguments) in the order declared, e.g. ("accepted_values", {"values": ["a", "b"]})
+    tests: tuple[tuple[str, dict], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,19 @@ class SqlModel:
     deps: tuple[tuple[str, str], ...]
     description: str  # the leading comment block: what the table means, in business terms
     materialized: str = "table"
+    columns: tuple[Column, ...] = ()  # the contract, from the layer's _models.yml
+
+    @property
+    def tested(self) -> bool:
+        return any(c.tests for c in self.columns)
+
+    @property
+    def relationship_targets(self) -> tuple[tuple[str, str], ...]:
+        """The tables this model's relationships tests read (a check on it must wait for them)."""
+        targets = {
+            tuple(str(args["to"]).split(".")) for c in self.columns for name, args in c.tests if name == "relationships"
+        }
+        return tuple(sorted(targets))
 
     @property
     def table(self) -> str:
@@ -45,11 +76,65 @@ class SqlModel:
         return (self.layer, self.name)
 
 
+def _test(spec: object, where: str) -> tuple[str, dict]:
+    if isinstance(spec, str):
+        name, args = spec, {}
+    elif isinstance(spec, dict) and len(spec) == 1:
+        [(name, args)] = spec.items()
+    else:
+        raise ContractError(f"{where}: a test is a name or a one-key mapping, got {spec!r}")
+    if name not in TESTS:
+        raise ContractError(f"{where}: unknown test {name!r} (known: {', '.join(TESTS)})")
+    if not isinstance(args, dict) or sorted(args) != sorted(TESTS[name]):
+        raise ContractError(f"{where}: test {name} takes {', '.join(TESTS[name]) or 'no arguments'}, got {args!r}")
+    if name == "accepted_values" and not (isinstance(args["values"], list) and args["values"]):
+        raise ContractError(f"{where}: accepted_values needs a non-empty list of values")
+    if name == "relationships" and not _REF.fullmatch(str(args["to"])):
+        raise ContractError(f"{where}: relationships.to must be <layer>.<table>, got {args['to']!r}")
+    return name, args
+
+
+def load_contract(path: Path) -> dict[str, tuple[Column, ...]]:
+    """The columns each model of one layer's ``_models.yml`` declares, by model name."""
+    doc = yaml.safe_load(path.read_text()) or {}
+    out: dict[str, tuple[Column, ...]] = {}
+    for entry in doc.get("models") or []:
+        name = entry.get("name")
+        where = f"{path}: model {name}"
+        if set(entry) - {"name", "columns"}:
+            # One source for each fact: the table's description is the SQL file's leading comment.
+            raise ContractError(f"{where}: unexpected keys {sorted(set(entry) - {'name', 'columns'})}")
+        if name in out:
+            raise ContractError(f"{where}: declared twice")
+        columns = []
+        for col in entry.get("columns") or []:
+            cwhere = f"{where}, column {col.get('name')}"
+            if set(col) - {"name", "description", "tests"}:
+                raise ContractError(f"{cwhere}: unexpected keys {sorted(set(col) - {'name', 'description', 'tests'})}")
+            description = str(col.get("description") or "").strip()
+            if not description:
+                raise ContractError(f"{cwhere}: no description")
+            tests = tuple(_test(t, cwhere) for t in col.get("tests") or [])
+            columns.append(Column(str(col["name"]), description, tests))
+        if len({c.name for c in columns}) != len(columns):
+            raise ContractError(f"{where}: a column is declared twice")
+        out[name] = tuple(columns)
+    return out
+
+
 def discover_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:
-    """Every SQL model under ``sql_dir``, with its dependencies parsed from the SQL."""
+    """Every SQL model under ``sql_dir``, with its dependencies parsed from the SQL and its contract."""
     models = []
     for layer in MODEL_LAYERS:
-        for path in sorted((sql_dir / layer).glob("*.sql")):
+        contract_path = sql_dir / layer / CONTRACT_FILE
+        contract = load_contract(contract_path) if contract_path.exists() else {}
+        paths = sorted((sql_dir / layer).glob("*.sql"))
+        unknown = set(contract) - {p.stem for p in paths}
+        if unknown:
+            raise ContractError(f"{contract_path}: models without a SQL file: {', '.join(sorted(unknown))}")
+        for path in paths:
+            if path.stem not in contract:
+                raise ContractError(f"{contract_path}: no entry for the model {path.stem} ({path.name})")
             text = path.read_text()
             code = _COMMENT.sub("", text)
             deps = tuple(sorted({m.groups() for m in _REF.finditer(code)} - {(layer, path.stem)}))
@@ -62,8 +147,41 @@ def discover_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:
             doc = " ".join(header)
             found = _MATERIALIZED.search(text)
             materialized = found.group(1) if found else DEFAULT_MATERIALIZATION.get(layer, "table")
-            models.append(SqlModel(layer, path.stem, path, text, deps, doc, materialized))
+            models.append(SqlModel(layer, path.stem, path, text, deps, doc, materialized, contract[path.stem]))
+    for model in models:
+        layer = [m for m in models if m.layer == model.layer]
+        for target in model.relationship_targets:
+            # A layer's tests run after the layer is built and block what is built from it (the
+            # layers after it): a test may read its own layer and what comes before, never after.
+            built_from = {m.key for m in needed_for(models, {target})}
+            if target[0] != model.layer and any(m.key in built_from for m in layer):
+                raise ContractError(
+                    f"{sql_dir / model.layer / CONTRACT_FILE}: model {model.name}: relationships to "
+                    f"{'.'.join(target)}, which is built from the {model.layer} layer after its checks; "
+                    "point it at a table of this layer or an earlier one"
+                )
     return models
+
+
+def contract_drift(con: duckdb.DuckDBPyConnection, model: SqlModel) -> list[str]:
+    """How the built table or view differs from the model's declared columns (empty: they agree)."""
+    built = [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position",
+            [model.layer, model.name],
+        ).fetchall()
+    ]
+    declared = [c.name for c in model.columns]
+    problems = []
+    undescribed = [c for c in built if c not in declared]
+    if undescribed:
+        problems.append(f"{model.table} has columns {CONTRACT_FILE} does not describe: {', '.join(undescribed)}")
+    missing = [c for c in declared if c not in built]
+    if missing:
+        problems.append(f"{CONTRACT_FILE} describes columns {model.table} does not produce: {', '.join(missing)}")
+    return problems
 
 
 def topological(models: list[SqlModel]) -> list[SqlModel]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,6 +208,22 @@ class RawStore:
         except BaseException:
             con.execute("rollback")
             raise
+
+    def redact_errors(self, source: str, redact: Callable[[str], str]) -> int:
+        """Apply ``redact`` to the source's stored errors (ones written before secrets were redacted);
+        returns how many changed."""
+        changed = [
+            (redact(error), source, stream)
+            for stream, error in self.con.execute(
+                "select stream, last_error from ops.sync_state where source = ? and last_error is not null", [source]
+            ).fetchall()
+            if redact(error) != error
+        ]
+        if changed:
+            self.con.executemany(
+                "update ops.sync_state set last_error = ? where source = ? and stream = ?", changed
+            )
+        return len(changed)
 
     def _set_state(
         self, source: str, stream: str, cursor: str | None, now: dt.datetime, *, success: bool, rows: int, requests: int

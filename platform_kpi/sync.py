@@ -103,6 +103,7 @@ def sync_source(
     module = _connector_module(source)
     started = time.perf_counter()
     client = module.make_client(config, env)
+    store.redact_errors(source, client.redact)  # errors stored before redaction existed
     result = SourceSyncResult(source, configured=True)
     try:
         connector = module.CONNECTOR(config, client, now=now)
@@ -114,7 +115,7 @@ def sync_source(
         except AuthError:
             raise
         except SourceError as exc:
-            result.error = str(exc)
+            result.error = client.redact(str(exc))
     finally:
         result.requests = client.stats.requests
         client.close()

@@ -1,4 +1,10 @@
-"""Great Expectations suites for the domain tables and the KPI tables (pure: no Dagster).
+"""Great Expectations suites for the domain tables and the KPI tables, and the tests each model declares
+in its layer's _models.yml compiled to SQL (pure: no Dagster).
+
+Who checks what: the GX suites own the row-level rules of the domain tables (ids unique and present,
+enums, known services, ordered times, non-negative amounts); the declared tests add required columns,
+source names and the links between tables on core, marts and ops; KPI_TABLE_CHECKS holds the rules of
+the KPI tables that are not per column (ratios in [0, 1], empty periods, one row per key).
 
 Each suite is one list of expectations run by two engines:
 - Great Expectations on the recent rows (the last ``RECENT_DAYS`` of the table's own time column,
@@ -21,6 +27,8 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+
+from platform_kpi.models import SqlModel
 
 STATUSES = ["SUCCESS", "FAILURE", "CANCELED", "SKIPPED", "IN_PROGRESS", "QUEUED"]
 RECENT_DAYS = 35
@@ -71,6 +79,8 @@ def domain_suites(con: duckdb.DuckDBPyConnection) -> dict[str, Suite]:
             (
                 ("ExpectColumnValuesToBeUnique", {"column": "deployment_id"}),
                 ("ExpectColumnValuesToNotBeNull", {"column": "deployment_id"}),
+                # "in set" ignores NULLs: a deployment without a status must fail on its own
+                ("ExpectColumnValuesToNotBeNull", {"column": "status"}),
                 ("ExpectColumnValuesToBeInSet", {"column": "status", "value_set": STATUSES}),
                 known,
                 ordered("finished_at", "started_at"),
@@ -107,6 +117,7 @@ def domain_suites(con: duckdb.DuckDBPyConnection) -> dict[str, Suite]:
             (
                 ("ExpectColumnValuesToBeUnique", {"column": "build_id"}),
                 ("ExpectColumnValuesToNotBeNull", {"column": "build_id"}),
+                ("ExpectColumnValuesToNotBeNull", {"column": "status"}),
                 ("ExpectColumnValuesToBeInSet", {"column": "status", "value_set": STATUSES}),
                 known,
                 ordered("finished_at", "started_at"),
@@ -280,3 +291,78 @@ KPI_TABLE_CHECKS = {
     "value_when_sampled": "select * from {t} where sample_size > 0 and value is null",
     "one_row_per_key": "select {period}, scope_type, scope, kpi_id, count(*) from {t} group by all having count(*) > 1",
 }
+
+
+# The tests each model declares in its layer's _models.yml (dbt's generic tests), compiled to SQL over
+# every row. not_null, unique and accepted_values are aggregates, so a table's are counted in one scan;
+# each relationships test is an anti join. When a test fails, a few offending values are named.
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class DeclaredTest:
+    label: str
+    column: str
+    count_sql: str  # an aggregate over the model's table (aggregate=True) or a whole query
+    sample_sql: str  # up to 5 offending values; empty when there is nothing to show (not_null)
+    aggregate: bool
+
+
+def compile_declared_tests(model: SqlModel) -> list[DeclaredTest]:
+    """The SQL of every test ``model`` declares, in the order declared."""
+    t = model.table
+    compiled = []
+    for column in model.columns:
+        c = _ident(column.name)
+        for name, args in column.tests:
+            if name == "not_null":
+                compiled.append(DeclaredTest("not_null", column.name, f"count(*) filter (where {c} is null)", "", True))
+            elif name == "unique":
+                sample = f"select {c} from {t} where {c} is not null group by {c} having count(*) > 1 limit 5"
+                compiled.append(DeclaredTest("unique", column.name, f"count({c}) - count(distinct {c})", sample, True))
+            elif name == "accepted_values":
+                accepted = "[" + ", ".join(_literal(v) for v in args["values"]) + "]::varchar[]"
+                bad = f"{c} is not null and not list_contains({accepted}, {c}::varchar)"
+                sample = f"select distinct {c} from {t} where {bad} limit 5"
+                compiled.append(
+                    DeclaredTest("accepted_values", column.name, f"count(*) filter (where {bad})", sample, True)
+                )
+            elif name == "relationships":
+                to, field = args["to"], _ident(args["field"])
+                bad = (
+                    f"from {t} as child anti join {to} as parent on parent.{field} = child.{c} "
+                    f"where child.{c} is not null"
+                )
+                compiled.append(
+                    DeclaredTest(
+                        f"relationships to {to}.{args['field']}",
+                        column.name,
+                        f"select count(*) {bad}",
+                        f"select distinct child.{c} {bad} limit 5",
+                        False,
+                    )
+                )
+            else:  # models.load_contract admits only the tests above
+                raise ValueError(f"no SQL for the test {name}")
+    return compiled
+
+
+def run_declared_tests(con: duckdb.DuckDBPyConnection, model: SqlModel) -> list[Outcome]:
+    """One Outcome per declared test of ``model``: how many rows break it and a few offending values."""
+    tests = compile_declared_tests(model)
+    counts: dict[int, int] = {}
+    scanned = [i for i, test in enumerate(tests) if test.aggregate]
+    if scanned:
+        row = con.execute(f"select {', '.join(tests[i].count_sql for i in scanned)} from {model.table}").fetchone()
+        counts.update(zip(scanned, (int(n) for n in row), strict=True))
+    outcomes = []
+    for i, test in enumerate(tests):
+        bad = counts[i] if test.aggregate else int(con.execute(test.count_sql).fetchone()[0])
+        sample = str([r[0] for r in con.execute(test.sample_sql).fetchall()]) if bad and test.sample_sql else ""
+        outcomes.append(Outcome(f"{test.label} (declared, SQL)", test.column, bad == 0, bad, sample))
+    return outcomes

@@ -268,34 +268,42 @@ def clean_after_killed_run(warehouse: Path, progress: Callable[[str], None] | No
     return removed
 
 
+def connect_read_only(
+    path: Path, config: dict | None = None, *, attempts: int = 8, base_delay: float = 0.05
+) -> duckdb.DuckDBPyConnection:
+    """Open the published file read-only, retrying while a writer or a swap holds it for a moment."""
+    path = Path(path)
+    if not path.exists():
+        raise WarehouseNotFound(
+            f"No warehouse at {path}. Run `kpi demo` (demo data) or `kpi run --files DIR --warehouse {path}` first."
+        )
+    last: Exception | None = None
+    for attempt in range(attempts):
+        try:
+            return duckdb.connect(str(path), read_only=True, config=config or {})
+        except duckdb.IOException as exc:
+            last = exc
+            time.sleep(base_delay * (2**attempt) * (0.5 + random.random()))
+    raise RuntimeError(f"Could not open {path} read-only after {attempts} attempts: {last}") from last
+
+
 @contextmanager
 def read_connection(
     path: Path, *, external_access: bool = True, attempts: int = 8, base_delay: float = 0.05
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived read-only connection to the published warehouse, retried if the file is locked.
 
-    ``external_access=False`` also forbids reading or attaching other files (used by the SQL page).
+    ``external_access=False`` also forbids reading or attaching other files (the dashboard's own
+    queries). In one process DuckDB shares one database instance per path among its open connections,
+    so every connection to a path that is open at the same time must ask for the same
+    ``external_access``, and nothing global (such as ``lock_configuration``) may be set here: it
+    would leak into every other user's connection. Untrusted SQL runs in its own process instead
+    (platform_kpi.readonly_query).
     """
-    path = Path(path)
-    if not path.exists():
-        raise WarehouseNotFound(
-            f"No warehouse at {path}. Run `kpi demo` (demo data) or `kpi run --files DIR --warehouse {path}` first."
-        )
     config = {} if external_access else {"enable_external_access": False}
-    last: Exception | None = None
-    for attempt in range(attempts):
-        try:
-            con = duckdb.connect(str(path), read_only=True, config=config)
-            break
-        except duckdb.IOException as exc:  # a writer or a swap holds the file for a moment
-            last = exc
-            time.sleep(base_delay * (2**attempt) * (0.5 + random.random()))
-    else:
-        raise RuntimeError(f"Could not open {path} read-only after {attempts} attempts: {last}") from last
+    con = connect_read_only(Path(path), config, attempts=attempts, base_delay=base_delay)
     try:
         configure(con, macros=False)
-        if not external_access:
-            con.execute("set lock_configuration = true")
         yield con
     finally:
         con.close()

@@ -27,7 +27,7 @@ flags = cost_data.currency_flags(*ctx.db, f.month)
 if len(flags):
     st.warning(
         "Costs in a currency without a rate are left out of every number here: "
-        + "; ".join(f"{int(r.cost_rows):,} rows in {r.billing_currency} ({r.reason})" for r in flags.itertuples())
+        + "; ".join(f"{int(r.cost_rows):,} rows in {ui.md(r.billing_currency)} ({ui.md(r.reason)})" for r in flags.itertuples())
         + ". Add the rate under fx_rates in config/costs.yaml.",
         icon=":material/currency_exchange:",
     )

@@ -41,6 +41,35 @@ else:
     )
     st.dataframe(fresh, hide_index=True)
 
+st.markdown("#### Input files: every record loaded or quarantined")
+accounting = data.file_accounting(*ctx.db)
+if accounting is None:
+    ui.empty("This warehouse has no `ops.file_accounting`: it was built before file accounting existed.",
+             not_configured=True)
+elif accounting.empty:
+    ui.empty("No file import in this warehouse (`kpi run --files DIR` loads one).", not_configured=True)
+else:
+    read = accounting[accounting["status"].isin(["read", "empty"])]
+    unbalanced = int((~read["adds_up"].astype(bool)).sum())
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Records read", f"{int(read['records'].sum()):,}", border=True)
+    c2.metric("Loaded", f"{int(read['loaded'].sum()):,}", border=True)
+    c3.metric("Quarantined", f"{int(read['quarantined'].sum()):,}", border=True)
+    c4.metric("Files that do not add up", unbalanced, border=True)
+    st.caption(
+        "Per file: records read = loaded + quarantined, and lines = header + blank + lines of records "
+        "(a quoted field may span lines). A run whose files do not add up is not published."
+    )
+    for row in accounting.itertuples():
+        if row.status == "missing":
+            st.warning(f"**{row.entity}**: {row.note}; nothing was loaded for {row.entity}.")
+        elif row.status == "ignored":
+            st.warning(f"**{row.file}**: {row.note}.")
+        elif row.records == 0:
+            st.warning(f"**{row.file}**: {row.note or 'no records'}; nothing was loaded for {row.entity}.")
+    st.dataframe(accounting, hide_index=True)
+    ui.export(accounting, "file accounting", key="accounting")
+
 st.markdown("#### Data checks (Great Expectations)")
 checks = data.check_results(*ctx.db)
 if checks is None:

@@ -36,11 +36,11 @@ with left:
 with right:
     by_env = data.deployments_by_environment(*ctx.db, f.team, f.service, f.environment, f.start, f.end)
     if by_env.empty:
-        ui.empty(f"No deployments to {f.environment or 'any environment'} for {f.scope_label} in this range.")
+        ui.empty(f"No deployments to {ui.md(f.environment or 'any environment')} for {f.scope_label} in this range.")
     else:
         fig = go.Figure()
         for env, part in by_env.groupby("environment", sort=False):
-            fig.add_bar(x=part["month"], y=part["attempts"], name=f"{env}{' (prod)' if part['is_production'].any() else ''}")
+            fig.add_bar(x=part["month"], y=part["attempts"], name=f"{ui.plain(env)}{' (prod)' if part['is_production'].any() else ''}")
         fig.update_layout(barmode="stack")
         ui.layout(fig, title="Deployment attempts by environment", height=340)
         fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.2, "yanchor": "top"})
@@ -99,7 +99,7 @@ if len(stages):
 st.markdown("#### Deployments")
 deps = data.deployments(*ctx.db, f.team, f.service, f.environment, f.start, f.end)
 if deps.empty:
-    ui.empty(f"No deployments for {f.scope_label} to {f.environment or 'any environment'} in this range.")
+    ui.empty(f"No deployments for {f.scope_label} to {ui.md(f.environment or 'any environment')} in this range.")
 else:
     st.caption(f"Newest {len(deps)} deployments in the range (at most 500).")
     st.dataframe(deps, hide_index=True, height=300)

@@ -19,7 +19,7 @@ st.caption(
 if f.environment:
     st.info(
         f"The DORA keys count production deployments only, so they do not change with the environment "
-        f"filter ({f.environment}); the Delivery page shows deployments per environment.",
+        f"filter ({ui.md(f.environment)}); the Delivery page shows deployments per environment.",
         icon=":material/info:",
     )
 frame = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)

@@ -41,13 +41,14 @@ if f.service is None:
 
 meta = services.set_index("service").loc[f.service]
 st.caption(
-    f"Team **{meta['team']}** · repo `{meta['repo'] or '—'}` · {meta['tier'] or 'no tier'} · "
+    f"Team **{ui.md(meta['team'])}** · repo {ui.code(meta['repo']) if meta['repo'] else '—'} · "
+    f"{ui.md(meta['tier']) if meta['tier'] else 'no tier'} · "
     f"{f.month_label()} · trend {f.start:%b %Y} – {f.end:%b %Y}"
 )
 kpis = data.kpi_series(*ctx.db, "service", f.service, f.start, f.end)
 focus = kpis[kpis["month"] == pd.Timestamp(f.month)].set_index("kpi_id", drop=False)
 if focus.empty:
-    ui.empty(f"No KPI values for {f.service} in {f.month_label()}.")
+    ui.empty(f"No KPI values for {ui.md(f.service)} in {f.month_label()}.")
     st.stop()
 for col, kid in zip(st.columns(len(groups["dora"])), groups["dora"], strict=True):
     with col:
@@ -75,7 +76,7 @@ for col, kid in zip((left, right), groups["service_trends"], strict=True):
 st.markdown("#### Deployments")
 deps = data.deployments(*ctx.db, None, f.service, f.environment, f.start, f.end)
 if deps.empty:
-    ui.empty(f"No deployments of {f.service} to {f.environment or 'any environment'} in this range.")
+    ui.empty(f"No deployments of {ui.md(f.service)} to {ui.md(f.environment or 'any environment')} in this range.")
 else:
     st.dataframe(deps, hide_index=True, height=260)
     ui.export(deps, f"deployments {f.service}", key="svc_deps")
@@ -83,7 +84,7 @@ else:
 st.markdown("#### Incidents")
 inc = data.incidents(*ctx.db, None, f.service, f.environment, f.start, f.end)
 if inc.empty:
-    ui.empty(f"No incidents for {f.service} in this range.")
+    ui.empty(f"No incidents for {ui.md(f.service)} in this range.")
 else:
     st.dataframe(inc, hide_index=True, height=220)
     ui.export(inc, f"incidents {f.service}", key="svc_inc")
@@ -91,6 +92,6 @@ else:
 st.markdown("#### CI pipeline")
 pipe = data.ci_pipelines(*ctx.db, None, f.service, f.month)
 if pipe.empty:
-    ui.empty(f"No finished builds of {f.service} in {f.month_label()}.")
+    ui.empty(f"No finished builds of {ui.md(f.service)} in {f.month_label()}.")
 else:
     st.dataframe(pipe, hide_index=True)

@@ -40,7 +40,7 @@ else:
     if inc.empty:
         ui.empty(
             f"No incidents for {f.scope_label} created between {f.start:%b %Y} and {f.month_label()}"
-            + (f" linked to a deployment to {f.environment}." if f.environment else ".")
+            + (f" linked to a deployment to {ui.md(f.environment)}." if f.environment else ".")
         )
     else:
         linked = inc["deployment_id"].notna()

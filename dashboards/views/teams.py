@@ -43,7 +43,7 @@ colors = [ui.TIER_HEX[t] for t in TIERS]
 scale = [[i / 3, c] for i, c in enumerate(colors)]
 fig = go.Figure(
     go.Heatmap(
-        z=z.values, x=names, y=[f"▶ {t}" if t == f.team else t for t in team_names], text=text,
+        z=z.values, x=names, y=[f"▶ {ui.plain(t)}" if t == f.team else ui.plain(t) for t in team_names], text=text,
         texttemplate="%{text}", colorscale=scale, zmin=0, zmax=3, showscale=False, xgap=3, ygap=3,
         hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>",
     )
@@ -78,7 +78,7 @@ series = teams[teams["kpi_id"] == kid]
 fig = go.Figure()
 for team, part in series.groupby("scope"):
     width = 4 if team == f.team else 1.8
-    fig.add_scatter(x=part["month"], y=part["value"], mode="lines+markers", name=team, line={"width": width})
+    fig.add_scatter(x=part["month"], y=part["value"], mode="lines+markers", name=ui.plain(team), line={"width": width})
 ui.layout(fig, title=defs.loc[kid, "name"], height=320)
 fig.update_layout(showlegend=True, hovermode="closest")
 if defs.loc[kid, "unit"] == "ratio":

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from platform_kpi.catalog import change, format_value, read_groups
+from platform_kpi.markup import md_escape
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.warehouse import read_connection
 
@@ -198,7 +199,7 @@ def cost_section(warehouse: Path, month: dt.date):
                 "paragraph",
                 "Left out (no exchange rate configured): "
                 + "; ".join(
-                    f"{int(r.cost_rows):,} rows, {format_value(r.effective_cost, 'currency')} {r.billing_currency}"
+                    f"{int(r.cost_rows):,} rows, {format_value(r.effective_cost, 'currency')} {md_escape(r.billing_currency)}"
                     for r in flags.itertuples()
                 )
                 + ". Add the rates under fx_rates in config/costs.yaml.",

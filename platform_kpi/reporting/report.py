@@ -22,6 +22,7 @@ import pandas as pd
 
 from platform_kpi.catalog import change, format_value, read_groups, read_tiers
 from platform_kpi.config import DeliveryConfig
+from platform_kpi.markup import md_escape, report_tokens
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.warehouse import read_connection
 
@@ -57,12 +58,6 @@ def parse_month(text: str) -> dt.date:
         return dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError as exc:
         raise ValueError(f"month {text!r} is not in the form YYYY-MM (e.g. 2026-10)") from exc
-
-
-def last_full_month(today: dt.date | None = None) -> dt.date:
-    today = today or dt.datetime.now(dt.UTC).date()
-    first = today.replace(day=1)
-    return (first - dt.timedelta(days=1)).replace(day=1)
 
 
 def load_report_data(warehouse: Path, month: dt.date) -> ReportData:
@@ -216,11 +211,11 @@ def summary_sentences(data: ReportData) -> list[str]:
         if best.iloc[0] > 0:
             top = best[best == best.iloc[0]].index.tolist()
             count = "all four" if best.iloc[0] == 4 else f"{best.iloc[0]} of the four"
-            parts.append(f"{', '.join(top)} {'is' if len(top) == 1 else 'are'} elite on {count} DORA keys")
+            parts.append(f"{', '.join(map(md_escape, top))} {'is' if len(top) == 1 else 'are'} elite on {count} DORA keys")
         if worst.iloc[0] > 0:
             low = worst[worst == worst.iloc[0]].index.tolist()
             count = "all four" if worst.iloc[0] == 4 else f"{worst.iloc[0]} of the four"
-            parts.append(f"{', '.join(low)} {'is' if len(low) == 1 else 'are'} low on {count}")
+            parts.append(f"{', '.join(map(md_escape, low))} {'is' if len(low) == 1 else 'are'} low on {count}")
         if parts:
             out.append("Across teams, " + "; ".join(parts) + ".")
     return out
@@ -398,26 +393,48 @@ def render_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
 
 
 def render_markdown(blocks: list[Block], chart_dir_name: str = "charts") -> str:
+    """Paragraphs and bullets are report text already (Markdown, names escaped); headings, table cells
+    and captions are plain text and are escaped here."""
     lines: list[str] = []
     for b in blocks:
         if b.kind == "heading":
-            lines += ["#" * b.level + " " + b.text, ""]
+            lines += ["#" * b.level + " " + md_escape(b.text), ""]
         elif b.kind == "paragraph":
             lines += [b.text, ""]
         elif b.kind == "bullets":
             lines += [f"- {item}" for item in b.items] + [""]
         elif b.kind == "table":
-            lines.append("| " + " | ".join(b.header) + " |")
+            lines.append("| " + " | ".join(md_escape(h) for h in b.header) + " |")
             lines.append("|" + "---|" * len(b.header))
-            lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in b.rows]
+            lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in b.rows]
             lines.append("")
         elif b.kind == "image" and b.image is not None:
-            lines += [f"![{b.text}]({chart_dir_name}/{b.image.name})", ""]
+            lines += [f"![{md_escape(b.text)}]({chart_dir_name}/{b.image.name})", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _inline_html(text: str) -> str:
-    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
+    """Report text (its own **bold**, escaped names) as HTML: every character of a name is text."""
+    out, bold = [], False
+    for kind, value in report_tokens(text):
+        if kind == "bold":
+            out.append("</strong>" if bold else "<strong>")
+            bold = not bold
+        else:
+            out.append(html.escape(value))
+    return "".join(out) + ("</strong>" if bold else "")
+
+
+def _pdf_markdown(text: str) -> str:
+    """Report text in fpdf2's markdown: the report's **bold** stays, a name's markers are escaped."""
+    out = []
+    for kind, value in report_tokens(text):
+        if kind == "bold":
+            out.append("**")
+        else:
+            plain = value.replace("\\", "\\\\")
+            out.append(re.sub(r"(\*\*|__|~~|--)", r"\\\1", plain))
+    return "".join(out)
 
 
 def render_html(blocks: list[Block], title: str) -> str:
@@ -466,6 +483,8 @@ def render_pdf(blocks: list[Block], path: Path, title: str) -> None:
     from fpdf.fonts import FontFace
 
     pdf = FPDF(format="A4")
+    # fpdf2's markdown turns [text](url) into a link; the report has none of its own, so a name never does
+    pdf.MARKDOWN_LINK_REGEX = re.compile(r"(?!)")
     pdf.set_title(title)
     pdf.set_author("Platform KPI pipeline")
     fonts = _font_dir()
@@ -499,13 +518,13 @@ def render_pdf(blocks: list[Block], path: Path, title: str) -> None:
             pdf.ln(2)
         elif b.kind == "paragraph":
             pdf.set_font("DejaVu", "", 9)
-            pdf.multi_cell(width, 4.6, b.text, markdown=True, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(width, 4.6, _pdf_markdown(b.text), markdown=True, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1.5)
         elif b.kind == "bullets":
             pdf.set_font("DejaVu", "", 9)
             for item in b.items:
                 pdf.set_x(pdf.l_margin + 2)
-                pdf.multi_cell(width - 2, 4.6, f"•  {item}", markdown=True, new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(width - 2, 4.6, f"•  {_pdf_markdown(item)}", markdown=True, new_x="LMARGIN", new_y="NEXT")
                 pdf.ln(0.8)
             pdf.ln(1)
         elif b.kind == "table":

@@ -43,7 +43,10 @@ class Fault:
     ``403-primary`` (x-ratelimit-remaining 0 + reset), ``429-gitlab`` (RateLimit-Reset, no Retry-After),
     ``500``/``502``/``503``, ``timeout`` (answers after ``delay`` seconds), ``truncate`` (half a JSON body),
     ``delay`` (answers normally after ``delay`` seconds; for kill tests), ``quota-spent`` (answers normally
-    with ``x-ratelimit-remaining: 0``).
+    with ``x-ratelimit-remaining: 0``), ``redirect`` (302 to the same path and query on the ``target``
+    origin), ``foreign-next`` (answers normally, but its next-page links - ``Link``, ``paging.next`` - point
+    to the ``target`` origin), ``echo-credentials`` (answers ``status`` with the credential header it
+    received echoed in the error message, as misconfigured proxies and some APIs do).
     """
 
     path: str
@@ -52,6 +55,8 @@ class Fault:
     skip: int = 0  #: let this many matching requests through first
     delay: float = 2.0
     retry_after: float = 1.0
+    target: str = ""  #: another origin (``http://127.0.0.1:<port>``) for ``redirect`` / ``foreign-next``
+    status: int = 422  #: the HTTP status of ``echo-credentials``
     seen: int = 0
     fired: int = 0
 
@@ -379,7 +384,7 @@ class Simulator:
             ]
         if "builds" in node:
             builds = sorted(node["builds"], key=lambda b: b["number"], reverse=True)  # newest first
-            rng = re.search(r"allBuilds\[[^\]]*\]\{(\d*),?(\d*)\}", tree)
+            rng = re.search(r"allBuilds\[.*\]\{(\d*),?(\d*)\}", tree)  # the field list may nest [..]
             if "allBuilds" in tree:
                 lo = int(rng.group(1) or 0) if rng else 0
                 hi = int(rng.group(2)) if rng and rng.group(2) else len(builds)
@@ -459,6 +464,14 @@ class Simulator:
         raise _Reply(404, {"message": "Not Found", "took": 0.0})
 
 
+def _point_next_links(headers: dict, body: Any, here: str, there: str) -> tuple[dict, Any]:
+    """The same answer, with its next-page links moved from this server's origin to ``there``."""
+    headers = {k: v.replace(here, there) if k.lower() in ("link", "x-paging-next") else v for k, v in headers.items()}
+    if isinstance(body, dict) and isinstance(body.get("paging"), dict) and body["paging"].get("next"):
+        body = {**body, "paging": {**body["paging"], "next": body["paging"]["next"].replace(here, there)}}
+    return headers, body
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     simulator: Simulator
@@ -487,7 +500,7 @@ class _Handler(BaseHTTPRequestHandler):
         with sim.lock:
             sim.log.append(entry)
         status, body, headers = 200, None, {}
-        if fault is not None and fault.kind not in ("truncate", "delay", "timeout", "quota-spent"):
+        if fault is not None and fault.kind not in ("truncate", "delay", "timeout", "quota-spent", "foreign-next"):
             status, body, headers = self._fault(fault)
         else:
             if fault is not None and fault.kind in ("delay", "timeout"):
@@ -496,6 +509,8 @@ class _Handler(BaseHTTPRequestHandler):
             if fault is not None and fault.kind == "quota-spent":  # a normal answer that spends the window
                 headers = {**headers, "x-ratelimit-remaining": "0",
                            "x-ratelimit-reset": str(int(time.time() + fault.retry_after))}
+            if fault is not None and fault.kind == "foreign-next":
+                headers, body = _point_next_links(headers, body, f"http://127.0.0.1:{sim.port}", fault.target)
         entry[3] = status
         data = json.dumps(body).encode()
         if fault is not None and fault.kind == "truncate":
@@ -512,6 +527,14 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _fault(self, fault: Fault) -> tuple[int, Any, dict[str, str]]:
+        if fault.kind == "redirect":
+            return 302, {"message": "Moved"}, {"Location": fault.target.rstrip("/") + self.path}
+        if fault.kind == "echo-credentials":
+            sent = [self.headers.get(h) for h in ("Authorization", "PRIVATE-TOKEN") if self.headers.get(h)]
+            for value in list(sent):
+                if value.startswith("Basic "):  # what a proxy that decodes basic auth would print
+                    sent.append(base64.b64decode(value[6:]).decode(errors="replace"))
+            return fault.status, {"message": f"Invalid credentials: {' / '.join(sent)}"}, {}
         if fault.kind == "429":
             return 429, {"message": "Too Many Requests"}, {"Retry-After": str(int(fault.retry_after))}
         if fault.kind == "429-gitlab":

@@ -1,5 +1,6 @@
 -- CI builds from the canonical builds file: status normalized, each bad row given a reason.
--- (Times arrive parsed to UTC; a time that does not parse is a load error, see raw.files__load_errors.)
+-- (Times arrive parsed to UTC; a time that does not parse is a load error, see raw.files__load_errors;
+-- one outside the allowed window, see time_window, is quarantined here.)
 with source as (
     select * from raw.files__builds
 ),
@@ -14,6 +15,12 @@ repeated_ids as (
         select build_id from raw.files__builds group by build_id having count(*) > 1
     ) as repeated using (build_id)
     group by r.build_id
+),
+
+-- The times a record may carry (ops.kpi_settings): not before earliest_event_date, not after the run
+-- time plus future_tolerance_hours. A year-2999 typo would otherwise stretch every KPI series to 2999.
+time_window as (
+    select earliest_event_at, latest_event_at from ops.kpi_settings
 ),
 
 known_services as (
@@ -51,24 +58,32 @@ checked as (
         coalesce(branch, '') = '' as no_branch,
         coalesce(original_status, '') = '' as no_status,
         coalesce(original_status, '') <> '' and status is null as unknown_status,
+        started_at is null as no_start,
+        -- an unfinished one (running, queued) has no finish time yet; any other must have one
+        finished_at is null and coalesce(status, '') not in ('IN_PROGRESS', 'QUEUED') as no_finish,
         finished_at < started_at as finished_before_start,
+        least(started_at, finished_at) < earliest_event_at as too_early,
+        greatest(started_at, finished_at) > latest_event_at as too_late,
         coalesce(raw_is_default_branch, '') <> '' and is_default_branch is null as bad_default_branch,
         coalesce(build_key, '') <> ''
             and first_seen is not null
             and {'file': _file, 'line': _line} <> first_seen as is_duplicate
     from renamed
+    cross join time_window
 ),
 
 final as (
     select
         * exclude (
-            first_seen,
+            first_seen, earliest_event_at, latest_event_at,
             raw_is_default_branch, service_known, no_key, no_service, unknown_service, no_branch, no_status,
-            unknown_status, finished_before_start, bad_default_branch, is_duplicate
+            unknown_status, no_start, no_finish, finished_before_start, too_early, too_late, bad_default_branch,
+            is_duplicate
         ),
         -- Reasons are spelled out only for the few bad rows: building strings for every row is costly.
         case when no_key or no_service or unknown_service or no_branch or no_status or unknown_status
-            or finished_before_start or bad_default_branch or is_duplicate
+            or no_start or no_finish or finished_before_start or too_early or too_late or bad_default_branch
+            or is_duplicate
         then concat_ws('; ',
             case when no_key then 'build_id is blank' end,
             case when no_service then 'service is blank' end,
@@ -76,7 +91,17 @@ final as (
             case when no_branch then 'branch is blank' end,
             case when no_status then 'status is blank' end,
             case when unknown_status then 'unknown status ' || original_status end,
+            case when no_start then 'started_at is blank' end,
+            case when no_finish then 'finished_at is blank' end,
             case when finished_before_start then 'finished_at is before started_at' end,
+            case when started_at < earliest_event_at
+                then 'started_at ' || started_at || ' is before ' || strftime(earliest_event_at, '%Y-%m-%d') || ' (earliest_event_date)' end,
+            case when started_at > latest_event_at
+                then 'started_at ' || started_at || ' is in the future (after ' || strftime(latest_event_at, '%Y-%m-%d %H:%M') || ' UTC, the run time + future_tolerance_hours)' end,
+            case when finished_at < earliest_event_at
+                then 'finished_at ' || finished_at || ' is before ' || strftime(earliest_event_at, '%Y-%m-%d') || ' (earliest_event_date)' end,
+            case when finished_at > latest_event_at
+                then 'finished_at ' || finished_at || ' is in the future (after ' || strftime(latest_event_at, '%Y-%m-%d %H:%M') || ' UTC, the run time + future_tolerance_hours)' end,
             case when bad_default_branch then 'is_default_branch ' || raw_is_default_branch || ' is not true/false' end,
             case when is_duplicate then 'duplicate build_id ' || build_key end
         ) end as quarantine_reason

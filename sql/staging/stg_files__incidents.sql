@@ -1,5 +1,6 @@
 -- Incidents from the canonical incidents file, with each bad row given a reason.
--- (Times arrive parsed to UTC; a time that does not parse is a load error, see raw.files__load_errors.)
+-- (Times arrive parsed to UTC; a time that does not parse is a load error, see raw.files__load_errors;
+-- one outside the allowed window, see time_window, is quarantined here.)
 with source as (
     select * from raw.files__incidents
 ),
@@ -14,6 +15,12 @@ repeated_ids as (
         select incident_id from raw.files__incidents group by incident_id having count(*) > 1
     ) as repeated using (incident_id)
     group by r.incident_id
+),
+
+-- The times a record may carry (ops.kpi_settings): not before earliest_event_date, not after the run
+-- time plus future_tolerance_hours. A year-2999 typo would otherwise stretch every KPI series to 2999.
+time_window as (
+    select earliest_event_at, latest_event_at from ops.kpi_settings
 ),
 
 known_services as (
@@ -54,29 +61,40 @@ checked as (
         coalesce(service, '') <> '' and not service_known as unknown_service,
         created_at is null as no_created,
         resolved_at < created_at as resolved_before_created,
+        least(created_at, resolved_at) < earliest_event_at as too_early,
+        greatest(created_at, resolved_at) > latest_event_at as too_late,
         coalesce(raw_caused_by, '') <> '' and not deployment_known as unknown_deployment,
         coalesce(incident_key, '') <> ''
             and first_seen is not null
             and {'file': _file, 'line': _line} <> first_seen as is_duplicate
     from renamed
+    cross join time_window
 ),
 
 final as (
     select
         * exclude (
-            first_seen,
+            first_seen, earliest_event_at, latest_event_at,
             raw_caused_by, service_known, deployment_known, no_key, no_service, unknown_service, no_created,
-            resolved_before_created, unknown_deployment, is_duplicate
+            resolved_before_created, too_early, too_late, unknown_deployment, is_duplicate
         ),
         -- Reasons are spelled out only for the few bad rows: building strings for every row is costly.
         case when no_key or no_service or unknown_service or no_created or resolved_before_created
-            or unknown_deployment or is_duplicate
+            or too_early or too_late or unknown_deployment or is_duplicate
         then concat_ws('; ',
             case when no_key then 'incident_id is blank' end,
             case when no_service then 'service is blank' end,
             case when unknown_service then 'unknown service ' || service || ' (not in services)' end,
             case when no_created then 'created_at is blank' end,
             case when resolved_before_created then 'resolved_at is before created_at' end,
+            case when created_at < earliest_event_at
+                then 'created_at ' || created_at || ' is before ' || strftime(earliest_event_at, '%Y-%m-%d') || ' (earliest_event_date)' end,
+            case when created_at > latest_event_at
+                then 'created_at ' || created_at || ' is in the future (after ' || strftime(latest_event_at, '%Y-%m-%d %H:%M') || ' UTC, the run time + future_tolerance_hours)' end,
+            case when resolved_at < earliest_event_at
+                then 'resolved_at ' || resolved_at || ' is before ' || strftime(earliest_event_at, '%Y-%m-%d') || ' (earliest_event_date)' end,
+            case when resolved_at > latest_event_at
+                then 'resolved_at ' || resolved_at || ' is in the future (after ' || strftime(latest_event_at, '%Y-%m-%d %H:%M') || ' UTC, the run time + future_tolerance_hours)' end,
             case when unknown_deployment
                 then 'caused_by_deployment_id ' || raw_caused_by || ' is not a valid deployment' end,
             case when is_duplicate then 'duplicate incident_id ' || incident_key end

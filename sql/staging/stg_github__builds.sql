@@ -2,10 +2,15 @@
 -- service from the repository (in a shared repository, from the workflow file's path). Deployment
 -- workflows named in sources.yaml are left to stg_github__deployments.
 with source as (
-    select key, scope as repo, payload from raw.github__workflow_runs
-    where scope in (select scope from ops.source_scopes where source = 'github')
-        -- runs of deployment workflows are deployments (stg_github__deployments), not CI builds
-        and coalesce(payload ->> 'path', '') not in (select job from ops.source_deploy_jobs where source = 'github')
+    select r.key, r.scope as repo, r.payload from raw.github__workflow_runs as r
+    where r.scope in (select scope from ops.source_scopes where source = 'github')
+        -- runs of deployment workflows are deployments (stg_github__deployments), not CI builds; a run's
+        -- path carries its ref (`.github/workflows/deploy.yml@main`), matched as stg_github__deployments does
+        and not exists (
+            select 1 from ops.source_deploy_jobs as j
+            where j.source = 'github'
+                and j.job in (r.payload ->> 'path', regexp_replace(r.payload ->> 'path', '@.*$', ''))
+        )
 ),
 
 status_map as (

@@ -1,6 +1,7 @@
 -- Changes read from GitHub: merged pull requests, their first commit (the earliest authored commit) and
--- the successful production deployment of their merge commit when GitHub has one. In a repository shared
--- by several services the service is the one owning most of the pull request's changed files.
+-- the successful production deployment of their merge commit when GitHub (or a Jenkins deployment job
+-- whose build carries that commit) has one. In a repository shared by several services the service is the
+-- one owning most of the pull request's changed files.
 with source as (
     select key, scope as repo, payload
     from raw.github__pulls
@@ -53,7 +54,14 @@ repo_level as (
 
 deployments as (
     select d.commit_sha, d.deployment_id, d.finished_at
-    from staging.stg_github__deployments as d
+    from (
+        select commit_sha, deployment_id, finished_at, status, environment, quarantine_reason
+        from staging.stg_github__deployments
+        union all
+        select commit_sha, deployment_id, finished_at, status, environment, quarantine_reason
+        from staging.stg_jenkins__deployments
+        where commit_sha is not null
+    ) as d
     cross join ops.kpi_settings as t
     where d.quarantine_reason is null
         and d.status = 'SUCCESS'

@@ -1,7 +1,8 @@
 -- Deployments read from GitHub's Deployments API. Outcome and finish time come from the deployment's
--- statuses (the latest one that is not 'inactive'); service from the repository (in a repository shared
--- by several services, from the path in the deployment's payload); environment names mapped by sources.yaml.
--- Runs of the workflows sources.yaml names as deployment workflows are deployments too (key run-<id>).
+-- statuses (the latest one that is not 'inactive'; none yet: queued); service from the repository (in a
+-- repository shared by several services, from the path in the deployment's payload); environment names
+-- mapped by sources.yaml. Runs of the workflows sources.yaml names as deployment workflows are
+-- deployments too (key run-<id>).
 with source as (
     select
         d.key,
@@ -78,7 +79,8 @@ renamed as (
         a.service,
         coalesce(e.environment, s.payload ->> 'environment') as environment,
         s.payload ->> 'environment' as original_environment,
-        m.status,
+        -- no status posted yet (GitHub lists none): the deployment is pending until one arrives
+        case when o.state is null then 'QUEUED' else m.status end as status,
         o.state as original_status,
         utc_ts(s.payload ->> 'created_at') as started_at,
         case when m.status in ('SUCCESS', 'FAILURE', 'CANCELED') then utc_ts(o.state_at) end as finished_at,
@@ -105,8 +107,14 @@ renamed as (
 workflow_runs as (
     select r.key, r.scope as repo, r.payload, j.environment
     from raw.github__workflow_runs as r
-    join ops.source_deploy_jobs as j on j.source = 'github' and j.job = r.payload ->> 'path'
+    join ops.source_deploy_jobs as j
+        on j.source = 'github'
+        -- a run's path carries the ref it ran from (`.github/workflows/deploy.yml@main`): a workflow named
+        -- without a ref matches every ref, one named with its ref only that ref
+        and j.job in (r.payload ->> 'path', regexp_replace(r.payload ->> 'path', '@.*$', ''))
     where r.scope in (select scope from ops.source_scopes where source = 'github')
+    -- named both ways: the more specific name (with the ref) decides the environment
+    qualify row_number() over (partition by r.key order by length(j.job) desc) = 1
 ),
 
 run_status_map as (
@@ -164,7 +172,8 @@ final as (
                 || coalesce(' path ' || path_hint, '') || ' (sources.yaml services)' end,
             case when is_blank(environment) then 'environment is missing' end,
             case when original_status is not null and status is null
-                then 'unknown deployment status state ' || original_status end,
+                then 'unknown deployment status state ' || original_status
+                when status is null then 'status is missing' end,
             case when is_blank(raw_created_at) then 'created_at is missing'
                 when started_at is null then 'created_at ' || raw_created_at || ' is not an ISO-8601 time' end,
             case when finished_at < started_at then 'finished_at is before started_at' end

@@ -1,5 +1,7 @@
 -- Changes read from GitLab: merged merge requests, their first commit (the earliest authored commit)
--- and the successful production deployment of their merge (or squash) commit when there is one.
+-- and the successful production deployment (GitLab's, or a Jenkins deployment job's whose build carries
+-- the commit) of the commit that landed: the merge commit, else the squash commit, else - merged by
+-- fast-forward, both null - the merge request's head `sha`.
 with source as (
     select key, scope as project, payload
     from raw.gitlab__merge_requests
@@ -19,7 +21,14 @@ service_map as (
 
 first_deployment as (
     select d.commit_sha, arg_min(d.deployment_id, d.finished_at) as deployment_id
-    from staging.stg_gitlab__deployments as d
+    from (
+        select commit_sha, deployment_id, finished_at, status, environment, quarantine_reason
+        from staging.stg_gitlab__deployments
+        union all
+        select commit_sha, deployment_id, finished_at, status, environment, quarantine_reason
+        from staging.stg_jenkins__deployments
+        where commit_sha is not null
+    ) as d
     cross join ops.kpi_settings as t
     where d.quarantine_reason is null
         and d.status = 'SUCCESS'
@@ -45,7 +54,9 @@ renamed as (
     left join commits as c using (key)
     left join service_map as m on m.scope = s.project
     left join first_deployment as fd
-        on fd.commit_sha = coalesce(s.payload ->> 'merge_commit_sha', s.payload ->> 'squash_commit_sha')
+        on fd.commit_sha = coalesce(
+            s.payload ->> 'merge_commit_sha', s.payload ->> 'squash_commit_sha', s.payload ->> 'sha'
+        )
 ),
 
 final as (

@@ -1,5 +1,6 @@
--- Deployments read from GitLab: status as GitLab reports it, finish time from the deployment (or its
--- job), service from the project, environment names mapped by sources.yaml.
+-- Deployments read from GitLab: status as GitLab reports it, start and finish times from the deploy job
+-- (`deployable`; a deployment has no finish time of its own), service from the project, environment
+-- names mapped by sources.yaml.
 with source as (
     select key, scope as project, payload
     from raw.gitlab__deployments
@@ -27,7 +28,11 @@ renamed as (
         s.payload -> 'environment' ->> 'name' as original_environment,
         st.status,
         s.payload ->> 'status' as original_status,
-        utc_ts(coalesce(s.payload -> 'deployable' ->> 'started_at', s.payload ->> 'created_at')) as started_at,
+        -- the job's start, else its creation: the deployment record may be created after the job finished
+        utc_ts(coalesce(
+            s.payload -> 'deployable' ->> 'started_at', s.payload -> 'deployable' ->> 'created_at',
+            s.payload ->> 'created_at'
+        )) as started_at,
         case when st.status in ('SUCCESS', 'FAILURE', 'CANCELED') then utc_ts(coalesce(
             s.payload ->> 'finished_at', s.payload -> 'deployable' ->> 'finished_at', s.payload ->> 'updated_at'
         )) end as finished_at,

@@ -40,7 +40,8 @@ renamed as (
         s.key as build_key,
         'jenkins' as source,
         a.service,
-        case when s.parent_class ilike '%multibranch%' then regexp_extract(s.job, '[^/]+$')
+        -- a multibranch project names a branch's job with `/` encoded (`feature%2Fsearch-v2`)
+        case when s.parent_class ilike '%multibranch%' then url_decode(regexp_extract(s.job, '[^/]+$'))
             else t.default_branches[1] end as branch,
         cast(null as boolean) as is_default_branch,
         m.status,

@@ -1,5 +1,6 @@
 -- Deployments read from Jenkins: builds of the jobs sources.yaml names as deployment jobs, to the
--- environment named there; result normalized, service from the job.
+-- environment named there; result normalized, service from the job, the deployed commit from the git
+-- plugin's record of the build (`lastBuiltRevision.SHA1` in `actions`) when the build checked one out.
 with source as (
     select
         r.key,
@@ -10,6 +11,20 @@ with source as (
     from raw.jenkins__builds as r
     join ops.source_deploy_jobs as d on d.source = 'jenkins' and d.job = r.payload -> 'job' ->> 'fullName'
     where r.scope in (select scope from ops.source_scopes where source = 'jenkins')
+),
+
+-- The first git checkout of the build is the job's own repository (later ones: shared libraries).
+commits as (
+    select key, arg_min(a -> 'lastBuiltRevision' ->> 'SHA1', i) as commit_sha
+    from (
+        select
+            key,
+            unnest(from_json(coalesce(build -> 'actions', '[]'), '["json"]')) as a,
+            generate_subscripts(from_json(coalesce(build -> 'actions', '[]'), '["json"]'), 1) as i
+        from source
+    )
+    where a -> 'lastBuiltRevision' ->> 'SHA1' is not null
+    group by key
 ),
 
 result_map as (
@@ -44,7 +59,7 @@ renamed as (
         case when not coalesce((s.build ->> 'building')::boolean, false)
             then to_timestamp(((s.build ->> 'timestamp')::double + (s.build ->> 'duration')::double) / 1000)::timestamp
         end as finished_at,
-        cast(null as varchar) as commit_sha,
+        c.commit_sha,
         false as is_rollback,
         false as is_hotfix,
         s.job,
@@ -55,6 +70,7 @@ renamed as (
     left join result_map as m
         on m.original = case when (s.build ->> 'building')::boolean then 'BUILDING' else s.build ->> 'result' end
     left join attributed as a using (key)
+    left join commits as c using (key)
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- Incidents read from Opsgenie: created time, resolve time (impactEndDate, else the last update of a
--- resolved or closed incident), priority as severity, service from the impacted services mapped in
--- sources.yaml.
+-- resolved or closed incident), priority as severity, service from the impacted services (or the
+-- incident's `serviceId`) mapped in sources.yaml.
 with source as (
     select key, payload
     from raw.opsgenie__incidents
@@ -10,6 +10,9 @@ with source as (
 impacted as (
     select key, unnest(from_json(coalesce(payload -> 'impactedServices', '[]'), '["varchar"]')) as vendor_service
     from source
+    union
+    -- an incident opened on a service may name it only here
+    select key, payload ->> 'serviceId' from source where payload ->> 'serviceId' is not null
 ),
 
 attributed as (

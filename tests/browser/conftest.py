@@ -5,6 +5,7 @@ Under CI=true a missing browser fails the tests; elsewhere it skips them with th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -17,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.dashboards.demo import demo_home
+from tests.dashboards.demo import TODAY, demo_home
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,16 +40,13 @@ def demo() -> Path:
     return demo_home()
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(demo: Path) -> Iterator[str]:
-    """Streamlit serving dashboards/app.py on a free port, healthy."""
+@contextlib.contextmanager
+def serve_process(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Streamlit serving dashboards/app.py with ``env`` added to the environment, on a free port,
+    healthy: (its url, its process); stopped on exit."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "KPI_WAREHOUSE": str(demo / "warehouse.duckdb"),
-        "KPI_REPORTS_DIR": str(demo / "reports"),
-    }
-    log = (demo / "streamlit.log").open("w")
+    env = {**os.environ, **env}
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", str(REPO / "dashboards" / "app.py"),
@@ -68,9 +66,9 @@ def dashboard_url(demo: Path) -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Streamlit did not start: {(demo / 'streamlit.log').read_text()[-2000:]}")
+                raise RuntimeError(f"Streamlit did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.25)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -78,6 +76,35 @@ def dashboard_url(demo: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def serve(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """Streamlit with ``env`` added to the environment: its url."""
+    with serve_process(env, log_path) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def serve_dashboard(
+    warehouse: Path, reports: Path, log_path: Path, **env_extra: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Streamlit on ``warehouse``: (its url, its process)."""
+    env = {"KPI_WAREHOUSE": str(warehouse), "KPI_REPORTS_DIR": str(reports), **env_extra}
+    with serve_process(env, log_path) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(demo: Path) -> Iterator[str]:
+    """The dashboard on the demo warehouse."""
+    env = {
+        "KPI_WAREHOUSE": str(demo / "warehouse.duckdb"),
+        "KPI_REPORTS_DIR": str(demo / "reports"),
+        "KPI_TODAY": TODAY.isoformat(),  # the demo's "today": October is the last full month
+    }
+    with serve(env, demo / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +128,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, device_scale_factor=1)
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(int(os.environ.get("PW_TIMEOUT_MS", "30000")))
     try:
         yield pg
     finally:

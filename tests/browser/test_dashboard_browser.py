@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 
 # url path, title, plotly charts the page draws on the demo
 PAGES = [
-    ("", "Overview", 0),
+    ("", "Overview", 0),  # the root opens the Overview at its own URL
+    ("overview", "Overview", 0),
     ("delivery", "Delivery", 4),
     ("stability", "Stability", 4),
     ("ci", "CI", 3),
@@ -27,6 +28,7 @@ PAGES = [
     ("data-health", "Data health", 0),
     ("reports", "Monthly reports", 0),
     ("sql", "SQL", 0),
+    ("costs", "Costs", 0),  # the demo here has no cost data: the page says so
 ]
 
 
@@ -82,7 +84,7 @@ def snap(page, name: str) -> None:
     page.set_viewport_size({"width": 1440, "height": 1000})
 
 
-@pytest.mark.parametrize(("path", "title", "charts"), PAGES, ids=[p[0].split("?")[0] or "overview" for p in PAGES])
+@pytest.mark.parametrize(("path", "title", "charts"), PAGES, ids=[p[0].split("?")[0] or "root" for p in PAGES])
 def test_each_page_renders_and_is_screenshotted(page, dashboard_url: str, path: str, title: str, charts: int) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -92,6 +94,10 @@ def test_each_page_renders_and_is_screenshotted(page, dashboard_url: str, path: 
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.locator(".js-plotly-plot").count() >= charts
     assert page.get_by_text("Page not found").count() == 0
+    # the page keeps its own URL (the root moves to /overview) and is the one marked in the navigation
+    assert urlparse(page.url).path == "/" + (path.split("?")[0] or "overview")
+    current = page.locator("[data-testid='stSidebarNav'] a[aria-current='page']")
+    assert current.count() == 1 and current.inner_text().splitlines()[-1].strip() == title.replace("Monthly reports", "Reports")
     snap(page, path.split("?")[0] or "overview")
     assert not errors, errors
 

@@ -4,6 +4,9 @@ built from what was synced (the same functions the Dagster assets call, no Dagst
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +80,14 @@ _MODELS = needed_for(
 )
 
 
-def build(warehouse: Path, sources_yaml: Path | None = None, files_dir: Path | None = None) -> Path:
+def build(
+    warehouse: Path, sources_yaml: Path | None = None, files_dir: Path | None = None, config: Path = DEFAULT_CONFIG
+) -> Path:
     """Rebuild config, staging, core and marts from the raw tables already in ``warehouse`` (and the
-    canonical files in ``files_dir``, if given)."""
+    canonical files in ``files_dir``, if given), with the KPI rules in ``config``."""
     with write_connection(warehouse) as con:
         write_load_errors(con, [load_file_entity(con, files_dir, e)["load_errors"] for e in ENTITIES])
-        write_config_tables(con, DEFAULT_CONFIG, as_of=dt.datetime(2030, 1, 1))
+        write_config_tables(con, config, as_of=dt.datetime(2030, 1, 1))
         ensure_tables(con)
         if sources_yaml is not None:
             from platform_kpi.sync import write_source_config
@@ -104,3 +109,41 @@ def rows(warehouse: Path, sql: str, params: list | None = None) -> list[dict[str
         cur = con.execute(sql, params or [])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+class ForeignHost:
+    """A second server on 127.0.0.1 (another port: another origin) standing for a host a source must never
+    send credentials to. It records the headers of every request and answers ``{}`` with 200."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, str]]] = []  # (path, headers)
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                host.received.append((self.path, dict(self.headers.items())))
+                data = json.dumps({}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> ForeignHost:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()

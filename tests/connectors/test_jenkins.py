@@ -68,8 +68,8 @@ def test_folders_ranges_deployment_job_and_incremental(tmp_path):
         # main has 150 builds: two ranges ({0,100} and {100,200}); the others fit in one
         trees = [q["tree"][0] for _, p, q, _ in sim.requests("jenkins", r"/job/main/api/json$")]
         assert [t for t in trees if "allBuilds" in t] == [
-            "allBuilds[number,result,timestamp,duration,url,building]{0,100}",
-            "allBuilds[number,result,timestamp,duration,url,building]{100,200}",
+            "allBuilds[number,result,timestamp,duration,url,building,actions[lastBuiltRevision[SHA1]]]{0,100}",
+            "allBuilds[number,result,timestamp,duration,url,building,actions[lastBuiltRevision[SHA1]]]{100,200}",
         ]
         build(wh, cfg)
         got = rows(wh, "select service, branch, status, count(*) as n, sum(duration_sec) as d from core.cicd_builds "

@@ -42,7 +42,7 @@ def test_the_example_parses_into_every_source_and_mapping():
         ("gitlab: [acme/platform]", "gitlab", "must be a mapping (key: value), got a list"),
         ("github: {repos: [a/b]\n", "line 2, column 1",
          "not valid YAML: expected ',' or '}', but got '<stream end>' (while parsing a flow mapping at line 1, "
-         "column 9)"),
+         "column 9). Fix the file there and run again."),
     ],
 )
 def test_mistakes_name_file_key_and_problem(tmp_path, text, key, problem):

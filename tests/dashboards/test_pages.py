@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from platform_kpi.catalog import format_value, kpi_group
 from platform_kpi.warehouse import read_connection
+from tests.dashboards.demo import TODAY
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 PAGES = ["overview", "delivery", "stability", "ci", "teams", "service", "data_health", "reports", "sql"]
@@ -22,6 +23,7 @@ def app(demo: Path, monkeypatch: pytest.MonkeyPatch):
     def _open(page: str = "overview", warehouse: Path | None = None, **params: str) -> AppTest:
         monkeypatch.setenv("KPI_WAREHOUSE", str(warehouse or demo / "warehouse.duckdb"))
         monkeypatch.setenv("KPI_REPORTS_DIR", str(demo / "reports"))
+        monkeypatch.setenv("KPI_TODAY", TODAY.isoformat())  # the demo's "today": October is last month
         at = AppTest.from_file(APP, default_timeout=60)
         for key, value in params.items():
             at.query_params[key] = value
@@ -258,6 +260,24 @@ def test_sql_page_refuses_anything_but_a_select(app, demo: Path, query: str, why
     at.button[0].click().run()
     assert at.error and why in at.error[0].value
     assert sql(demo / "warehouse.duckdb", "select count(*) as n from marts.kpi_monthly")[0]["n"] > 0
+
+
+def test_sql_page_shows_duplicate_columns_and_hugeint_and_reruns_cleanly(app) -> None:
+    at = app("sql")
+    at.text_area(key="sql_text").input(
+        "select 1 as a, 2 as a, 170141183460469231731687303715884105727::hugeint as big, sum(x) as total, "
+        "interval 90 minute as gap from range(4) t(x)"
+    )
+    at.button[0].click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error
+    grid = at.dataframe[0].value
+    assert grid.to_dict("records") == [
+        {"a": 1, "a_2": 2, "big": "170141183460469231731687303715884105727", "total": 6, "gap": "01:30:00"}
+    ]
+    assert "duplicate column names made unique: a_2 (a)" in texts(at)
+    at.run()  # the result stays in the session and is drawn again on every rerun
+    assert not at.exception and at.dataframe[0].value.shape == (1, 5)
 
 
 def test_sql_page_runs_a_select_and_shows_the_grid(app, demo: Path) -> None:

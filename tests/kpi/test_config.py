@@ -69,7 +69,8 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
             "incident_link_window_hour: 12\n",
             "incident_link_window_hour",
             "unknown key (did you mean incident_link_window_hours?); expected one of: "
-            "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets",
+            "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets, "
+            "earliest_event_date, future_tolerance_hours, row_drop_threshold",
         ),
         ("incident_link_window_hours: soon\n", "incident_link_window_hours", "must be a number, got the text 'soon'"),
         ("incident_link_window_hours: -1\n", "incident_link_window_hours", "must be >= 0, got the number -1"),
@@ -89,7 +90,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
         (
             "benchmark_year: 2024\n  targets: {}\n",
             "line 2, column 10",
-            "not valid YAML: mapping values are not allowed here",
+            "not valid YAML: mapping values are not allowed here. Fix the file there and run again.",
         ),
     ],
 )
@@ -104,7 +105,10 @@ def test_kpi_rules_mistakes_name_file_key_and_problem(tmp_path, text, key, probl
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path / "kpi.yaml")
-    assert str(err.value) == f"{tmp_path / 'kpi.yaml'}: (file): not found; expected the KPI rules and targets here"
+    assert str(err.value) == (
+        f"{tmp_path / 'kpi.yaml'}: (file): not found; expected the KPI rules and targets here. "
+        "Pass the path of an existing file."
+    )
 
 
 def _catalog_doc() -> dict:
@@ -210,7 +214,8 @@ def test_benchmark_mistakes_name_file_key_and_problem(tmp_path, text, key, probl
          "must be one of cpu_usage, cpu_request, memory_usage, memory_request, got the text 'cpu'"),
         ("sources: {prometheus: {step: 1x}}\n", "sources.prometheus.step", "'1x' is not a duration like 60s, 5m or 1h"),
         ("attribution: [service]\n", "attribution", "must be a mapping (key: value), got a list"),
-        ("sources: {aws_cost_explorer: {start: 2026-13-01}}\n", "(file)", "not valid YAML: month must be in 1..12"),
+        ("sources: {aws_cost_explorer: {start: 2026-13-01}}\n", "(file)",
+         "not valid YAML: month must be in 1..12. Fix the file there and run again."),
     ],
 )
 def test_cost_config_mistakes_name_file_key_and_problem(tmp_path, text, key, problem):

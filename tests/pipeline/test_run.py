@@ -114,8 +114,22 @@ def test_checks_are_recorded_for_the_data_health_page(run):
         "core.cicd_builds": True,
         "core.costs": True,  # no cost source here: the suites pass on empty tables
         "core.cluster_utilization": True,
+        # The declared tests of sql/<layer>/_models.yml (contract_<model>), on every model that has some.
+        "core.change_lead_times": True,
+        "core.deployment_outcomes": True,
+        "core.incident_links": True,
+        "marts.ci_pipeline_stats": True,
+        "marts.cost_currency_flags": True,
+        "marts.cost_monthly": True,
+        "marts.cost_quarantine": True,
+        "marts.cost_unattributed": True,
+        "marts.deployments_by_environment": True,
         "marts.kpi_monthly": True,
         "marts.kpi_weekly": True,
+        "marts.lead_time_buckets": True,
+        "marts.lead_time_stages": True,
+        "ops.quarantine": True,
+        "ops.file_accounting": True,  # file_accounting_balanced and its contract
     }
 
 
@@ -199,7 +213,7 @@ def test_cli_sql_is_read_only_and_report_is_replaced(run, capsys, tmp_path):
     )
     assert capsys.readouterr().out.splitlines() == ["kpi_id,value", "deployment_frequency,3.0"]
     assert kpi(["sql", "--warehouse", str(warehouse), "delete from marts.kpi_monthly"]) == 1
-    assert "read-only" in capsys.readouterr().out
+    assert "read-only" in capsys.readouterr().err
     out = tmp_path / "reports"
     assert kpi(["report", "--warehouse", str(warehouse), "--month", "2026-01", "--out", str(out)]) == 0
     first = (out / "2026-01" / "report.md").read_text()

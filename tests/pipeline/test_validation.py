@@ -61,3 +61,19 @@ def test_a_clean_table_passes_every_expectation(con):
         "last 35 days, Great Expectations)",
         "all rows, SQL)",
     }
+
+
+@pytest.mark.parametrize("table", ["core.deployments", "core.cicd_builds"])
+def test_a_null_status_fails_the_suite(con, table):
+    """A deployment or build without a status is not a pass: both engines count it."""
+    key = "deployment_id" if table == "core.deployments" else "build_id"
+    con.execute(f"drop table if exists {table}")
+    con.execute(
+        f"""create table {table} as select * from (values
+            ('d1', 'api', 'SUCCESS', timestamp '2026-03-01 10:00', timestamp '2026-03-01 10:05', 300),
+            ('d2', 'api', null, timestamp '2026-03-02 10:00', null, null)
+        ) t({key}, service, status, started_at, finished_at, duration_sec)"""
+    )
+    outcomes = validate_table(con, domain_suites(con)[table])
+    for engine in ("Great Expectations", "SQL"):
+        assert _failed(outcomes, engine) == {("expect_column_values_to_not_be_null", "status"): 1}, engine

@@ -152,7 +152,10 @@ def test_mistakes_name_file_key_and_problem(tmp_path: Path, text: str, key: str,
 def test_a_named_delivery_file_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_delivery_config(tmp_path / "delivery.yaml", env={})
-    assert str(err.value) == f"{tmp_path / 'delivery.yaml'}: (file): not found; expected the delivery configuration here"
+    assert str(err.value) == (
+        f"{tmp_path / 'delivery.yaml'}: (file): not found; expected the delivery configuration here. "
+        "Pass the path of an existing file."
+    )
 
 
 def test_shipped_config_delivers_nothing_without_the_env_var() -> None:

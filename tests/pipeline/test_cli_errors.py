@@ -1,0 +1,110 @@
+"""Errors the `kpi` command shows (run as a subprocess, as a user runs it): one line that names the
+file (and line and column where there is one) and says what to do; never a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import build_warehouse, dep, deployments
+
+KPI = Path(sys.executable).with_name("kpi")
+
+
+def kpi(*args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_")}
+    return subprocess.run([*prefix, str(KPI), *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_every_failure_of_a_run_names_its_file_line_and_column(tmp_path: Path) -> None:
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "services.csv").write_text("service,team\napi,payments\n")
+    # a JSONL file without a required field (and a unit separator inside a record, which DuckDB could not
+    # split into lines before the import read files line by line)
+    (files / "deployments.jsonl").write_text(
+        '{"deployment_id": "d1", "service": "api", "environment": "prod", "finished_at": "2026-10-01T10:00:00Z"}\n'
+        '{"deployment_id": "d2", "service": "a\x1fpi", "environment": "prod", "finished_at": "2026-10-02T10:00:00Z"}\n'
+    )
+    out = kpi("run", "--files", str(files), "--warehouse", str(tmp_path / "w.duckdb"))
+    text = out.stdout + out.stderr
+    assert out.returncode == 1, text
+    assert "Traceback" not in text
+    summary = text[text.index("kpi run: The pipeline run failed"):].splitlines()
+    failures = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip() for line in summary[1:-1]}
+    # which file, what is wrong and what is required, on one line
+    assert failures["raw_files"] == (
+        "files: deployments.jsonl is missing required field(s) 'status' in every record (keys found: "
+        "deployment_id, environment, finished_at, service). Required for deployments: deployment_id, service, "
+        "environment, status, finished_at."
+    )
+    assert summary[-1].startswith("Fix the input or config named above")
+
+
+def test_a_config_yaml_error_names_file_line_and_column_before_anything_runs(tmp_path: Path) -> None:
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "services.csv").write_text("service,team\napi,payments\n")
+    config = tmp_path / "kpi.yaml"
+    config.write_text("kpis:\n  - id: x\n    name: [unclosed\n")
+    out = kpi("run", "--files", str(files), "--warehouse", str(tmp_path / "w.duckdb"), "--config", str(config))
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert out.stderr == ""  # no traceback
+    # the configuration is validated before the run starts: one line naming file, line and column, and
+    # saying what to do; nothing ran
+    assert out.stdout.splitlines() == [
+        f"kpi run: {config}: line 4, column 1: not valid YAML: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence at line 3, column 11). Fix the file there and run again."
+    ]
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def _without_privileges() -> tuple[str, ...]:
+    """A prefix that runs a command without root's power to write anywhere (tests run as root in CI)."""
+    if os.geteuid() != 0:
+        return ()
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv (util-linux): a read-only folder cannot be simulated")
+    return (setpriv, "--inh-caps=-all", "--bounding-set=-all", "--")
+
+
+def test_kpi_report_into_a_read_only_folder_says_so_in_one_line(tmp_path: Path) -> None:
+    warehouse = build_warehouse(tmp_path, {"deployments.csv": deployments(dep("d1", "2026-10-05T10:00:00Z"))})
+    read_only = tmp_path / "reports"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    out = kpi("report", "--month", "2026-10", "--no-deliver", "--warehouse", str(warehouse), "--out", str(read_only),
+              prefix=_without_privileges())
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert out.stderr == ""  # no traceback
+    assert out.stdout.splitlines() == [
+        f"kpi report: cannot write into {read_only} (permission denied). Pass --out DIR with a folder you can "
+        "write to (or set KPI_REPORTS_DIR), or make that folder writable."
+    ]
+    assert list(read_only.iterdir()) == []
+
+
+def test_kpi_report_out_is_a_file(tmp_path: Path) -> None:
+    warehouse = build_warehouse(tmp_path, {"deployments.csv": deployments(dep("d1", "2026-10-05T10:00:00Z"))})
+    a_file = tmp_path / "report.pdf"
+    a_file.write_text("")
+    out = kpi("report", "--month", "2026-10", "--no-deliver", "--warehouse", str(warehouse), "--out", str(a_file))
+    assert (out.returncode, out.stderr) == (2, "")
+    assert out.stdout.splitlines() == [
+        f"kpi report: {a_file} is a file, not a folder. Pass --out DIR with the folder the reports go in."
+    ]
+
+
+def test_kpi_run_on_a_missing_folder_says_so_before_running(tmp_path: Path) -> None:
+    out = kpi("run", "--files", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert (out.returncode, out.stderr) == (2, "")
+    assert out.stdout.splitlines() == [
+        f"kpi run: input folder {tmp_path / 'nope'} does not exist. Pass --files DIR with your services, "
+        "deployments, changes, incidents and builds files (README 'Your own data')."
+    ]
