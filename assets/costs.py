@@ -4,6 +4,7 @@ platform_kpi.costs for what each source reads and how failures are kept apart)."
 import dagster as dg
 
 from assets.resources import WarehouseResource
+from platform_kpi.config import Configuration
 from platform_kpi.costs import COST_CONFIG_TABLES, COST_RAW_TABLES, load_cost_sources
 
 _DESCRIPTIONS = {
@@ -36,10 +37,12 @@ _DESCRIPTIONS = {
     name="raw_costs",
     can_subset=False,
 )
-def raw_costs(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def raw_costs(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]
+):
     """Load the cost rules and every configured cost and utilization source into raw tables."""
     with warehouse.connect() as con:
-        results = load_cost_sources(con, warehouse.config_path, warehouse.files_path)
+        results = load_cost_sources(con, configuration.costs, warehouse.files_path)
     for table in COST_RAW_TABLES:
         meta = results.get(table) or {}
         if table == "focus__load_errors":

@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets.resources import WarehouseResource
 from connectors.files import ENTITIES
+from platform_kpi.config import Configuration
 from platform_kpi.loading import (
     CONFIG_TABLES,
     RAW_FILE_TABLES,
@@ -76,6 +77,7 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 "allowed time window, row-drop threshold).",
                 "status_map": "How raw status spellings map to normalized statuses.",
                 "kpi_definitions": "The KPI catalog: every KPI's id, unit, aggregation and written definition.",
+                "kpi_groups": "KPI groups of the catalog in reading order (DORA keys, each page's tiles, the report's).",
                 "dora_benchmarks": "DORA performance clusters (tiers) of the configured report year.",
                 "kpi_targets": "Targets per KPI from the config file (absolute, relative or trend).",
             }[key[1]],
@@ -85,12 +87,14 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     name="kpi_config",
     can_subset=False,
 )
-def kpi_config(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Load the KPI catalog, benchmarks, rules and targets into the warehouse."""
+def kpi_config(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]
+):
+    """Load the KPI catalog and its groups, benchmarks, rules and targets into the warehouse."""
     with warehouse.connect() as con:
-        counts = write_config_tables(con, warehouse.config_path, as_of=warehouse.as_of_time)
+        counts = write_config_tables(con, configuration, as_of=warehouse.as_of_time)
     context.log.info(f"KPI config loaded: {counts}")
     for key in CONFIG_TABLES:
         yield dg.MaterializeResult(
-            asset_key=dg.AssetKey(list(key)), metadata={"config": warehouse.config, **counts}
+            asset_key=dg.AssetKey(list(key)), metadata={"config": str(configuration.kpi_path), **counts}
         )

@@ -6,7 +6,8 @@ import dagster as dg
 
 from assets.publish import PUBLISHED_KEY
 from assets.resources import WarehouseResource
-from platform_kpi.reporting.report import deliver_report, load_delivery_config, parse_month, write_report
+from platform_kpi.config import Configuration
+from platform_kpi.reporting.report import deliver_report, parse_month, write_report
 
 monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=0)
 
@@ -18,13 +19,15 @@ monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end
     group_name="reports",
     description="The monthly KPI report (PDF, HTML, Markdown) for leadership, from the published warehouse.",
 )
-def monthly_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def monthly_report(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]
+) -> dg.MaterializeResult:
     """Write reports/YYYY-MM/ for the partition's month (a re-run replaces it), then deliver it as
     config/delivery.yaml says. A failed delivery is a warning: the report itself is kept."""
     month = parse_month(context.partition_key[:7])
     paths = write_report(warehouse.published_path, month, Path(warehouse.reports_dir))
     metadata: dict = {name: dg.MetadataValue.path(str(p)) for name, p in paths.items() if not name.startswith("charts/")}
-    config = load_delivery_config()
+    config = configuration.delivery
     if config.enabled:
         for result in deliver_report(paths["report.pdf"].parent, month, config):
             metadata[f"delivery {result.target}"] = ("ok: " if result.ok else "FAILED: ") + result.detail

@@ -1,4 +1,5 @@
-"""The Dagster resource every asset writes through: the run's private DuckDB work file."""
+"""The Dagster resources: the run's private DuckDB work file every asset writes through, and the run's
+configuration, read and validated once."""
 
 import datetime as dt
 from collections.abc import Generator, Iterator
@@ -8,8 +9,26 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from platform_kpi.config import Configuration, load_config
 from platform_kpi.settings import DEFAULT_CONFIG, work_path_for
 from platform_kpi.warehouse import run_lock, write_connection
+
+CONFIGURATION_DESCRIPTION = (
+    "Every configuration file of the run (KPI rules and targets, catalog, benchmarks, costs, delivery, "
+    "sources), validated once when the run starts; assets take it as `configuration`."
+)
+
+
+def configuration_resource(
+    kpi_config: str | Path, sources: str | Path | None = None, *, loaded: Configuration | None = None
+) -> dg.ResourceDefinition:
+    """The run's Configuration: ``loaded`` as it is (the CLI validated it before the run), else read from
+    ``kpi_config`` (and the files beside it) and ``sources`` once per run."""
+    if loaded is not None:
+        return dg.ResourceDefinition.hardcoded_resource(loaded, CONFIGURATION_DESCRIPTION)
+    return dg.ResourceDefinition(
+        resource_fn=lambda _context: load_config(kpi_config, sources=sources), description=CONFIGURATION_DESCRIPTION
+    )
 
 
 class WarehouseResource(dg.ConfigurableResource):

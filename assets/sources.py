@@ -9,27 +9,25 @@ data already synced. A missing or refused token fails the asset with a message n
 
 
 import datetime as dt
-from pathlib import Path
 
 import dagster as dg
 
 from assets.resources import WarehouseResource
+from platform_kpi.config import Configuration
 from platform_kpi.raw import RAW_TABLES, ensure_tables
-from platform_kpi.sources_config import SOURCES, load_sources_config
+from platform_kpi.sources_config import SOURCES
 from platform_kpi.sync import SOURCE_CONFIG_TABLES, sync_source, write_source_config
 
 DEFAULT_FRESHNESS_HOURS = 26.0
 
 
 class SourcesResource(dg.ConfigurableResource):
-    """Which sources.yaml to read, and whether the source assets fetch (``kpi sync`` fetches first,
-    then runs the graph with ``fetch=False`` so nothing is fetched twice)."""
+    """Which sources.yaml to read (the run's ``configuration`` resource holds it, validated), and
+    whether the source assets fetch (``kpi sync`` fetches first, then runs the graph with
+    ``fetch=False`` so nothing is fetched twice)."""
 
     config: str | None = None
     fetch: bool = True
-
-    def load(self):
-        return load_sources_config(Path(self.config) if self.config else None)
 
 
 @dg.multi_asset(
@@ -51,9 +49,11 @@ class SourcesResource(dg.ConfigurableResource):
     name="source_config",
     can_subset=False,
 )
-def source_config(context: dg.AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource):
+def source_config(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]
+):
     """Write what sources.yaml says about names into the ops.source_* tables the staging models join."""
-    config = sources.load()
+    config = configuration.sources
     with warehouse.connect() as con:
         counts = write_source_config(con, config)
     for table in SOURCE_CONFIG_TABLES:
@@ -77,8 +77,13 @@ def _sync_asset(source: str) -> dg.AssetsDefinition:
         name=f"{source}_sync",
         can_subset=False,
     )
-    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource):
-        config = sources.load()
+    def _asset(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        sources: SourcesResource,
+        configuration: dg.ResourceParam[Configuration],
+    ):
+        config = configuration.sources
         with warehouse.connect() as con:
             ensure_tables(con)
             meta: dict = {"configured": source in config.sources}
@@ -110,8 +115,8 @@ def _freshness_check(source: str) -> dg.AssetChecksDefinition:
         description=f"Every {source} stream synced successfully within its freshness limit "
         f"(sources.yaml {source}.freshness_hours, default {DEFAULT_FRESHNESS_HOURS:g}); passes when not configured.",
     )
-    def _check(warehouse: WarehouseResource, sources: SourcesResource) -> dg.AssetCheckResult:
-        config = sources.load()
+    def _check(warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]) -> dg.AssetCheckResult:
+        config = configuration.sources
         if source not in config.sources:
             return dg.AssetCheckResult(passed=True, metadata={"configured": False})
         limit = float(config.sources[source].options.get("freshness_hours", DEFAULT_FRESHNESS_HOURS))

@@ -29,7 +29,7 @@ import random
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,14 +105,6 @@ class HttpPolicy:
     max_rate_limit_wait: float = 3600.0  #: never sleep longer than this for one rate-limit reset
     secondary_limit_wait: float = 60.0  #: GitHub: wait at least this long on a secondary limit
 
-    @classmethod
-    def from_mapping(cls, data: dict | None) -> HttpPolicy:
-        data = data or {}
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"sources.yaml http: unknown setting(s) {sorted(unknown)}")
-        return cls(**{k: float(v) if k != "max_attempts" else int(v) for k, v in data.items()})
-
 
 @dataclass
 class RequestStats:
@@ -154,7 +146,7 @@ class ApiClient:
         base_url: str,
         *,
         headers: dict[str, str],
-        token_env: str,
+        token_env: str | None = None,  #: the variable holding the token (None: a source without one)
         policy: HttpPolicy | None = None,
         auth: httpx.Auth | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -207,9 +199,10 @@ class ApiClient:
 
     # -- one request -------------------------------------------------------------------------------
 
-    def get(self, path: str, params: Any = None) -> httpx.Response:
+    def get(self, path: str, params: Any = None, *, accept: Collection[int] = ()) -> httpx.Response:
         """GET ``path`` (relative to the base URL, or an absolute next-page URL) and return the answer
-        once its body is complete JSON; retries and waits as the module docstring says."""
+        once its body is complete JSON; retries and waits as the module docstring says. An answer
+        whose status is in ``accept`` is returned as it came (the caller reads the API's own error)."""
         policy = self.policy
         deadline = time.monotonic() + policy.give_up_after
         attempt = 0
@@ -219,7 +212,7 @@ class ApiClient:
         while True:
             attempt += 1
             try:
-                response = self._once(path, params, endpoint)
+                response = self._once(path, params, endpoint, accept)
                 return response
             except _Retry as retry:
                 wait = retry.wait
@@ -251,7 +244,7 @@ class ApiClient:
         url = httpx.URL(path)
         return url.path if url.is_absolute_url else "/" + path.split("?")[0].lstrip("/")
 
-    def _once(self, path: str, params: Any, endpoint: str) -> httpx.Response:
+    def _once(self, path: str, params: Any, endpoint: str, accept: Collection[int] = ()) -> httpx.Response:
         self._respect_pause(endpoint)
         with self._lock:
             self.stats.requests += 1
@@ -272,6 +265,8 @@ class ApiClient:
         else:
             raise SourceError(f"{self.source}: GET {endpoint} was redirected more than {MAX_REDIRECTS} times")
         status = response.status_code
+        if status in accept:
+            return response
         if status in (403, 429):
             wait = self._rate_limit_wait(response)
             if wait is not None:

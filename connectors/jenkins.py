@@ -39,7 +39,10 @@ def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = Non
     user_env = str(sc.options.get("user_env", "JENKINS_USER"))
     user = ((os.environ if env is None else env).get(user_env) or "").strip()
     if not user:
-        raise SourcesConfigError(f"{SOURCE}: environment variable {user_env} is not set; it must hold the Jenkins user name")
+        raise SourcesConfigError(
+            sc.file, f"{SOURCE}.user_env",
+            f"environment variable {user_env} is not set; it must hold the Jenkins user name (see .env.example)",
+        )
     # a server echoing the Authorization header shows the token base64-encoded with the user
     basic = base64.b64encode(f"{user}:{token.reveal()}".encode()).decode()
     return ApiClient(

@@ -6,20 +6,23 @@
 cpuCoreRequestAverage, cpuCoreUsageAverage, ramByteRequestAverage, ramByteUsageAverage, totalCost``
 (and the efficiencies OpenCost derives from them). ``allocation_records`` turns one such response —
 from the API or saved as a JSON file — into flat records of text for ``raw.opencost__allocations``.
-No Dagster imports.
+Requests go through the shared :class:`connectors.http.ApiClient`. No Dagster imports.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+from connectors.http import ApiClient, HttpPolicy, SourceError
 
 SOURCE = "opencost"
+# Patient enough for a busy OpenCost, short enough that an outage does not hold up the run.
+POLICY = HttpPolicy(timeout=60.0, backoff_base=0.5, backoff_cap=30.0, max_attempts=4, give_up_after=300.0)
+# Answers OpenCost means (not found, bad window, no access): reported with their body, never retried.
+CLIENT_ERRORS = frozenset(range(400, 500)) - {408, 429}
 FIELDS = (
     "cpuCoreRequestAverage",
     "cpuCoreUsageAverage",
@@ -76,30 +79,20 @@ def fetch_allocation(
     window: str = "30d",
     step: str = "1d",
     aggregate: str = "cluster,namespace",
-    client: httpx.Client | None = None,
-    attempts: int = 4,
+    client: ApiClient | None = None,
 ) -> dict[str, Any]:
-    """One /allocation response (retrying 429 and 5xx with backoff)."""
+    """One /allocation response (429, 5xx, timeouts and truncated bodies retried by the client)."""
     params = {"window": window, "step": step, "aggregate": aggregate, "accumulate": "false"}
     own = client is None
-    client = client or httpx.Client(timeout=60.0)
+    client = client or ApiClient(SOURCE, url, headers={"Accept": "application/json"}, policy=POLICY)
     try:
-        for attempt in range(attempts):
-            resp = client.get(url.rstrip("/") + "/allocation", params=params)
-            if (resp.status_code == 429 or resp.status_code >= 500) and attempt + 1 < attempts:
-                time.sleep(min(float(resp.headers.get("retry-after") or 0) or 0.5 * 2**attempt, 30))
-                continue
-            if resp.status_code != 200:
-                raise OpenCostError(
-                    f"{SOURCE}: GET /allocation answered {resp.status_code}: {resp.text[:300]}"
-                )
-            try:
-                return resp.json()
-            except ValueError as exc:
-                raise OpenCostError(
-                    f"{SOURCE}: GET /allocation answered with a body that is not JSON"
-                ) from exc
-        raise OpenCostError(f"{SOURCE}: GET /allocation kept failing after {attempts} attempts")
+        try:
+            resp = client.get("allocation", params, accept=CLIENT_ERRORS)
+        except SourceError as exc:  # retries spent, or a wait beyond the limit
+            raise OpenCostError(str(exc)) from None
+        if resp.status_code != 200:
+            raise OpenCostError(f"{SOURCE}: GET /allocation answered {resp.status_code}: {resp.text[:300]}")
+        return resp.json()
     finally:
         if own:
             client.close()

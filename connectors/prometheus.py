@@ -6,21 +6,25 @@
 bad query, and for more than 11,000 points per series, so long ranges are asked for in chunks).
 ``sample_records`` flattens one response into text records for ``raw.prometheus__samples``. Each
 query's range runs from the first day's midnight to one step before the last day's end, so every
-sample stands for exactly one step of one day. No Dagster imports.
+sample stands for exactly one step of one day. Requests go through the shared
+:class:`connectors.http.ApiClient` (retries, rate limits, bounded waiting). No Dagster imports.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+from connectors.http import ApiClient, HttpPolicy, SourceError
 
 SOURCE = "prometheus"
 SERIES = ("cpu_usage", "cpu_request", "memory_usage", "memory_request")
 MAX_POINTS = 10_000  # Prometheus refuses more than 11,000 points per series
+# Patient enough for a busy Prometheus, short enough that an outage does not hold up the run.
+POLICY = HttpPolicy(timeout=60.0, backoff_base=0.5, backoff_cap=30.0, max_attempts=4, give_up_after=300.0)
+# Answers that are Prometheus's own error documents ({"status": "error", ...}): read, never retried.
+CLIENT_ERRORS = frozenset(range(400, 500)) - {408, 429}
 
 
 class PrometheusError(RuntimeError):
@@ -71,24 +75,27 @@ def sample_records(
             }
 
 
-def _get(client: httpx.Client, url: str, params: dict[str, str], attempts: int = 4) -> dict[str, Any]:
-    for attempt in range(attempts):
-        resp = client.get(url, params=params)
-        if (resp.status_code == 429 or resp.status_code >= 500) and attempt + 1 < attempts:
-            time.sleep(min(float(resp.headers.get("retry-after") or 0) or 0.5 * 2**attempt, 30))
-            continue
-        try:
-            doc = resp.json()
-        except ValueError as exc:
-            raise PrometheusError(
-                f"{SOURCE}: query_range answered {resp.status_code} with a body that is not JSON"
-            ) from exc
-        if resp.status_code != 200 or doc.get("status") != "success":
-            raise PrometheusError(
-                f"{SOURCE}: query_range answered {resp.status_code}: {doc.get('errorType', '')} {doc.get('error', '')}".strip()
-            )
-        return doc
-    raise PrometheusError(f"{SOURCE}: query_range kept failing after {attempts} attempts")
+def client_for(url: str) -> ApiClient:
+    return ApiClient(SOURCE, url, headers={"Accept": "application/json"}, policy=POLICY)
+
+
+def _get(client: ApiClient, params: dict[str, str]) -> dict[str, Any]:
+    try:
+        resp = client.get("api/v1/query_range", params, accept=CLIENT_ERRORS)
+    except SourceError as exc:  # retries spent, or a wait beyond the limit
+        raise PrometheusError(str(exc)) from None
+    try:
+        doc = resp.json()
+    except ValueError as exc:
+        raise PrometheusError(
+            f"{SOURCE}: query_range answered {resp.status_code} with a body that is not JSON"
+        ) from exc
+    if resp.status_code != 200 or not isinstance(doc, dict) or doc.get("status") != "success":
+        doc = doc if isinstance(doc, dict) else {}
+        raise PrometheusError(
+            f"{SOURCE}: query_range answered {resp.status_code}: {doc.get('errorType', '')} {doc.get('error', '')}".strip()
+        )
+    return doc
 
 
 def fetch_utilization(
@@ -99,7 +106,7 @@ def fetch_utilization(
     end: dt.date,
     step: str = "1h",
     cluster: str = "default",
-    client: httpx.Client | None = None,
+    client: ApiClient | None = None,
 ) -> Iterator[dict[str, str | int | None]]:
     """Samples of each configured series for the days [start, end), chunked below the point limit."""
     unknown = sorted(set(queries) - set(SERIES))
@@ -109,7 +116,7 @@ def fetch_utilization(
     first = int(dt.datetime.combine(start, dt.time(), dt.UTC).timestamp())
     last = int(dt.datetime.combine(end, dt.time(), dt.UTC).timestamp()) - step_sec
     own = client is None
-    client = client or httpx.Client(timeout=60.0)
+    client = client or client_for(url)
     try:
         for series, query in queries.items():
             chunk_start = first
@@ -121,7 +128,7 @@ def fetch_utilization(
                     "end": str(chunk_end),
                     "step": str(step_sec),
                 }
-                doc = _get(client, url.rstrip("/") + "/api/v1/query_range", params)
+                doc = _get(client, params)
                 origin = f"query_range {series} {chunk_start}-{chunk_end}"
                 yield from sample_records(doc, series, origin, step_sec, cluster=cluster)
                 chunk_start = chunk_end + step_sec

@@ -13,8 +13,6 @@ import streamlit as st
 
 from dashboards.data import TTL, query
 
-COST_KPIS = ("cost_per_build", "cost_per_deploy", "cloud_cost", "cluster_cpu_efficiency", "cluster_memory_efficiency")
-
 
 def _scope(team: str | None, service: str | None) -> tuple[str, list]:
     if service:

@@ -15,6 +15,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from platform_kpi.catalog import read_groups, read_tiers
+
 # QueryError (and its QueryRefused) are what the SQL page catches: re-exported for it
 from platform_kpi.readonly_query import QueryError, QueryRefused, QueryResult, run_query  # noqa: F401
 from platform_kpi.settings import SqlLimits, load_settings
@@ -86,6 +88,20 @@ def environments(path: str, version: float) -> pd.DataFrame:
         "select environment, bool_or(is_production) as is_production, count(*) as deployments "
         "from core.deployments group by environment order by is_production desc, deployments desc",
     )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def kpi_groups(path: str, version: float) -> dict[str, tuple[str, ...]]:
+    """The catalog's KPI groups the warehouse was built with: which KPIs each page shows, in order."""
+    with read_connection(Path(path), external_access=False) as con:
+        return read_groups(con)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def tiers(path: str, version: float) -> tuple[str, ...]:
+    """The DORA tiers of the warehouse's benchmarks, best first."""
+    with read_connection(Path(path), external_access=False) as con:
+        return read_tiers(con)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from platform_kpi.catalog import format_value
+from platform_kpi.catalog import change, format_value
 from platform_kpi.markup import md_code, md_escape
 
 if TYPE_CHECKING:  # plotly is imported by the pages that draw charts, not on every run of the router
@@ -92,37 +92,26 @@ def sparkline_svg(points: list[float]) -> str:
     )
 
 
-def change_text(value: float, before: float, unit: str, better: str) -> str | None:
-    """'+3.1 pp' for ratios, '+12%' otherwise; None when there is nothing to compare with."""
-    if before is None or pd.isna(before) or value is None or pd.isna(value):
-        return None
-    if unit == "ratio":
-        return f"{(value - before) * 100:+.1f} pp"
-    if before == 0:
-        return "new" if value else "±0%"
-    return f"{(value - before) / abs(before) * 100:+.0f}%"
-
-
 def kpi_tile(row: pd.Series, history: pd.DataFrame, month_label: str, *, sparkline: bool = True) -> None:
     """One KPI: value, change vs previous month (delta) and vs the same month last year, sparkline,
     tier and target badges, sample size. ``history`` is the KPI's rows over the selected range."""
     unit, better = row["unit"], row["better"]
-    delta = change_text(row["value"], row["previous_month_value"], unit, better)
+    # '+3.1 pp' for ratios, '+12%' otherwise; None when there is nothing to compare with
+    mom, yoy = (change(row["value"], row[c], unit) for c in ("previous_month_value", "previous_year_value"))
     points = [float(v) for v in history["value"] if pd.notna(v)]  # months without a value are gaps
     st.metric(
         row["name"],
         format_value(row["value"], unit),
-        delta=f"{delta} vs prev. month" if delta else None,
+        delta=f"{mom.signed()} vs prev. month" if mom else None,
         delta_color="inverse" if better == "lower" else "normal",
         help=f"{row['definition']}",
         border=True,
     )
-    yoy = change_text(row["value"], row["previous_year_value"], unit, better)
     target = format_value(row["target"], unit) if pd.notna(row["target"]) else None
     spark = sparkline_svg(points) if sparkline else ""
     st.markdown(
         f"{spark}<div>{badges(row['tier'], row['target_met'])}</div><div class='kpi-sub'>{month_label} · n = {int(row['sample_size']):,}<br>"
-        f"vs same month last year: {yoy or 'no data a year ago'}"
+        f"vs same month last year: {yoy.signed() if yoy else 'no data a year ago'}"
         f"{'<br>target ' + target if target else ''}</div>",
         unsafe_allow_html=True,
     )

@@ -18,7 +18,7 @@ def _say(msg: str) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pipelines.execute import run_pipeline
+    from platform_kpi.config import load_config
 
     settings = load_settings()
     files_dir = Path(args.files) if args.files else settings.files_dir
@@ -32,10 +32,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
         return 2
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
-    config = Path(args.config) if args.config else settings.config
+    configuration = load_config(Path(args.config) if args.config else settings.config)  # a wrong file stops here
+    from pipelines.execute import run_pipeline
+
     _say(f"Loading {files_dir} into {warehouse} ...")
     summary = run_pipeline(
-        files_dir, warehouse, config=config, reports_dir=settings.reports_dir, progress=_say,
+        files_dir, warehouse, reports_dir=settings.reports_dir, progress=_say, configuration=configuration,
         allow_row_drop=args.allow_row_drop,
     )
     _say(
@@ -191,14 +193,15 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from pipelines.execute import write_monthly_report
+    from platform_kpi.config import delivery_config_for
     from platform_kpi.periods import last_full_month
-    from platform_kpi.reporting.report import deliver_report, load_delivery_config, parse_month
+    from platform_kpi.reporting.report import deliver_report, parse_month
 
     settings = load_settings()
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
     month = parse_month(args.month) if args.month else last_full_month(settings.today)
     out = Path(args.out) if args.out else settings.reports_dir
-    delivery = None if args.no_deliver else load_delivery_config(Path(args.delivery) if args.delivery else None)
+    delivery = None if args.no_deliver else delivery_config_for(settings.config, args.delivery)
     if out.exists() and not out.is_dir():
         _say(f"kpi report: {out} is a file, not a folder. Pass --out DIR with the folder the reports go in.")
         return 2
@@ -343,7 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--month", help="YYYY-MM (default: the last full month)")
     report.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
     report.add_argument("--out", help="reports folder (default $KPI_REPORTS_DIR or data/reports)")
-    report.add_argument("--delivery", help="delivery config YAML (default config/delivery.yaml)")
+    report.add_argument(
+        "--delivery", help="delivery config YAML (default: delivery.yaml beside the KPI config, else config/delivery.yaml)"
+    )
     report.add_argument("--no-deliver", action="store_true", help="write the report only; do not post or copy it")
     report.set_defaults(func=_cmd_report)
 
@@ -369,7 +374,7 @@ _USER_ERRORS = (
     ("connectors.files", "SourceFileError"),
     ("connectors.http", "SourceError"),
     ("pipelines.execute", "PipelineFailed"),
-    ("platform_kpi.catalog", "ConfigError"),
+    ("platform_kpi.config", "ConfigError"),
     ("platform_kpi.warehouse", "WarehouseNotFound"),
     ("platform_kpi.warehouse", "WarehouseBusy"),
 )

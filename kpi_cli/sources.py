@@ -10,29 +10,37 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platform_kpi.settings import load_settings, work_path_for
+
+if TYPE_CHECKING:
+    from platform_kpi.config import Configuration
+    from platform_kpi.sources_config import SourcesConfig
 
 Say = Callable[[str], None]
 
 
 def sync_sources(
-    sources: Path,
+    sources: Path | SourcesConfig,
     warehouse: Path,
     *,
     only: set[str] | None = None,
     env: Mapping[str, str] | None = None,
     progress: Say = print,
 ) -> dict:
-    """Sync every configured source (or ``only`` these) into ``warehouse``'s work file."""
-    from platform_kpi.sources_config import load_sources_config
+    """Sync every configured source (or ``only`` these) into ``warehouse``'s work file; ``sources`` is
+    the validated sources.yaml, or its path."""
+    from platform_kpi.sources_config import SourcesConfig, load_sources_config
     from platform_kpi.sync import sync_source, write_source_config
     from platform_kpi.warehouse import run_lock, write_connection
 
-    config = load_sources_config(sources)
+    config = sources if isinstance(sources, SourcesConfig) else load_sources_config(sources)
     unknown = (only or set()) - set(config.sources)
     if unknown:
-        raise ValueError(f"{sources}: {', '.join(sorted(unknown))} not configured (configured: {', '.join(config.sources)})")
+        raise ValueError(
+            f"{config.path}: {', '.join(sorted(unknown))} not configured (configured: {', '.join(config.sources)})"
+        )
     results = {}
     with run_lock(warehouse, progress=progress), write_connection(work_path_for(warehouse)) as con:
         write_source_config(con, config)
@@ -54,6 +62,7 @@ def _summary(results: dict, say: Say) -> bool:
 
 
 def cmd_sync(args: argparse.Namespace, say: Say = print) -> int:
+    from platform_kpi.config import load_config
     from platform_kpi.warehouse import run_lock
 
     settings = load_settings()
@@ -63,26 +72,30 @@ def cmd_sync(args: argparse.Namespace, say: Say = print) -> int:
         return 2
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
     only = {s.strip() for s in args.only.split(",")} if args.only else None
+    # every file is validated before anything is fetched, and the run below uses the same objects
+    configuration = load_config(Path(args.config) if args.config else settings.config, sources=sources)
     say(f"Syncing the sources in {sources} into {warehouse} ...")
     with run_lock(warehouse, progress=say):  # no other run between the sync and the rebuild
-        return _sync_and_run(args, settings, sources, warehouse, only, say)
+        return _sync_and_run(args, settings, configuration, sources, warehouse, only, say)
 
 
-def _sync_and_run(args, settings, sources: Path, warehouse: Path, only: set[str] | None, say: Say) -> int:
+def _sync_and_run(
+    args, settings, configuration: Configuration, sources: Path, warehouse: Path, only: set[str] | None, say: Say
+) -> int:
     from pipelines.execute import run_pipeline
 
-    results = sync_sources(sources, warehouse, only=only, progress=say)
+    results = sync_sources(configuration.sources, warehouse, only=only, progress=say)
     ok = _summary(results, say)
     if not args.no_run:
         files_dir = Path(args.files) if args.files else settings.files_dir
         summary = run_pipeline(
             files_dir,
             warehouse,
-            config=Path(args.config) if args.config else settings.config,
             reports_dir=settings.reports_dir,
             progress=say,
             sources=sources,
             fetch_sources=False,
+            configuration=configuration,
         )
         say(f"Rebuilt and published {warehouse} in {summary.seconds:.1f}s ({summary.steps} steps).")
     if not ok:
@@ -104,6 +117,7 @@ def add_sync_parser(sub) -> None:
 def run_demo_via_api(files_dir: Path, warehouse: Path, *, reports_dir: Path, progress: Say = print):
     """Serve the demo organisation from the local API simulator and read it through the real connectors."""
     from pipelines.execute import run_pipeline
+    from platform_kpi.config import load_config
     from platform_kpi.simulator.demo import TOKEN_ENVS, build_sim_data, write_demo_sources_yaml
     from platform_kpi.simulator.server import Simulator
     from platform_kpi.warehouse import run_lock
@@ -116,9 +130,10 @@ def run_demo_via_api(files_dir: Path, warehouse: Path, *, reports_dir: Path, pro
                 warehouse.parent / "sources.yaml", files_dir, {v: sim.url(v) for v in ("github", "pagerduty")}
             )
             env = {TOKEN_ENVS[v]: sim.tokens[v] for v in TOKEN_ENVS}
-            results = sync_sources(sources, warehouse, env=env, progress=progress)
+            configuration = load_config(load_settings().config, sources=sources)
+            results = sync_sources(configuration.sources, warehouse, env=env, progress=progress)
         _summary(results, progress)
         return run_pipeline(
-            None, warehouse, config=load_settings().config, reports_dir=reports_dir, progress=progress,
-            sources=sources, fetch_sources=False,
+            None, warehouse, reports_dir=reports_dir, progress=progress, sources=sources, fetch_sources=False,
+            configuration=configuration,
         )

@@ -9,7 +9,7 @@ from assets.costs import raw_costs
 from assets.inputs import kpi_config, raw_files
 from assets.publish import published_warehouse
 from assets.reports import monthly_report
-from assets.resources import WarehouseResource
+from assets.resources import WarehouseResource, configuration_resource
 from assets.sources import SourcesResource, source_assets, source_checks
 from assets.transform import model_assets
 from pipelines.jobs import (
@@ -35,7 +35,9 @@ CHECKS = [*asset_checks, *source_checks]
 
 
 def build_definitions(
-    warehouse: WarehouseResource | None = None, sources: SourcesResource | None = None
+    warehouse: WarehouseResource | None = None,
+    sources: SourcesResource | None = None,
+    configuration: dg.ResourceDefinition | None = None,
 ) -> dg.Definitions:
     settings = load_settings() if warehouse is None or sources is None else None
     if sources is None:
@@ -47,12 +49,14 @@ def build_definitions(
             config=str(settings.config),
             reports_dir=str(settings.reports_dir),
         )
+    if configuration is None:
+        configuration = configuration_resource(warehouse.config, sources.config)
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=CHECKS,
         jobs=[refresh_job, monthly_report_job],
         schedules=[daily_refresh_schedule, monthly_report_schedule],
-        resources={"warehouse": warehouse, "sources": sources},
+        resources={"warehouse": warehouse, "sources": sources, "configuration": configuration},
         executor=EXECUTOR,
     )
 

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from assets.resources import WarehouseResource
+from assets.resources import WarehouseResource, configuration_resource
 from assets.sources import SourcesResource
 from pipelines.definitions import build_definitions
+from platform_kpi.config import Configuration, load_config
 from platform_kpi.settings import DEFAULT_CONFIG
 from platform_kpi.warehouse import run_lock
 
@@ -119,6 +120,7 @@ def run_pipeline(
     selection: dg.AssetSelection | None = None,
     checks: bool = True,
     as_of: dt.datetime | None = None,
+    configuration: Configuration | None = None,
     allow_row_drop: bool = False,
 ) -> RunSummary:
     """Load ``files_dir``, rebuild every table, run every check and publish ``warehouse``.
@@ -127,24 +129,30 @@ def run_pipeline(
     and the benchmark all come through here, so the order of a run is the graph's and nobody else's.
     ``selection`` runs part of the refresh job (e.g. only the raw layer, or only the checks) with the
     checks of what it selects; ``checks=False`` leaves every check out (golden tests that pin numbers, not data quality), ``as_of`` fixes the run time
-    recorded in the warehouse (reproducible builds).
+    recorded in the warehouse (reproducible builds). ``configuration`` is the run's configuration when
+    the caller has loaded it already; else it is read from ``config`` (and the files beside it) and
+    ``sources``, before anything runs: a wrong file raises ConfigError and nothing runs.
 
     Raises PipelineFailed (naming the step and the cause) when anything fails; the previously
     published warehouse is then left untouched. ``allow_row_drop`` publishes even when an entity's
     file rows fell by more than the config's row_drop_threshold since the last publish.
     """
     progress = progress or (lambda _msg: None)
+    if configuration is None:
+        configuration = load_config(config, sources=sources)
     resource = WarehouseResource(
         warehouse=str(warehouse),
         files_dir=str(files_dir) if files_dir else None,
-        config=str(config),
+        config=str(configuration.kpi_path),
         reports_dir=str(reports_dir or warehouse.parent / "reports"),
         as_of=as_of.isoformat() if as_of else None,
         allow_row_drop=allow_row_drop,
     )
 
     defs = build_definitions(
-        resource, SourcesResource(config=str(sources) if sources else None, fetch=fetch_sources)
+        resource,
+        SourcesResource(config=str(sources) if sources else None, fetch=fetch_sources),
+        configuration_resource(configuration.kpi_path, sources, loaded=configuration),
     )
     job = defs.resolve_job_def("refresh_job")
     if selection is not None or not checks:

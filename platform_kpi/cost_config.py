@@ -10,22 +10,13 @@ so the SQL models also run when no cost source is configured. Pure Python: no Da
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
-import yaml
 
-from platform_kpi.catalog import ConfigError, yaml_error_text
-from platform_kpi.settings import bundled
+from platform_kpi.config import COST_KINDS, CostConfig, cost_config_path_for, load_cost_config
 
-DEFAULT_COST_CONFIG = bundled("config") / "costs.yaml"
-CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
-COST_KINDS = ("ci_compute", "deployment")
-RULE_FIELDS = ("sub_account_ids", "service_names", "service_categories", "providers", "resource_ids", "tags")
 # The core.costs column each list condition matches.
 RULE_COLUMNS = {
     "sub_account_ids": "sub_account_id",
@@ -34,7 +25,6 @@ RULE_COLUMNS = {
     "providers": "provider",
     "resource_ids": "resource_id",
 }
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 # Raw tables of the cost sources (all text, as the source gave it; typed in staging).
 RAW_TABLES: dict[str, tuple[str, ...]] = {
@@ -74,130 +64,6 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
 _BIGINT_COLUMNS = {"_line", "_page"}
 
 
-@dataclass(frozen=True)
-class CostConfig:
-    path: Path
-    reporting_currency: str = "USD"
-    fx_rates: dict[str, float] = field(default_factory=dict)
-    unit_cost_categories: tuple[str, ...] = ("Usage",)
-    cloud_cost_categories: tuple[str, ...] = CHARGE_CATEGORIES
-    service_tag_keys: tuple[str, ...] = ("service", "app", "application")
-    team_tag_keys: tuple[str, ...] = ("team", "owner")
-    namespace_services: dict[str, str] = field(default_factory=dict)
-    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def source(self, name: str) -> dict[str, Any]:
-        return dict(self.sources.get(name) or {})
-
-    def focus_paths(self, files_dir: Path | None) -> list[Path]:
-        """FOCUS export paths: the configured ones (relative to this file) and ``files_dir/focus``."""
-        paths = [(self.path.parent / p).resolve() for p in self.source("focus").get("paths") or []]
-        if files_dir is not None and (files_dir / "focus").is_dir():
-            paths.append(files_dir / "focus")
-        return paths
-
-
-def cost_config_path_for(kpi_config: Path | None) -> Path:
-    """The costs.yaml beside ``kpi_config`` when there is one, else the shipped config/costs.yaml."""
-    if kpi_config is not None:
-        beside = Path(kpi_config).with_name("costs.yaml")
-        if beside.is_file():
-            return beside
-    return DEFAULT_COST_CONFIG
-
-
-def _str_list(value: Any, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{where} must be a list of non-empty strings")
-    return tuple(v.strip() for v in value)
-
-
-def _categories(value: Any, where: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    if value is None:
-        return default
-    cats = _str_list(value, where)
-    by_lower = {c.lower(): c for c in CHARGE_CATEGORIES}
-    bad = [c for c in cats if c.lower() not in by_lower]
-    if bad:
-        raise ConfigError(
-            f"{where}: unknown ChargeCategory {', '.join(bad)} (known: {', '.join(CHARGE_CATEGORIES)})"
-        )
-    return tuple(by_lower[c.lower()] for c in cats)
-
-
-def load_cost_config(path: Path | None = None) -> CostConfig:
-    """The cost configuration at ``path`` (default config/costs.yaml), validated."""
-    path = Path(path or DEFAULT_COST_CONFIG)
-    try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: file not found") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(yaml_error_text(path, exc)) from None
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    currency = str(doc.get("reporting_currency") or "USD").strip().upper()
-    if not _CURRENCY.match(currency):
-        raise ConfigError(f"{path}: reporting_currency {currency!r} is not a three-letter ISO 4217 code")
-    rates: dict[str, float] = {}
-    for code, rate in (doc.get("fx_rates") or {}).items():
-        where = f"{path}: fx_rates.{code}"
-        if not _CURRENCY.match(str(code).upper()):
-            raise ConfigError(f"{where}: not a three-letter ISO 4217 code")
-        if not isinstance(rate, int | float) or isinstance(rate, bool) or rate <= 0:
-            raise ConfigError(f"{where}: the rate must be a positive number")
-        rates[str(code).upper()] = float(rate)
-    cats = doc.get("charge_categories") or {}
-    attribution = doc.get("attribution") or {}
-    namespace_services = attribution.get("namespace_services") or {}
-    if not isinstance(namespace_services, dict):
-        raise ConfigError(f"{path}: attribution.namespace_services must map namespace to service")
-    rules: dict[str, dict[str, Any]] = {}
-    for kind in COST_KINDS:
-        spec = doc.get(kind) or {}
-        if not isinstance(spec, dict):
-            raise ConfigError(f"{path}: {kind} must be a mapping of conditions")
-        unknown = sorted(set(spec) - set(RULE_FIELDS))
-        if unknown:
-            raise ConfigError(
-                f"{path}: {kind}.{unknown[0]} is not a condition (known: {', '.join(RULE_FIELDS)})"
-            )
-        rule: dict[str, Any] = {}
-        for key in RULE_FIELDS[:-1]:
-            rule[key] = _str_list(spec.get(key), f"{path}: {kind}.{key}")
-        tags = spec.get("tags") or {}
-        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
-            raise ConfigError(f"{path}: {kind}.tags must map tag key to a pattern")
-        rule["tags"] = {str(k): v for k, v in tags.items()}
-        rules[kind] = rule
-    sources = doc.get("sources") or {}
-    if not isinstance(sources, dict):
-        raise ConfigError(f"{path}: sources must be a mapping")
-    return CostConfig(
-        path=path,
-        reporting_currency=currency,
-        fx_rates=rates,
-        unit_cost_categories=_categories(
-            cats.get("unit_costs"), f"{path}: charge_categories.unit_costs", ("Usage",)
-        ),
-        cloud_cost_categories=_categories(
-            cats.get("cloud_cost"), f"{path}: charge_categories.cloud_cost", CHARGE_CATEGORIES
-        ),
-        service_tag_keys=_str_list(
-            attribution.get("service_tag_keys"), f"{path}: attribution.service_tag_keys"
-        )
-        or ("service",),
-        team_tag_keys=_str_list(attribution.get("team_tag_keys"), f"{path}: attribution.team_tag_keys")
-        or ("team",),
-        namespace_services={str(k): str(v) for k, v in namespace_services.items()},
-        rules=rules,
-        sources={str(k): (v or {}) for k, v in sources.items()},
-    )
-
-
 def _replace(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, casts: dict[str, str]) -> None:
     cols = ", ".join(f"{c}::{t} as {c}" for c, t in casts.items())
     con.register("_cost_cfg_frame", frame)
@@ -222,12 +88,11 @@ def write_cost_config_tables(con: duckdb.DuckDBPyConnection, cfg: CostConfig) ->
     )
     rules = []
     for priority, kind in enumerate(COST_KINDS, start=1):
-        rule = cfg.rules.get(kind) or {}
-        for key in RULE_FIELDS[:-1]:
-            column = RULE_COLUMNS[key]
-            for pattern in rule.get(key, ()):
+        rule = cfg.rule(kind)
+        for key, column in RULE_COLUMNS.items():
+            for pattern in getattr(rule, key):
                 rules.append((kind, priority, column, None, pattern))
-        for tag, pattern in (rule.get("tags") or {}).items():
+        for tag, pattern in rule.tags.items():
             rules.append((kind, priority, "tag", tag, pattern))
     _replace(
         con,
@@ -286,13 +151,16 @@ def create_empty_raw_tables(con: duckdb.DuckDBPyConnection, *, replace: bool = F
         con.execute(_raw_ddl(table, columns))
 
 
-def ensure_cost_tables(con: duckdb.DuckDBPyConnection, kpi_config: Path | None = None) -> None:
-    """Write the cost config tables (from the costs.yaml beside ``kpi_config``) and make every raw cost
-    table exist. Existing raw tables are left alone, so this never undoes a cost load of the run."""
+def ensure_cost_tables(con: duckdb.DuckDBPyConnection, cfg: CostConfig | Path | None = None) -> None:
+    """Write the cost config tables (``cfg``, or the costs.yaml beside the KPI config path given) and
+    make every raw cost table exist. Existing raw tables are left alone, so this never undoes a cost
+    load of the run."""
+    if not isinstance(cfg, CostConfig):
+        cfg = load_cost_config(cost_config_path_for(cfg))
     for schema in ("raw", "ops"):
         con.execute(f"create schema if not exists {schema}")
     create_empty_raw_tables(con)
-    write_cost_config_tables(con, load_cost_config(cost_config_path_for(kpi_config)))
+    write_cost_config_tables(con, cfg)
 
 
 def default_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:

@@ -62,17 +62,6 @@ def _insert_records(con: duckdb.DuckDBPyConnection, table: str, records: Iterabl
     return len(frame)
 
 
-def _date(value: Any, where: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ValueError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from exc
-
-
 def load_focus(con: duckdb.DuckDBPyConnection, cfg: CostConfig, files_dir: Path | None) -> dict[str, Any]:
     load = focus.read_focus(con, cfg.focus_paths(files_dir))
     con.execute(f"create or replace table raw.focus__costs as {load.rows.sql_query()}")
@@ -88,20 +77,18 @@ def load_focus(con: duckdb.DuckDBPyConnection, cfg: CostConfig, files_dir: Path 
 def load_aws_cost_explorer(
     con: duckdb.DuckDBPyConnection, cfg: CostConfig, today: dt.date | None
 ) -> dict[str, Any]:
-    spec = cfg.source("aws_cost_explorer")
-    if not spec.get("enabled"):
+    spec = cfg.sources.aws_cost_explorer
+    if not spec.enabled:
         return {"rows": _insert_records(con, "aws_ce__costs", []), "enabled": False}
-    where = f"{cfg.path}: sources.aws_cost_explorer"
     start, end = default_window(today)
-    start = _date(spec.get("start"), f"{where}.start") or start
-    end = _date(spec.get("end"), f"{where}.end") or end
+    start, end = spec.start or start, spec.end or end
     records = aws_cost_explorer.fetch_costs(
         start=start,
         end=end,
-        tag_key=str(spec.get("group_by_tag") or "service"),
-        metric=str(spec.get("metric") or "AmortizedCost"),
-        region=str(spec.get("region") or "us-east-1"),
-        endpoint_url=spec.get("endpoint_url") or None,
+        tag_key=spec.group_by_tag,
+        metric=spec.metric,
+        region=spec.region,
+        endpoint_url=spec.endpoint_url or None,
     )
     return {
         "rows": _insert_records(con, "aws_ce__costs", records),
@@ -112,14 +99,9 @@ def load_aws_cost_explorer(
 
 
 def load_opencost(con: duckdb.DuckDBPyConnection, cfg: CostConfig, files_dir: Path | None) -> dict[str, Any]:
-    spec = cfg.source("opencost")
-    if spec.get("url"):
-        doc = opencost.fetch_allocation(
-            str(spec["url"]),
-            window=str(spec.get("window") or "30d"),
-            step=str(spec.get("step") or "1d"),
-            aggregate=str(spec.get("aggregate") or "cluster,namespace"),
-        )
+    spec = cfg.sources.opencost
+    if spec.url:
+        doc = opencost.fetch_allocation(spec.url, window=spec.window, step=spec.step, aggregate=spec.aggregate)
         records: Iterable[dict[str, Any]] = opencost.allocation_records(doc, "GET /allocation")
     elif files_dir is not None and (files_dir / "opencost").is_dir():
         records = opencost.read_saved(files_dir / "opencost")
@@ -144,17 +126,17 @@ def _saved_prometheus(folder: Path, cluster: str, step_sec: int) -> Iterable[dic
 def load_prometheus(
     con: duckdb.DuckDBPyConnection, cfg: CostConfig, files_dir: Path | None, today: dt.date | None
 ) -> dict[str, Any]:
-    spec = cfg.source("prometheus")
-    cluster = str(spec.get("cluster") or "default")
-    step_sec = prometheus.step_seconds(spec.get("step") or "1h")
-    if spec.get("url"):
+    spec = cfg.sources.prometheus
+    cluster = spec.cluster
+    step_sec = prometheus.step_seconds(spec.step)
+    if spec.url:
         end = today or dt.datetime.now(dt.UTC).date()
         records: Iterable[dict[str, Any]] = prometheus.fetch_utilization(
-            str(spec["url"]),
-            dict(spec.get("queries") or {}),
-            start=end - dt.timedelta(days=int(spec.get("days") or 30)),
+            spec.url,
+            dict(spec.queries),
+            start=end - dt.timedelta(days=spec.days),
             end=end,
-            step=spec.get("step") or "1h",
+            step=spec.step,
             cluster=cluster,
         )
     elif files_dir is not None and (files_dir / "prometheus").is_dir():
@@ -166,13 +148,16 @@ def load_prometheus(
 
 def load_cost_sources(
     con: duckdb.DuckDBPyConnection,
-    kpi_config: Path | None,
+    cfg: CostConfig | Path | None,
     files_dir: Path | None,
     *,
     today: dt.date | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Write the cost config tables and replace every raw cost table from its source."""
-    cfg = load_cost_config(cost_config_path_for(kpi_config))
+    """Write the cost config tables and replace every raw cost table from its source.
+
+    ``cfg`` is the run's cost configuration, or the KPI config path whose costs.yaml to read."""
+    if not isinstance(cfg, CostConfig):
+        cfg = load_cost_config(cost_config_path_for(cfg))
     for schema in ("raw", "ops"):
         con.execute(f"create schema if not exists {schema}")
     write_cost_config_tables(con, cfg)

@@ -1,5 +1,5 @@
-"""Loading inputs into the warehouse: the canonical files into raw tables, and the KPI catalog,
-benchmarks, rules and targets into the tables the SQL models read. Pure Python (no Dagster)."""
+"""Loading inputs into the warehouse: the canonical files into raw tables, and the KPI catalog and its
+groups, benchmarks, rules and targets into the tables the SQL models read. Pure Python (no Dagster)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import duckdb
 import pandas as pd
 
 from connectors import files
-from platform_kpi.catalog import Kpi, KpiRules, load_benchmarks, load_catalog, load_rules
+from platform_kpi.catalog import group_rows
+from platform_kpi.config import Configuration, load_config
 from platform_kpi.cost_config import ensure_cost_tables
 from platform_kpi.settings import SQL_DIR
 
@@ -18,6 +19,7 @@ CONFIG_TABLES = (
     ("ops", "kpi_settings"),
     ("ops", "status_map"),
     ("marts", "kpi_definitions"),
+    ("marts", "kpi_groups"),
     ("marts", "dora_benchmarks"),
     ("marts", "kpi_targets"),
 )
@@ -100,15 +102,15 @@ def write_load_errors(con: duckdb.DuckDBPyConnection, frames: list[pd.DataFrame]
 
 def write_config_tables(
     con: duckdb.DuckDBPyConnection,
-    config_path: Path,
+    config: Configuration | Path,
     *,
-    catalog: list[Kpi] | None = None,
-    rules: KpiRules | None = None,
     as_of: dt.datetime | None = None,
 ) -> dict[str, int]:
-    """Write the catalog, benchmark tiers, targets, status map and rules used by this run."""
-    catalog = catalog or load_catalog()
-    rules = rules or load_rules(config_path, catalog)
+    """Write the catalog and its groups, benchmark tiers, targets, status map, rules and cost rules
+    used by this run (``config``: the run's configuration, or the KPI config path to load it from)."""
+    if not isinstance(config, Configuration):
+        config = load_config(config)
+    catalog, rules = config.catalog.kpis, config.rules
     as_of = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute(
         "create or replace table ops.kpi_settings as select "
@@ -124,7 +126,7 @@ def write_config_tables(
             "branches": list(rules.default_branches),
             "year": rules.benchmark_year,
             "as_of": as_of,
-            "config": str(config_path),
+            "config": str(config.kpi_path),
             "earliest": dt.datetime.combine(rules.earliest_event_date, dt.time()),
             "tolerance": rules.future_tolerance_hours,
             "drop": rules.row_drop_threshold,
@@ -154,8 +156,18 @@ def write_config_tables(
         ]
     )
     con.execute("create or replace table marts.kpi_definitions as select * from definitions")
+    groups = pd.DataFrame(
+        group_rows(config.catalog),
+        columns=["group_id", "group_name", "group_description", "headline", "group_order", "kpi_id", "position"],
+    )
+    con.execute(
+        "create or replace table marts.kpi_groups as select group_id::varchar as group_id, "
+        "group_name::varchar as group_name, group_description::varchar as group_description, "
+        "headline::boolean as headline, group_order::integer as group_order, kpi_id::varchar as kpi_id, "
+        "position::integer as position from groups"
+    )
     benchmarks = pd.DataFrame(
-        load_benchmarks(rules.benchmark_year, catalog),
+        config.benchmarks.rows(),
         columns=["benchmark_year", "kpi_id", "tier", "tier_rank", "better", "bound"],
     )
     con.execute(
@@ -166,13 +178,13 @@ def write_config_tables(
         [
             {
                 "kpi_id": kid,
-                "kind": spec["kind"],
-                "op": spec.get("op"),
-                "value": spec.get("value"),
-                "baseline": spec.get("baseline"),
-                "change": spec.get("change"),
-                "direction": spec.get("direction"),
-                "months": spec.get("months", 3) if spec["kind"] == "trend" else None,
+                "kind": spec.kind,
+                "op": spec.op,
+                "value": spec.value,
+                "baseline": spec.baseline,
+                "change": spec.change,
+                "direction": spec.direction,
+                "months": spec.months,
             }
             for kid, spec in rules.targets.items()
         ],
@@ -184,5 +196,6 @@ def write_config_tables(
         "direction::varchar as direction, months::integer as months from targets"
     )
     # The cost rules (costs.yaml beside the KPI config); cost source tables exist even when empty.
-    ensure_cost_tables(con, config_path)
-    return {"kpis": len(definitions), "benchmarks": len(benchmarks), "targets": len(targets)}
+    ensure_cost_tables(con, config.costs)
+    return {"kpis": len(definitions), "groups": groups["group_id"].nunique(), "benchmarks": len(benchmarks),
+            "targets": len(targets)}

@@ -8,7 +8,7 @@ from platform_kpi.catalog import format_value
 ctx = context.get()
 f = ctx.filters
 rows = data.table_rows(*ctx.db)
-KPIS = ("ci_pipeline_success_rate", "build_duration_p50_sec", "build_duration_p95_sec", "deployment_success_rate")
+KPIS = data.kpi_groups(*ctx.db)["ci"]  # tiles; the first three also get a trend chart
 
 st.title("CI")
 st.caption(f"{f.scope_label} · {f.month_label()} · trend {f.start:%b %Y} – {f.end:%b %Y} · one pipeline per service")

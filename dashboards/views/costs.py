@@ -33,9 +33,10 @@ if len(flags):
     )
 
 kpis = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)
-kpis = kpis[kpis["kpi_id"].isin(cost_data.COST_KPIS)]
+cost_kpis = data.kpi_groups(*ctx.db)["costs"]
+kpis = kpis[kpis["kpi_id"].isin(cost_kpis)]
 defs = data.definitions(*ctx.db)
-ui.kpi_tile_row(kpis, f.month, tuple(cost_data.COST_KPIS), f.month_label())
+ui.kpi_tile_row(kpis, f.month, cost_kpis, f.month_label())
 
 left, right = st.columns(2)
 for col, kid, label in ((left, "cost_per_build", "builds"), (right, "cost_per_deploy", "deployments")):

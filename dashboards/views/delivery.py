@@ -22,8 +22,7 @@ kpis = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)
 defs = data.definitions(*ctx.db)
 if kpis.empty:
     ui.empty(f"No KPI values for {f.scope_label} between {f.start:%b %Y} and {f.month_label()}.")
-tile_ids = ("deployment_frequency", "lead_time_for_changes_p50_hours", "lead_time_for_changes_p90_hours", "rework_rate")
-ui.kpi_tile_row(kpis, f.month, tile_ids, f.month_label())
+ui.kpi_tile_row(kpis, f.month, data.kpi_groups(*ctx.db)["delivery"], f.month_label())
 
 left, right = st.columns(2)
 with left:

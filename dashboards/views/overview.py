@@ -4,11 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import context, data, ui
-from platform_kpi.catalog import DORA_KEYS, format_value
+from platform_kpi.catalog import format_value
 
 ctx = context.get()
 f = ctx.filters
-SECONDARY = ("rework_rate", "mttr_hours", "deployment_success_rate", "ci_pipeline_success_rate")
+groups = data.kpi_groups(*ctx.db)
 
 st.title("Overview")
 st.caption(
@@ -41,9 +41,9 @@ def tiles(kpi_ids: tuple[str, ...], sparkline: bool) -> None:
                 ui.kpi_tile(focus.loc[kid], frame[frame["kpi_id"] == kid], f.month_label(), sparkline=sparkline)
 
 
-tiles(DORA_KEYS, sparkline=True)
+tiles(groups["dora"], sparkline=True)
 st.markdown("#### Also watched")
-tiles(SECONDARY, sparkline=False)
+tiles(groups["also_watched"], sparkline=False)
 
 st.markdown("#### Targets")
 targeted = focus[focus["target_kind"].notna()]

@@ -5,11 +5,12 @@ import streamlit as st
 
 from dashboards import context, data, ui
 from dashboards.filters import set_service
-from platform_kpi.catalog import DORA_KEYS, format_value
+from platform_kpi.catalog import format_value
 
 ctx = context.get()
 f = ctx.filters
 services = data.services(*ctx.db)
+groups = data.kpi_groups(*ctx.db)
 
 st.title("Service drill-down")
 
@@ -25,7 +26,7 @@ st.selectbox(
 if f.service is None:
     st.caption(f"Services of {f.scope_label} in {f.month_label()}: choose one above (or in the sidebar).")
     table = data.service_kpis(*ctx.db, f.month, f.team)
-    table = table[table["kpi_id"].isin(DORA_KEYS)]
+    table = table[table["kpi_id"].isin(groups["dora"])]
     if table.empty:
         ui.empty(f"No services with KPI values in {f.month_label()}.")
         st.stop()
@@ -49,7 +50,7 @@ focus = kpis[kpis["month"] == pd.Timestamp(f.month)].set_index("kpi_id", drop=Fa
 if focus.empty:
     ui.empty(f"No KPI values for {ui.md(f.service)} in {f.month_label()}.")
     st.stop()
-for col, kid in zip(st.columns(len(DORA_KEYS)), DORA_KEYS, strict=True):
+for col, kid in zip(st.columns(len(groups["dora"])), groups["dora"], strict=True):
     with col:
         ui.kpi_tile(focus.loc[kid], kpis[kpis["kpi_id"] == kid], f.month_label())
 
@@ -66,7 +67,7 @@ st.dataframe(all_kpis, hide_index=True, height=35 * (len(all_kpis) + 1) + 3)
 ui.export(kpis.drop(columns=["definition"]), f"service {f.service}", key="service_kpis")
 
 left, right = st.columns(2)
-for col, kid in zip((left, right), ("deployment_frequency", "change_failure_rate"), strict=True):
+for col, kid in zip((left, right), groups["service_trends"], strict=True):
     with col:
         series = kpis[kpis["kpi_id"] == kid]
         ui.plot(ui.trend_chart(series, series["unit"].iloc[0], title=series["name"].iloc[0], height=240), f"svc_{kid}")

@@ -7,7 +7,7 @@ from dashboards import context, data, ui
 ctx = context.get()
 f = ctx.filters
 rows = data.table_rows(*ctx.db)
-KPIS = ("change_failure_rate", "mttr_hours", "failed_deployment_recovery_time_p50_hours", "rework_rate")
+KPIS = data.kpi_groups(*ctx.db)["stability"]
 
 st.title("Stability")
 st.caption(f"{f.scope_label} · {f.month_label()} · trend {f.start:%b %Y} – {f.end:%b %Y}")
@@ -22,8 +22,8 @@ if kpis.empty:
     ui.empty(f"No KPI values for {f.scope_label} between {f.start:%b %Y} and {f.month_label()}.")
 ui.kpi_tile_row(kpis, f.month, KPIS, f.month_label())
 
-for pair in (KPIS[:2], KPIS[2:]):
-    for col, kid in zip(st.columns(2), pair, strict=True):
+for pair in (KPIS[i : i + 2] for i in range(0, len(KPIS), 2)):
+    for col, kid in zip(st.columns(2), pair, strict=False):
         with col:
             series = kpis[kpis["kpi_id"] == kid]
             if series.empty or series["sample_size"].sum() == 0:

@@ -5,17 +5,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import context, data, ui
-from platform_kpi.catalog import TIERS, format_value
+from platform_kpi.catalog import format_value
 
 ctx = context.get()
 f = ctx.filters
-TIERED = (
-    "deployment_frequency",
-    "lead_time_for_changes_p50_hours",
-    "change_failure_rate",
-    "failed_deployment_recovery_time_p50_hours",
-    "time_to_restore_p50_hours",
-)
+groups = data.kpi_groups(*ctx.db)
+TIERED, COMPARED = groups["dora_tiers"], groups["team_comparison"]
+TIERS = data.tiers(*ctx.db)
 
 st.title("Teams")
 st.caption(f"Every team · {f.month_label()} · the team filter highlights, it does not hide")
@@ -65,7 +61,7 @@ ui.definition(
 
 st.markdown("#### Side by side")
 wide = pd.DataFrame(index=team_names)
-for k in TIERED + ("rework_rate", "mttr_hours", "ci_pipeline_success_rate"):
+for k in TIERED + COMPARED:
     part = focus[focus["kpi_id"] == k].set_index("scope")
     wide[defs.loc[k, "name"]] = [format_value(part["value"].get(t), defs.loc[k, "unit"]) for t in team_names]
 targets = data.targets_met(*ctx.db, "team", f.month).set_index("scope")
@@ -76,7 +72,7 @@ st.dataframe(wide.rename_axis("Team").reset_index(), hide_index=True)
 ui.export(focus.drop(columns=["definition"]), f"teams {f.month:%Y-%m}", key="teams")
 
 st.markdown("#### Trend by team")
-kid = st.selectbox("KPI", list(TIERED) + ["rework_rate", "mttr_hours", "ci_pipeline_success_rate"],
+kid = st.selectbox("KPI", list(TIERED + COMPARED),
                    format_func=lambda k: defs.loc[k, "name"], key="teams_kpi")
 series = teams[teams["kpi_id"] == kid]
 fig = go.Figure()

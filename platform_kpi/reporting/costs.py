@@ -13,18 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from platform_kpi.catalog import format_value
+from platform_kpi.catalog import change, format_value, read_groups
 from platform_kpi.markup import md_escape
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.warehouse import read_connection
-
-COST_KPIS = (
-    "cost_per_build",
-    "cost_per_deploy",
-    "cloud_cost",
-    "cluster_cpu_efficiency",
-    "cluster_memory_efficiency",
-)
 
 
 def _money(value: object, currency: str) -> str:
@@ -34,12 +26,11 @@ def _money(value: object, currency: str) -> str:
 
 
 def _change(value: object, before: object) -> str:
-    if value is None or before is None or pd.isna(value) or pd.isna(before) or before == 0:
+    """' (up 12% vs previous month)', ' (unchanged vs previous month)', or '' with no earlier amount."""
+    moved = change(value, before, "currency")
+    if moved is None or moved.diff is None:
         return ""
-    diff = (float(value) - float(before)) / abs(float(before)) * 100
-    if abs(diff) < 0.5:
-        return " (unchanged vs previous month)"
-    return f" ({'up' if diff > 0 else 'down'} {abs(diff):.0f}% vs previous month)"
+    return f" ({moved.words()} vs previous month)"
 
 
 def _tables(con) -> set[str]:
@@ -82,7 +73,7 @@ def cost_section(warehouse: Path, month: dt.date):
             con.execute(
                 "select kpi_id, value, previous_month_value, sample_size from marts.kpi_monthly "
                 "where month = ? and scope_type = 'org' and kpi_id in ?",
-                [month, list(COST_KPIS)],
+                [month, list(read_groups(con)["costs"])],
             )
             .df()
             .set_index("kpi_id")

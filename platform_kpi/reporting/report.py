@@ -15,24 +15,17 @@ import html
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from platform_kpi.catalog import DORA_KEYS, TIERS, format_value
+from platform_kpi.catalog import change, format_value, read_groups, read_tiers
+from platform_kpi.config import DeliveryConfig
 from platform_kpi.markup import md_escape, report_tokens
 from platform_kpi.reporting.blocks import Block
-from platform_kpi.settings import bundled
 from platform_kpi.warehouse import read_connection
 
-TIERED_KEYS = (
-    "deployment_frequency",
-    "lead_time_for_changes_p50_hours",
-    "change_failure_rate",
-    "failed_deployment_recovery_time_p50_hours",
-    "time_to_restore_p50_hours",
-)
 TIER_HEX = {"elite": "#15803d", "high": "#2563eb", "medium": "#d97706", "low": "#dc2626"}
 REPORT_FILES = ("report.pdf", "report.html", "report.md")
 
@@ -52,6 +45,12 @@ class ReportData:
     sources: pd.DataFrame  # table_name, source, rows, newest_event
     sync_state: pd.DataFrame | None  # ops.sync_state, or None when no connector is configured
     as_of: dt.datetime | None
+    groups: dict[str, tuple[str, ...]]  # the catalog's KPI groups (marts.kpi_groups), e.g. "dora"
+    tiers: tuple[str, ...]  # the DORA tiers, best first
+
+    @property
+    def dora(self) -> tuple[str, ...]:
+        return self.groups["dora"]
 
 
 def parse_month(text: str) -> dt.date:
@@ -125,9 +124,12 @@ def load_report_data(warehouse: Path, month: dt.date) -> ReportData:
         if "ops.kpi_settings" in tables:
             row = con.execute("select max(as_of) from ops.kpi_settings").fetchone()
             as_of = row[0] if row else None
+        groups, tiers = read_groups(con), read_tiers(con)
     for frame in (org, teams, history):
         frame["month"] = pd.to_datetime(frame["month"])
-    return ReportData(month, org, teams, history, definitions, quarantine, checks, sources, sync_state, as_of)
+    return ReportData(
+        month, org, teams, history, definitions, quarantine, checks, sources, sync_state, as_of, groups, tiers
+    )
 
 
 # --- the report as blocks -------------------------------------------------------------------
@@ -139,29 +141,11 @@ def _prev_label(month: dt.date) -> str:
     return f"{(pd.Timestamp(month) - pd.DateOffset(months=1)):%B %Y}"
 
 
-def _change(
-    value: float, before: float, unit: str, better: str, *, compact: bool = False
-) -> tuple[float, str] | None:
+def _move(value: float, before: float, unit: str, better: str, *, compact: bool = False) -> tuple[float, str] | None:
     """(size used to rank movers, phrase like 'up 12% (worse)'); None when there is no baseline."""
-    if before is None or pd.isna(before) or value is None or pd.isna(value):
-        return None
-    if unit == "ratio":
-        diff = (value - before) * 100
-        size = abs(diff) / max(abs(before) * 100, 1.0)
-        amount = f"{abs(diff):.1f} {'pp' if compact else 'percentage points'}"
-        if abs(diff) < 0.05:
-            return 0.0, "unchanged"
-    else:
-        if before == 0:
-            return (1.0, "up from 0") if value > 0 else None
-        diff = (value - before) / abs(before) * 100
-        size = abs(diff) / 100
-        amount = f"{abs(diff):.0f}%"
-        if abs(diff) < 0.5:
-            return 0.0, "unchanged"
-    direction = "up" if diff > 0 else "down"
-    good = (diff < 0) == (better == "lower")
-    return size, f"{direction} {amount} ({'better' if good else 'worse'})"
+    moved = change(value, before, unit)
+    phrase = moved.words(better, compact=compact) if moved else None
+    return (moved.size, phrase) if phrase else None
 
 
 def _tier_text(tier: object) -> str:
@@ -180,14 +164,14 @@ def summary_sentences(data: ReportData) -> list[str]:
     org = data.org.set_index("kpi_id")
     month, prev = f"{data.month:%B %Y}", _prev_label(data.month)
     out = []
-    for kid in DORA_KEYS:
+    for kid in data.dora:
         if kid not in org.index:
             continue
         r = org.loc[kid]
         if int(r["sample_size"]) == 0 and r["unit"] != "deployments":
             out.append(f"{r['name']}: no value in {month} (nothing to measure).")
             continue
-        mom = _change(r["value"], r["previous_month_value"], r["unit"], r["better"])
+        mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"])
         target = _target_text(r)
         out.append(
             f"{r['name']} was **{format_value(r['value'], r['unit'])}** in {month} ({_tier_text(r['tier'])}"
@@ -211,7 +195,7 @@ def summary_sentences(data: ReportData) -> list[str]:
     ):
         moves = []
         for _, r in data.org.iterrows():
-            change = _change(r["value"], r[column], r["unit"], r["better"])
+            change = _move(r["value"], r[column], r["unit"], r["better"])
             if change and change[0] > 0:
                 moves.append((change[0], f"{r['name']} {change[1]}"))
         moves.sort(key=lambda m: -m[0])
@@ -219,7 +203,7 @@ def summary_sentences(data: ReportData) -> list[str]:
             out.append(f"Biggest movers {label} ({when}): " + "; ".join(m[1] for m in moves[:3]) + ".")
         else:
             out.append(f"No {label} comparison: the warehouse has no values {when.replace('since', 'for')}.")
-    tiers = data.teams[data.teams["kpi_id"].isin(DORA_KEYS)].dropna(subset=["tier"])
+    tiers = data.teams[data.teams["kpi_id"].isin(data.dora)].dropna(subset=["tier"])
     if len(tiers):
         best = tiers.groupby("scope")["tier"].apply(lambda s: (s == "elite").sum()).sort_values(ascending=False)
         worst = tiers.groupby("scope")["tier"].apply(lambda s: (s == "low").sum()).sort_values(ascending=False)
@@ -255,7 +239,7 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
     for _, r in data.org.iterrows():
         target = format_value(r["target"], r["unit"]) if pd.notna(r["target"]) else "—"
         met = "—" if pd.isna(r["target_met"]) else ("met" if r["target_met"] else "missed")
-        mom = _change(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
+        mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
         rows.append([
             r["name"], format_value(r["value"], r["unit"]), r["tier"] if isinstance(r["tier"], str) else "—",
             target, met, mom[1].split(" (")[0] if mom else "—", f"{int(r['sample_size']):,}",
@@ -269,17 +253,17 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
         blocks.append(Block("heading", team, level=3))
         part = part.set_index("kpi_id")
         sentences = []
-        for kid in DORA_KEYS:
+        for kid in data.dora:
             if kid in part.index:
                 r = part.loc[kid]
-                mom = _change(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
+                mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
                 sentences.append(
                     f"{r['name']} {format_value(r['value'], r['unit'])} ({_tier_text(r['tier'])}"
                     + (f", {mom[1]}" if mom else "") + ")"
                 )
         blocks.append(Block("paragraph", "; ".join(sentences) + "."))
         rows = []
-        for kid in (*DORA_KEYS, "rework_rate", "mttr_hours", "ci_pipeline_success_rate"):
+        for kid in (*data.dora, *data.groups["team_comparison"]):
             if kid in part.index:
                 r = part.loc[kid]
                 met = "—" if pd.isna(r["target_met"]) else ("met" if r["target_met"] else "missed")
@@ -353,7 +337,7 @@ def render_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
     plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
 
     fig, axes = plt.subplots(2, 2, figsize=(9, 5.2), dpi=150)
-    for ax, kid in zip(axes.flat, DORA_KEYS, strict=True):
+    for ax, kid in zip(axes.flat, data.dora, strict=True):
         series = data.history[data.history["kpi_id"] == kid]
         if series.empty:
             ax.set_axis_off()
@@ -374,20 +358,21 @@ def render_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
     fig.savefig(charts["dora_trends"])
     plt.close(fig)
 
-    tiered = data.teams[data.teams["kpi_id"].isin(TIERED_KEYS)]
+    tiered_keys = data.groups["dora_tiers"]
+    tiered = data.teams[data.teams["kpi_id"].isin(tiered_keys)]
     if len(tiered):
         teams = sorted(tiered["scope"].unique())
-        rank = {t: i for i, t in enumerate(TIERS)}
-        names = [data.definitions.set_index("kpi_id").loc[k, "name"] for k in TIERED_KEYS]
-        grid = tiered.pivot(index="scope", columns="kpi_id", values="tier").reindex(index=teams, columns=list(TIERED_KEYS))
-        values = tiered.pivot(index="scope", columns="kpi_id", values="value").reindex(index=teams, columns=list(TIERED_KEYS))
+        rank = {t: i for i, t in enumerate(data.tiers)}
+        names = [data.definitions.set_index("kpi_id").loc[k, "name"] for k in tiered_keys]
+        grid = tiered.pivot(index="scope", columns="kpi_id", values="tier").reindex(index=teams, columns=list(tiered_keys))
+        values = tiered.pivot(index="scope", columns="kpi_id", values="value").reindex(index=teams, columns=list(tiered_keys))
         units = tiered.drop_duplicates("kpi_id").set_index("kpi_id")["unit"]
         z = grid.apply(lambda col: col.map(lambda t: rank.get(t, float("nan")))).astype(float)
         fig, ax = plt.subplots(figsize=(9, 0.45 * len(teams) + 1.4), dpi=150)
-        cmap = ListedColormap([TIER_HEX[t] for t in TIERS]).with_extremes(bad="#e5e7eb")
+        cmap = ListedColormap([TIER_HEX[t] for t in data.tiers]).with_extremes(bad="#e5e7eb")
         ax.imshow(z.values, cmap=cmap, vmin=-0.5, vmax=3.5, aspect="auto")
         for i, team in enumerate(teams):
-            for j, kid in enumerate(TIERED_KEYS):
+            for j, kid in enumerate(tiered_keys):
                 v = values.loc[team, kid]
                 label = "no data" if pd.isna(v) else f"{format_value(v, units[kid])}\n{grid.loc[team, kid] or 'no tier'}"
                 ax.text(j, i, label, ha="center", va="center", fontsize=7,
@@ -614,60 +599,12 @@ def write_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str
 
 # --- delivery -------------------------------------------------------------------------------
 
-DEFAULT_DELIVERY_CONFIG = bundled("config") / "delivery.yaml"
-
-
-@dataclass(frozen=True)
-class DeliveryConfig:
-    """Where a written report also goes. The webhook URL is a secret: it comes from the environment
-    variable named in the file and is never printed, stored or put in an error message."""
-
-    webhook_env: str | None = None
-    webhook_url: str | None = field(default=None, repr=False)
-    directory: Path | None = None
-    timeout_seconds: float = 10.0
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.webhook_url or self.directory)
-
 
 @dataclass(frozen=True)
 class DeliveryResult:
     target: str  # "webhook (ENV_NAME)" or the directory
     ok: bool
     detail: str
-
-
-def load_delivery_config(path: Path | None = None, env: dict[str, str] | None = None) -> DeliveryConfig:
-    """Read config/delivery.yaml (or ``path``); a missing file means no delivery."""
-    import yaml
-
-    env = dict(os.environ) if env is None else env
-    path = Path(path) if path else DEFAULT_DELIVERY_CONFIG
-    if not path.exists():
-        return DeliveryConfig()
-    try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        from platform_kpi.catalog import yaml_error_text
-
-        raise ValueError(yaml_error_text(path, exc)) from None
-    webhook = doc.get("webhook") or {}
-    if not isinstance(webhook, dict):
-        raise ValueError(f"{path}: webhook must be a mapping with url_env")
-    if "url" in webhook:
-        raise ValueError(f"{path}: webhook.url is not allowed (it is a secret); name an environment variable in url_env")
-    url_env = webhook.get("url_env")
-    url = env.get(url_env) if url_env else None
-    if url and not url.startswith(("https://", "http://")):
-        raise ValueError(f"{path}: the value of ${url_env} is not an http(s) URL")
-    directory = doc.get("directory")
-    timeout = float(doc.get("timeout_seconds", 10))
-    return DeliveryConfig(
-        webhook_env=url_env, webhook_url=url or None, directory=Path(directory) if directory else None,
-        timeout_seconds=timeout,
-    )
 
 
 def webhook_message(report_dir: Path, month: dt.date) -> dict:
@@ -691,7 +628,7 @@ def deliver_report(report_dir: Path, month: dt.date, config: DeliveryConfig) -> 
     if config.webhook_url:
         target = f"webhook (${config.webhook_env})"
         try:
-            response = httpx.post(config.webhook_url, json=webhook_message(report_dir, month),
+            response = httpx.post(config.webhook_url.reveal(), json=webhook_message(report_dir, month),
                                   timeout=config.timeout_seconds)
             ok = 200 <= response.status_code < 300
             results.append(DeliveryResult(target, ok, f"HTTP {response.status_code}"

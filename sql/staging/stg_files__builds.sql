@@ -59,7 +59,8 @@ checked as (
         coalesce(original_status, '') = '' as no_status,
         coalesce(original_status, '') <> '' and status is null as unknown_status,
         started_at is null as no_start,
-        finished_at is null as no_finish,
+        -- an unfinished one (running, queued) has no finish time yet; any other must have one
+        finished_at is null and coalesce(status, '') not in ('IN_PROGRESS', 'QUEUED') as no_finish,
         finished_at < started_at as finished_before_start,
         least(started_at, finished_at) < earliest_event_at as too_early,
         greatest(started_at, finished_at) > latest_event_at as too_late,

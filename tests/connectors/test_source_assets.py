@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.resources import WarehouseResource
+from assets.resources import WarehouseResource, configuration_resource
 from assets.sources import SourcesResource, source_assets, source_checks
 from pipelines.definitions import build_definitions
+from platform_kpi.settings import DEFAULT_CONFIG
 from platform_kpi.simulator.server import Fault, Simulator
 from tests.connectors import fixtures_api as fx
 from tests.connectors.api_helpers import env_for, rows, write_sources
@@ -19,6 +20,7 @@ def _run(tmp_path, cfg):
         resources={
             "warehouse": WarehouseResource(warehouse=str(tmp_path / "wh.duckdb")),
             "sources": SourcesResource(config=str(cfg)),
+            "configuration": configuration_resource(DEFAULT_CONFIG, cfg),
         },
         raise_on_error=False,
     )

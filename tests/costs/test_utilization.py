@@ -232,3 +232,36 @@ def test_an_api_outage_keeps_the_last_good_rows(tmp_path):
     assert rows == 4  # three allocations on the 10th (one idle), one on the 11th
     assert "GET /allocation answered 404" in result["opencost__allocations"]["error"]
     assert "kept the 4 rows of the last good load" in result["opencost__allocations"]["error"]
+
+
+def _truncated_once(handler):
+    """``handler``, except that each distinct request's first answer is cut off mid-body (a dropped
+    connection behind a proxy), as the shared HTTP client must expect."""
+    seen: set[str] = set()
+
+    def serve(request, body):
+        status, headers, payload = handler(request, body)
+        if request.path not in seen:
+            seen.add(request.path)
+            return status, headers, payload[: len(payload) // 2]
+        return status, headers, payload
+
+    return serve
+
+
+def test_truncated_answers_are_retried_by_the_shared_client():
+    from connectors import opencost
+
+    with LocalServer(_truncated_once(_prometheus)) as prom:
+        records = list(
+            prometheus.fetch_utilization(
+                prom.url, {"cpu_usage": "cpu_usage"}, start=dt.date(2026, 1, 10), end=dt.date(2026, 1, 11)
+            )
+        )
+        assert len(prom.requests) == 2  # the cut answer, then the whole one
+    assert len(records) == 2 * 24  # c2/indexer and c1/api, hourly on Jan 10
+    with LocalServer(_truncated_once(_opencost)) as oc:
+        doc = opencost.fetch_allocation(oc.url, window="2d", step="1d")
+        assert len(oc.requests) == 2
+    assert len(list(opencost.allocation_records(doc, "GET /allocation"))) == 4
+

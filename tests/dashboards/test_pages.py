@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from platform_kpi.catalog import DORA_KEYS, format_value
+from platform_kpi.catalog import format_value, kpi_group
 from platform_kpi.warehouse import read_connection
 from tests.dashboards.demo import TODAY
 
@@ -80,7 +80,7 @@ def test_every_page_renders_on_the_demo(app, page: str) -> None:
 def test_overview_tiles_equal_kpi_monthly_for_the_last_full_month(app, demo: Path) -> None:
     at = app()
     metrics = {m.label: m.value for m in at.metric}
-    for kid in DORA_KEYS:
+    for kid in kpi_group("dora"):
         row = kpi_row(demo / "warehouse.duckdb", kid, "2026-10")
         assert metrics[row["name"]] == format_value(row["value"], row["unit"])
     assert "Oct 2026" in texts(at)
@@ -169,7 +169,7 @@ def test_service_drilldown_picker_sets_the_global_filter(app) -> None:
     assert at.selectbox(key="f_service").value == "payments-queue"
     assert at.selectbox(key="f_team").value == "payments"
     assert at.query_params["service"] == "payments-queue"
-    assert len(at.metric) == len(DORA_KEYS)
+    assert len(at.metric) == len(kpi_group("dora"))
 
 
 def test_data_health_shows_quarantine_and_checks_and_unconfigured_sources(app, demo: Path) -> None:

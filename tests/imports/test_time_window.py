@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from platform_kpi.catalog import ConfigError, load_rules
+from platform_kpi.config import ConfigError, load_rules
 from tests.conftest import bld, builds, changes, chg, dep, deployments, inc, incidents, query
 
 # build_warehouse runs "now" = 2030-01-01 00:00 (tests.conftest.AS_OF); the default window is
@@ -81,14 +81,19 @@ def test_the_window_is_configurable(warehouse_of):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("earliest_event_date: someday\n", "earliest_event_date must be a date"),
-        ("future_tolerance_hours: -1\n", "future_tolerance_hours must be >= 0"),
-        ("future_tolerance_hours: soon\n", "future_tolerance_hours must be a number"),
-        ("row_drop_threshold: 1.5\n", "row_drop_threshold must be between 0 and 1"),
+        ("earliest_event_date: someday\n", "earliest_event_date: must be a date (YYYY-MM-DD), got the text 'someday'"),
+        ("earliest_event_date: 2024-02-30\n",
+         "(file): not valid YAML: day is out of range for month. Fix the file there and run again."),
+        ("future_tolerance_hours: -1\n", "future_tolerance_hours: must be >= 0, got the number -1"),
+        ("future_tolerance_hours: soon\n", "future_tolerance_hours: must be a number, got the text 'soon'"),
+        ("row_drop_threshold: 1.5\n",
+         "row_drop_threshold: must be between 0 and 1 (a share of the previous rows), got the number 1.5"),
+        ("row_drop_threshold: true\n", "row_drop_threshold: must be a number, got true"),
     ],
 )
 def test_bad_window_and_threshold_rules_are_config_errors(tmp_path, text, message):
     path = tmp_path / "kpi.yaml"
     path.write_text(text)
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError) as err:
         load_rules(path)
+    assert str(err.value) == f"{path}: {message}"

@@ -25,28 +25,43 @@ def test_every_failure_of_a_run_names_its_file_line_and_column(tmp_path: Path) -
     files = tmp_path / "files"
     files.mkdir()
     (files / "services.csv").write_text("service,team\napi,payments\n")
-    # a JSONL file DuckDB cannot split into lines (a unit separator inside a record)
+    # a JSONL file without a required field (and a unit separator inside a record, which DuckDB could not
+    # split into lines before the import read files line by line)
     (files / "deployments.jsonl").write_text(
         '{"deployment_id": "d1", "service": "api", "environment": "prod", "finished_at": "2026-10-01T10:00:00Z"}\n'
         '{"deployment_id": "d2", "service": "a\x1fpi", "environment": "prod", "finished_at": "2026-10-02T10:00:00Z"}\n'
     )
-    config = tmp_path / "kpi.yaml"
-    config.write_text("kpis:\n  - id: x\n    name: [unclosed\n")
-    out = kpi("run", "--files", str(files), "--warehouse", str(tmp_path / "w.duckdb"), "--config", str(config))
+    out = kpi("run", "--files", str(files), "--warehouse", str(tmp_path / "w.duckdb"))
     text = out.stdout + out.stderr
     assert out.returncode == 1, text
     assert "Traceback" not in text
     summary = text[text.index("kpi run: The pipeline run failed"):].splitlines()
     failures = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip() for line in summary[1:-1]}
-    # the outer message (which file) and its cause (why), on one line
-    assert failures["raw_files"].startswith("files: deployments.jsonl could not be read: ")
-    assert "CSV Error on Line: 2" in failures["raw_files"]
-    # a YAML error names the file, line and column, and says what to do
-    assert failures["kpi_config"] == (
-        f"{config}, line 4, column 1: not valid YAML: expected ',' or ']', but got '<stream end>' "
-        "(while parsing a flow sequence at line 3, column 11). Fix the file there and run again."
+    # which file, what is wrong and what is required, on one line
+    assert failures["raw_files"] == (
+        "files: deployments.jsonl is missing required field(s) 'status' in every record (keys found: "
+        "deployment_id, environment, finished_at, service). Required for deployments: deployment_id, service, "
+        "environment, status, finished_at."
     )
     assert summary[-1].startswith("Fix the input or config named above")
+
+
+def test_a_config_yaml_error_names_file_line_and_column_before_anything_runs(tmp_path: Path) -> None:
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "services.csv").write_text("service,team\napi,payments\n")
+    config = tmp_path / "kpi.yaml"
+    config.write_text("kpis:\n  - id: x\n    name: [unclosed\n")
+    out = kpi("run", "--files", str(files), "--warehouse", str(tmp_path / "w.duckdb"), "--config", str(config))
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert out.stderr == ""  # no traceback
+    # the configuration is validated before the run starts: one line naming file, line and column, and
+    # saying what to do; nothing ran
+    assert out.stdout.splitlines() == [
+        f"kpi run: {config}: line 4, column 1: not valid YAML: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence at line 3, column 11). Fix the file there and run again."
+    ]
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 def _without_privileges() -> tuple[str, ...]:

@@ -129,6 +129,7 @@ def test_checks_are_recorded_for_the_data_health_page(run):
         "marts.lead_time_buckets": True,
         "marts.lead_time_stages": True,
         "ops.quarantine": True,
+        "ops.file_accounting": True,  # file_accounting_balanced and its contract
     }
 
 

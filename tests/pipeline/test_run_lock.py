@@ -21,9 +21,9 @@ import duckdb
 import pytest
 
 from assets.inputs import kpi_config
-from assets.resources import WarehouseResource
+from assets.resources import WarehouseResource, configuration_resource
 from kpi_cli.main import main as kpi
-from platform_kpi.settings import work_path_for
+from platform_kpi.settings import DEFAULT_CONFIG, work_path_for
 from platform_kpi.warehouse import lock_path_for, publish, read_connection, write_connection
 from tests.pipeline.test_run import write_files
 from tests.repo import REPO_ROOT
@@ -139,7 +139,7 @@ def test_a_dagster_run_holds_the_lock_and_a_killed_holder_releases_it(tmp_path, 
     try:
         assert holder.stdout.readline() == "held\n"
         monkeypatch.setenv("KPI_LOCK_TIMEOUT_SEC", "0")
-        result = dg.materialize([kpi_config], resources={"warehouse": resource}, raise_on_error=False,
+        result = dg.materialize([kpi_config], resources={"warehouse": resource, "configuration": configuration_resource(DEFAULT_CONFIG)}, raise_on_error=False,
                                 instance=dg.DagsterInstance.ephemeral())
         assert not result.success
         failure = "\n".join(str(e.event_specific_data.error) for e in result.all_events if e.is_run_failure)
@@ -149,7 +149,7 @@ def test_a_dagster_run_holds_the_lock_and_a_killed_holder_releases_it(tmp_path, 
         holder.kill()  # SIGKILL: no clean-up code runs; the OS drops the lock
         holder.wait()
     assert lock_path_for(warehouse).exists()  # the stale lock file does not block anyone
-    result = dg.materialize([kpi_config], resources={"warehouse": resource}, instance=dg.DagsterInstance.ephemeral())
+    result = dg.materialize([kpi_config], resources={"warehouse": resource, "configuration": configuration_resource(DEFAULT_CONFIG)}, instance=dg.DagsterInstance.ephemeral())
     assert result.success
 
 

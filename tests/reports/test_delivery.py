@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from kpi_cli.main import main
-from platform_kpi.reporting.report import deliver_report, load_delivery_config
+from platform_kpi.config import ConfigError, load_delivery_config
+from platform_kpi.reporting.report import deliver_report
 from tests.dashboards.demo import REPORT_MONTH
 
 SECRET_PATH = "/services/T000/B000/s3cr3t-token"
@@ -127,11 +128,34 @@ def test_kpi_report_delivers_and_exits_3_when_delivery_fails(webhook, demo: Path
     assert (tmp_path / "r" / "2026-10" / "report.pdf").exists()
 
 
-def test_a_url_in_the_file_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ("webhook:\n  url: https://hooks.slack.com/services/x\n", "webhook.url",
+         "not allowed: the URL is a secret; name the environment variable that holds it in url_env"),
+        ("webhook: {url_env: HOOK}\n", "webhook.url_env", "the value of $HOOK is not an http(s) URL"),
+        ("webhok: {url_env: HOOK}\n", "webhok",
+         "unknown key (did you mean webhook?); expected one of: webhook, directory, timeout_seconds"),
+        ("timeout_seconds: 0\n", "timeout_seconds", "must be > 0, got the number 0"),
+        ("webhook: HOOK\n", "webhook", "must be a mapping (key: value), got the text 'HOOK'"),
+    ],
+)
+def test_mistakes_name_file_key_and_problem(tmp_path: Path, text: str, key: str, problem: str) -> None:
     path = tmp_path / "delivery.yaml"
-    path.write_text("webhook:\n  url: https://hooks.slack.com/services/x\n")
-    with pytest.raises(ValueError, match="webhook.url is not allowed"):
-        load_delivery_config(path, env={})
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_delivery_config(path, env={"HOOK": "ftp://hooks.example.invalid/s3cr3t"})
+    assert str(err.value) == f"{path}: {key}: {problem}"
+    assert "s3cr3t" not in str(err.value)
+
+
+def test_a_named_delivery_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_delivery_config(tmp_path / "delivery.yaml", env={})
+    assert str(err.value) == (
+        f"{tmp_path / 'delivery.yaml'}: (file): not found; expected the delivery configuration here. "
+        "Pass the path of an existing file."
+    )
 
 
 def test_shipped_config_delivers_nothing_without_the_env_var() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kpi_cli.main import main
-from platform_kpi.catalog import DORA_KEYS, format_value
+from platform_kpi.catalog import format_value, kpi_group
 from platform_kpi.reporting.report import write_report
 from platform_kpi.warehouse import read_connection
 from tests.dashboards.demo import REPORT_MONTH
@@ -61,7 +61,7 @@ def test_pdf_numbers_equal_kpi_monthly(pdf_text: str, demo: Path) -> None:
         warehouse,
         "select d.name, k.value, k.unit, k.tier, k.sample_size from marts.kpi_monthly k "
         "join marts.kpi_definitions d using (kpi_id) where k.month = ? and k.scope_type = 'org' and kpi_id in ?",
-        [REPORT_MONTH, list(DORA_KEYS)],
+        [REPORT_MONTH, list(kpi_group("dora"))],
     )
     assert len(org) == 4
     for name, value, unit, tier, n in org:
@@ -71,7 +71,7 @@ def test_pdf_numbers_equal_kpi_monthly(pdf_text: str, demo: Path) -> None:
         warehouse,
         "select k.scope, d.name, k.value, k.unit, k.tier from marts.kpi_monthly k join marts.kpi_definitions d "
         "using (kpi_id) where k.month = ? and k.scope_type = 'team' and kpi_id in ?",
-        [REPORT_MONTH, list(DORA_KEYS)],
+        [REPORT_MONTH, list(kpi_group("dora"))],
     )
     for _team, name, value, unit, tier in team_rows:
         assert f"{name} {format_value(value, unit)} ({tier or 'no DORA'} tier" in pdf_text

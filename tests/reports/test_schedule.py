@@ -8,8 +8,9 @@ from pathlib import Path
 import dagster as dg
 
 from assets.reports import monthly_report
-from assets.resources import WarehouseResource
+from assets.resources import WarehouseResource, configuration_resource
 from pipelines.jobs import monthly_report_schedule
+from platform_kpi.settings import DEFAULT_CONFIG
 
 
 def test_schedule_fires_on_the_first_for_the_month_just_ended() -> None:
@@ -21,7 +22,8 @@ def test_schedule_fires_on_the_first_for_the_month_just_ended() -> None:
 
 def test_the_partition_writes_the_month(demo: Path, tmp_path: Path) -> None:
     resource = WarehouseResource(warehouse=str(demo / "warehouse.duckdb"), reports_dir=str(tmp_path))
-    result = dg.materialize([monthly_report], resources={"warehouse": resource}, partition_key="2026-09-01",
+    resources = {"warehouse": resource, "configuration": configuration_resource(DEFAULT_CONFIG)}
+    result = dg.materialize([monthly_report], resources=resources, partition_key="2026-09-01",
                             instance=dg.DagsterInstance.ephemeral())
     assert result.success
     assert {p.name for p in (tmp_path / "2026-09").iterdir()} == {"charts", "report.pdf", "report.html", "report.md"}
