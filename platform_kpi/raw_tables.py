@@ -205,3 +205,30 @@ def upsert_raw(con: duckdb.DuckDBPyConnection, name: str, data: Data, *, key: st
     table = raw_table(name)
     delete = f"delete from {table.table} where {key} in (select {key} from {{incoming}})"
     return _write(con, table, data, [(delete, [])])
+
+
+def raw_drift(con: duckdb.DuckDBPyConnection, tables: dict[str, RawTable] | None = None) -> list[str]:
+    """How schema raw of a built warehouse differs from the contract (empty: they agree): tables the
+    contract does not list, listed tables that are missing, and columns or types that differ."""
+    tables = raw_tables() if tables is None else tables
+    built: dict[str, list[tuple[str, str]]] = {}
+    for table, column, dtype in con.execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = ? order by table_name, ordinal_position",
+        [SCHEMA],
+    ).fetchall():
+        built.setdefault(table, []).append((column, dtype.lower()))
+    problems = []
+    unlisted = sorted(set(built) - set(tables))
+    if unlisted:
+        problems.append(f"sql/{SCHEMA}/{SOURCES_FILE} does not list: {', '.join(f'raw.{t}' for t in unlisted)}")
+    absent = sorted(set(tables) - set(built))
+    if absent:
+        problems.append(f"sql/{SCHEMA}/{SOURCES_FILE} lists tables the warehouse lacks: {', '.join(f'raw.{t}' for t in absent)}")
+    for name in sorted(set(built) & set(tables)):
+        declared = [(c.name, c.data_type) for c in tables[name].columns]
+        if built[name] != declared:
+            have = ", ".join(f"{c} {t}" for c, t in built[name])
+            want = ", ".join(f"{c} {t}" for c, t in declared)
+            problems.append(f"raw.{name} has ({have}); sql/{SCHEMA}/{SOURCES_FILE} declares ({want})")
+    return problems
