@@ -11,9 +11,10 @@ every column to its declared type, so a raw table has the same shape whatever a 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,27 +144,40 @@ def _typed_select(table: RawTable, source: str) -> str:
     return f"select {cols} from {source}"
 
 
-def _write(con: duckdb.DuckDBPyConnection, table: RawTable, data: Data, statements: list[tuple[str, list]]) -> int:
-    """Run ``statements`` (each may read the incoming rows as ``{incoming}``), then insert them typed."""
-    check_columns(table, _columns_of(data))
+@contextlib.contextmanager
+def _incoming(con: duckdb.DuckDBPyConnection, data: Data) -> Iterator[str]:
+    """``data`` as a temporary view of ``con``, for the length of the block."""
     view = f"_raw_incoming_{next(_names)}"
     if isinstance(data, pd.DataFrame):
         con.register(view, data)
     else:
         data.create_view(view, replace=True)
+    failed = False
     try:
-        for sql, params in statements:
-            con.execute(sql.format(incoming=view), params)
-        # fetchall: an unfinished result would block the unregister below (DuckDB 2.0)
-        return int(con.execute(f"insert into {table.table} {_typed_select(table, view)}").fetchall()[0][0])
+        yield view
+    except BaseException:
+        failed = True
+        raise
     finally:
-        if isinstance(data, pd.DataFrame):
-            con.unregister(view)
-        else:
-            con.execute(f"drop view if exists {view}")
+        try:
+            if isinstance(data, pd.DataFrame):
+                con.unregister(view)
+            else:
+                con.execute(f"drop view if exists {view}")
+        except duckdb.Error:
+            if not failed:  # in a transaction the failure aborted, cleanup fails too: keep the first error
+                raise
 
 
-def _transaction(con: duckdb.DuckDBPyConnection, work):
+def _write(con: duckdb.DuckDBPyConnection, table: RawTable, view: str, statements: list[tuple[str, list]]) -> int:
+    """Run ``statements`` (each may read the incoming rows as ``{incoming}``), then insert them typed."""
+    for sql, params in statements:
+        con.execute(sql.format(incoming=view), params)
+    # fetchall: an unfinished result would block later work on the connection (DuckDB 2.0)
+    return int(con.execute(f"insert into {table.table} {_typed_select(table, view)}").fetchall()[0][0])
+
+
+def _transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], int]) -> int:
     con.execute("begin transaction")
     try:
         result = work()
@@ -193,7 +207,8 @@ def replace_raw(
     else:
         statements = [(table.ddl(), []), (f"delete from {table.table} where {where}", params or [])]
     con.execute(f"create schema if not exists {SCHEMA}")
-    return _transaction(con, lambda: _write(con, table, data, statements))
+    with _incoming(con, data) as view:
+        return _transaction(con, lambda: _write(con, table, view, statements))
 
 
 def upsert_raw(con: duckdb.DuckDBPyConnection, name: str, data: Data, *, key: str = "key") -> int:
@@ -203,8 +218,10 @@ def upsert_raw(con: duckdb.DuckDBPyConnection, name: str, data: Data, *, key: st
     must exist (:func:`ensure_raw_tables`). Column checks as in :func:`replace_raw`.
     """
     table = raw_table(name)
+    check_columns(table, _columns_of(data))
     delete = f"delete from {table.table} where {key} in (select {key} from {{incoming}})"
-    return _write(con, table, data, [(delete, [])])
+    with _incoming(con, data) as view:
+        return _write(con, table, view, [(delete, [])])
 
 
 def raw_drift(con: duckdb.DuckDBPyConnection, tables: dict[str, RawTable] | None = None) -> list[str]:
