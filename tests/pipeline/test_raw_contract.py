@@ -214,3 +214,38 @@ def test_contract_file_mistakes_are_named(tmp_path, yml, message):
 def test_the_shipped_contract_is_the_file_the_writers_read():
     assert CONTRACT.is_file()
     assert load_sources(CONTRACT) == raw_tables()
+
+
+def test_every_writer_takes_its_tables_from_the_contract(monkeypatch, tmp_path):
+    # Change the contract (not the code): each path's tables follow it, and its writer checks against it.
+    import dataclasses
+
+    from platform_kpi import raw_tables as registry
+    from platform_kpi.loading import load_file_entity, write_load_errors
+    from platform_kpi.raw_tables import RawColumn
+
+    tables = dict(raw_tables())
+
+    def retype(name: str, column: str, data_type: str) -> None:
+        cols = tuple(dataclasses.replace(c, data_type=data_type) if c.name == column else c for c in tables[name].columns)
+        tables[name] = dataclasses.replace(tables[name], columns=cols)
+
+    retype("aws_ce__costs", "_page", "integer")
+    retype("github__pulls", "scope", "varchar[]")
+    retype("files__manifest", "bytes", "integer")
+    severity = RawColumn("severity", "varchar", "Made up for the test.")
+    tables["files__load_errors"] = dataclasses.replace(
+        tables["files__load_errors"], columns=(*tables["files__load_errors"].columns, severity)
+    )
+    monkeypatch.setattr(registry, "raw_tables", lambda sql_dir=SQL_DIR: tables)
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    load_cost_sources(con, None, None)
+    RawStore(con)
+    load_file_entity(con, None, "deployments")
+    types = {(t, c): d.lower() for t, cs in _built(con).items() for c, d in cs}
+    assert types[("aws_ce__costs", "_page")] == "integer"
+    assert types[("github__pulls", "scope")] == "varchar[]"
+    assert types[("files__manifest", "bytes")] == "integer"
+    with pytest.raises(ContractError, match=r"raw\.files__load_errors: .*missing declared columns: severity"):
+        write_load_errors(con, [])
