@@ -6,13 +6,9 @@ import dagster as dg
 from assets.resources import WarehouseResource
 from platform_kpi.config import Configuration
 from platform_kpi.costs import COST_CONFIG_TABLES, COST_RAW_TABLES, load_cost_sources
+from platform_kpi.raw_tables import raw_table
 
 _DESCRIPTIONS = {
-    "focus__costs": "FOCUS cost-and-usage export rows (CSV, CSV.gz, Parquet), as text, with file and row.",
-    "focus__load_errors": "Lines of FOCUS CSV exports that were not records, with the reason.",
-    "aws_ce__costs": "AWS Cost Explorer GetCostAndUsage groups (day x service tag x AWS service), amounts as text.",
-    "opencost__allocations": "OpenCost allocations per window step and cluster/namespace (requests, usage, cost).",
-    "prometheus__samples": "Prometheus query_range samples of CPU/memory usage and requests per namespace.",
     "cost_settings": "The reporting currency and charge-category rules this run used (config/costs.yaml).",
     "cost_rules": "Which costs are CI compute or deployment infrastructure (conditions from config/costs.yaml).",
     "cost_tag_keys": "The tag keys that name a cost's service and team, in order of precedence.",
@@ -24,7 +20,7 @@ _DESCRIPTIONS = {
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            dg.AssetKey(["raw", t]), group_name="raw", description=_DESCRIPTIONS[t], kinds={"duckdb"}
+            dg.AssetKey(["raw", t]), group_name="raw", description=raw_table(t).description, kinds={"duckdb"}
         )
         for t in COST_RAW_TABLES
     ]

@@ -12,23 +12,13 @@ from platform_kpi.loading import (
     write_config_tables,
     write_load_errors,
 )
-
-_RAW_DESCRIPTIONS = {
-    "files__services": "Services and owning teams, as read from services.csv/.jsonl (text, with file and line).",
-    "files__deployments": "Deployments as read from deployments.csv/.jsonl (text, with file and line).",
-    "files__changes": "Merged changes as read from changes.csv/.jsonl (text, with file and line).",
-    "files__incidents": "Incidents as read from incidents.csv/.jsonl (text, with file and line).",
-    "files__builds": "CI builds as read from builds.csv/.jsonl (text, with file and line).",
-    "files__load_errors": "Lines of the input files that were not records at all, with the reason.",
-    "files__manifest": "One row per input file (or missing entity file): its bytes and lines, and how many "
-    "were the header, blank, or records read; what ops.file_accounting checks.",
-}
+from platform_kpi.raw_tables import raw_table
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            dg.AssetKey(list(key)), group_name="raw", description=_RAW_DESCRIPTIONS[key[1]], kinds={"duckdb"}
+            dg.AssetKey(list(key)), group_name="raw", description=raw_table(key[1]).description, kinds={"duckdb"}
         )
         for key in RAW_FILE_TABLES
     ],

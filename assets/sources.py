@@ -15,6 +15,7 @@ import dagster as dg
 from assets.resources import WarehouseResource
 from platform_kpi.config import Configuration
 from platform_kpi.raw import RAW_TABLES, ensure_tables
+from platform_kpi.raw_tables import raw_table
 from platform_kpi.sources_config import SOURCES
 from platform_kpi.sync import SOURCE_CONFIG_TABLES, sync_source, write_source_config
 
@@ -70,7 +71,7 @@ def _sync_asset(source: str) -> dg.AssetsDefinition:
                 dg.AssetKey(["raw", f"{source}__{entity}"]),
                 group_name="raw",
                 kinds={"duckdb", source},
-                description=f"{source} {entity.replace('_', ' ')} as the API sent them (payload JSON, key, fetched_at).",
+                description=raw_table(f"{source}__{entity}").description,
             )
             for entity in RAW_TABLES[source]
         ],

@@ -211,11 +211,6 @@ def _type(spec: EntitySpec, column: str) -> str:
     return "timestamp" if column in spec.times else "varchar"
 
 
-def _empty_select(spec: EntitySpec) -> str:
-    cols = ", ".join(f"cast(null as {_type(spec, c)}) as {c}" for c in spec.columns)
-    return f"select {cols}, cast(null as varchar) as _file, cast(null as bigint) as _line where false"
-
-
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -740,18 +735,19 @@ def read_entity(
     listing: FolderListing | None = None,
     table: str | None = None,
 ) -> EntityLoad:
-    """Read every file of ``entity`` in ``files_dir`` into ``table`` (default raw.files__<entity>).
+    """Read every file of ``entity`` in ``files_dir`` into the temporary table ``table`` (default
+    files_load_<entity>), which platform_kpi.loading writes into raw.files__<entity>.
 
     The table is replaced: entity columns (times as UTC timestamps, the rest as text), _file, _line.
     Raises SourceFileError when a file cannot be used at all. An absent entity gives no rows and a
     manifest row saying so.
     """
     spec = ENTITIES[entity]
-    table = table or f"raw.files__{entity}"
+    table = table or f"files_load_{entity}"
     listing = listing or list_folder(files_dir)
     paths = listing.by_entity[entity]
     cols = ", ".join(f"{c} {_type(spec, c)}" for c in spec.columns)
-    con.execute(f"create or replace table {table} ({cols}, _file varchar, _line bigint, _load_error varchar)")
+    con.execute(f"create or replace temp table {table} ({cols}, _file varchar, _line bigint, _load_error varchar)")
     load = EntityLoad(entity=entity, files=paths, rows=con.table(table))
     if not paths:
         load.stats.append(

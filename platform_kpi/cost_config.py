@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from platform_kpi.config import COST_KINDS, CostConfig, cost_config_path_for, load_cost_config
+from platform_kpi.raw_tables import ensure_raw_tables
 
 # The core.costs column each list condition matches.
 RULE_COLUMNS = {
@@ -26,42 +27,8 @@ RULE_COLUMNS = {
     "resource_ids": "resource_id",
 }
 
-# Raw tables of the cost sources (all text, as the source gave it; typed in staging).
-RAW_TABLES: dict[str, tuple[str, ...]] = {
-    "focus__load_errors": ("source", "_file", "_line", "error", "record"),
-    "aws_ce__costs": (
-        "period_start",
-        "period_end",
-        "tag_key",
-        "tag_value",
-        "service_name",
-        "metric",
-        "effective_cost",
-        "effective_unit",
-        "billed_cost",
-        "billed_unit",
-        "estimated",
-        "_page",
-        "_line",
-    ),
-    "opencost__allocations": (
-        "window_start",
-        "window_end",
-        "name",
-        "cluster",
-        "namespace",
-        "minutes",
-        "cpu_core_request_average",
-        "cpu_core_usage_average",
-        "ram_byte_request_average",
-        "ram_byte_usage_average",
-        "total_cost",
-        "_origin",
-        "_line",
-    ),
-    "prometheus__samples": ("series", "cluster", "namespace", "ts", "value", "step_sec", "_origin", "_line"),
-}
-_BIGINT_COLUMNS = {"_line", "_page"}
+# Raw tables of the cost sources (declared, with their columns, in sql/raw/_sources.yml).
+COST_RAW_TABLES = ("focus__costs", "focus__load_errors", "aws_ce__costs", "opencost__allocations", "prometheus__samples")
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, casts: dict[str, str]) -> None:
@@ -133,24 +100,6 @@ def write_cost_config_tables(con: duckdb.DuckDBPyConnection, cfg: CostConfig) ->
     return {"cost_rules": len(rules), "fx_rates": len(rates)}
 
 
-def _raw_ddl(table: str, columns: tuple[str, ...]) -> str:
-    cols = ", ".join(f"{c} {'bigint' if c in _BIGINT_COLUMNS else 'varchar'}" for c in columns)
-    return f"create table if not exists raw.{table} ({cols})"
-
-
-def raw_table_columns() -> dict[str, tuple[str, ...]]:
-    from connectors.focus import RAW_COLUMNS
-
-    return {"focus__costs": RAW_COLUMNS, **RAW_TABLES}
-
-
-def create_empty_raw_tables(con: duckdb.DuckDBPyConnection, *, replace: bool = False) -> None:
-    for table, columns in raw_table_columns().items():
-        if replace:
-            con.execute(f"drop table if exists raw.{table}")
-        con.execute(_raw_ddl(table, columns))
-
-
 def ensure_cost_tables(con: duckdb.DuckDBPyConnection, cfg: CostConfig | Path | None = None) -> None:
     """Write the cost config tables (``cfg``, or the costs.yaml beside the KPI config path given) and
     make every raw cost table exist. Existing raw tables are left alone, so this never undoes a cost
@@ -159,7 +108,7 @@ def ensure_cost_tables(con: duckdb.DuckDBPyConnection, cfg: CostConfig | Path | 
         cfg = load_cost_config(cost_config_path_for(cfg))
     for schema in ("raw", "ops"):
         con.execute(f"create schema if not exists {schema}")
-    create_empty_raw_tables(con)
+    ensure_raw_tables(con, COST_RAW_TABLES)
     write_cost_config_tables(con, cfg)
 
 

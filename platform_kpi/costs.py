@@ -21,22 +21,15 @@ import pandas as pd
 
 from connectors import aws_cost_explorer, focus, opencost, prometheus
 from platform_kpi.cost_config import (
+    COST_RAW_TABLES,
     CostConfig,
     cost_config_path_for,
-    create_empty_raw_tables,
     default_window,
     load_cost_config,
-    raw_table_columns,
     write_cost_config_tables,
 )
+from platform_kpi.raw_tables import ensure_raw_tables, raw_table, replace_raw
 
-COST_RAW_TABLES = (
-    "focus__costs",
-    "focus__load_errors",
-    "aws_ce__costs",
-    "opencost__allocations",
-    "prometheus__samples",
-)
 API_ERRORS = (
     aws_cost_explorer.CostExplorerError,
     opencost.OpenCostError,
@@ -47,24 +40,18 @@ COST_CONFIG_TABLES = ("cost_settings", "cost_rules", "cost_tag_keys", "fx_rates"
 
 
 def _insert_records(con: duckdb.DuckDBPyConnection, table: str, records: Iterable[dict[str, Any]]) -> int:
-    columns = raw_table_columns()[table]
+    columns = raw_table(table).column_names
     frame = pd.DataFrame(list(records), columns=list(columns))
-    con.execute(f"delete from raw.{table}")
     if len(frame):
         for col in columns:
             if col not in ("_line", "_page"):
                 frame[col] = frame[col].astype("string")
-        con.register("_cost_records", frame)
-        try:
-            con.execute(f"insert into raw.{table} by name select * from _cost_records")
-        finally:
-            con.unregister("_cost_records")
-    return len(frame)
+    return replace_raw(con, table, frame)
 
 
 def load_focus(con: duckdb.DuckDBPyConnection, cfg: CostConfig, files_dir: Path | None) -> dict[str, Any]:
     load = focus.read_focus(con, cfg.focus_paths(files_dir))
-    con.execute(f"create or replace table raw.focus__costs as {load.rows.sql_query()}")
+    replace_raw(con, "focus__costs", load.rows)
     n = _insert_records(
         con,
         "focus__load_errors",
@@ -161,7 +148,7 @@ def load_cost_sources(
     for schema in ("raw", "ops"):
         con.execute(f"create schema if not exists {schema}")
     write_cost_config_tables(con, cfg)
-    create_empty_raw_tables(con)
+    ensure_raw_tables(con, COST_RAW_TABLES)
     results = {"focus__costs": load_focus(con, cfg, files_dir)}  # bad files are the user's to fix: raise
     api_loads = {
         "aws_ce__costs": lambda: load_aws_cost_explorer(con, cfg, today),

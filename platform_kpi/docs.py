@@ -3,8 +3,9 @@
 Generated from a built warehouse (``kpi docs``): each table's business description is its SQL model's
 leading comment (also stored as the DuckDB table comment), its columns and types are read from the
 warehouse itself, and each model column's description and declared tests come from the layer's
-_models.yml. A model whose built columns and contract disagree stops the generation, so the document
-cannot drift from what the SQL produces nor from the contract.
+_models.yml. The raw tables' descriptions, column meanings and types come from their contract,
+sql/raw/_sources.yml. A model or raw table whose built columns and contract disagree stops the
+generation, so the document cannot drift from what the SQL produces nor from the contract.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platform_kpi.models import ContractError, SqlModel, contract_drift, discover_models
+from platform_kpi.raw_tables import SOURCES_FILE, RawTable, raw_drift, raw_tables
 from platform_kpi.warehouse import SCHEMAS, read_connection
 
 PREAMBLE = """# Warehouse tables
@@ -33,7 +35,9 @@ Conventions (as in Apache DevLake's domain layer):
 
 Start with `marts.kpi_monthly` (one row per month, scope and KPI) and `marts.kpi_definitions`.
 
-Column descriptions and tests come from each layer's `sql/<layer>/_models.yml`; the tests run as the
+The raw tables, their column types and meanings are declared in `sql/raw/_sources.yml` (dbt's sources
+format); every writer of the raw layer goes through it. Column descriptions and tests of the other
+layers come from each layer's `sql/<layer>/_models.yml`; the tests run as the
 blocking check `contract_<table>` of every pipeline run (results in `ops.check_results`). The domain
 tables are also checked by Great Expectations suites (`gx_<table>`: ids unique and present, enums,
 known services, ordered times, non-negative amounts), which the tests listed here do not repeat.
@@ -48,15 +52,18 @@ def _test_text(name: str, args: dict) -> str:
     return name.replace("_", " ")
 
 
-def render(warehouse: Path, models: list[SqlModel] | None = None) -> str:
+def render(
+    warehouse: Path, models: list[SqlModel] | None = None, raw: dict[str, RawTable] | None = None
+) -> str:
     models = discover_models() if models is None else models
+    raw = raw_tables() if raw is None else raw
     by_key = {m.key: m for m in models}
     with read_connection(warehouse) as con:
-        drift = [p for m in models for p in contract_drift(con, m)]
+        drift = [p for m in models for p in contract_drift(con, m)] + raw_drift(con, raw)
         if drift:
             raise ContractError(
-                "the warehouse and the models' contract disagree (rebuild the warehouse, or update "
-                "sql/<layer>/_models.yml):\n  " + "\n  ".join(drift)
+                "the warehouse and the contract disagree (rebuild the warehouse, or update "
+                f"sql/<layer>/_models.yml or sql/raw/{SOURCES_FILE}):\n  " + "\n  ".join(drift)
             )
         objects = con.execute(
             "select schema_name, table_name, 'table' as kind, comment from duckdb_tables() "
@@ -80,11 +87,20 @@ def render(warehouse: Path, models: list[SqlModel] | None = None) -> str:
         lines.append(f"\n## `{schema}`\n")
         for _, table, kind, comment in tables:
             lines.append(f"### `{schema}.{table}` ({kind})\n")
+            source = raw.get(table) if schema == "raw" else None
+            comment = comment or (source.description if source else None)
             if comment:
                 lines.append(comment + "\n")
             cols = by_table.get((schema, table), [])
             model = by_key.get((schema, table))
-            if model is None:  # raw inputs and config tables: not models, no contract
+            if source is not None:
+                described_raw = {c.name: c.description for c in source.columns}
+                lines.append("| column | type | description |\n|---|---|---|")
+                lines.extend(
+                    "| " + " | ".join(x.replace("|", "\\|") for x in (f"`{c}`", t, described_raw[c])) + " |"
+                    for c, t in cols
+                )
+            elif model is None:  # config tables: not models, no contract
                 lines.append("| column | type |\n|---|---|")
                 lines.extend(f"| `{c}` | {t} |" for c, t in cols)
             else:

@@ -13,6 +13,7 @@ from connectors import files
 from platform_kpi.catalog import group_rows
 from platform_kpi.config import Configuration, load_config
 from platform_kpi.cost_config import ensure_cost_tables
+from platform_kpi.raw_tables import ensure_raw_tables, replace_raw
 from platform_kpi.settings import SQL_DIR
 
 CONFIG_TABLES = (
@@ -26,12 +27,6 @@ CONFIG_TABLES = (
 RAW_FILE_TABLES = tuple(("raw", f"files__{entity}") for entity in files.ENTITIES) + (
     ("raw", "files__load_errors"),
     ("raw", "files__manifest"),
-)
-_MANIFEST_DDL = (
-    "create table if not exists raw.files__manifest (entity varchar, file varchar, format varchar, "
-    "status varchar, bytes bigint, lines bigint, header_lines bigint, blank_lines bigint, "
-    "continuation_lines bigint, records bigint, load_errors bigint, repaired boolean, "
-    "ignored_columns varchar[], note varchar)"
 )
 
 
@@ -51,12 +46,18 @@ def load_file_entity(con: duckdb.DuckDBPyConnection, files_dir: Path | None, ent
             "because it maps each service to its team (columns: service, team [, repo, tier])."
         )
     if listing is not None:
-        load = files.read_entity(con, files_dir, entity, listing)
+        # The connector reads into a scratch table; the contract's writer replaces the raw table with it.
+        scratch = f"files_load_{entity}"
+        load = files.read_entity(con, files_dir, entity, listing, table=scratch)
+        try:
+            rows = replace_raw(con, f"files__{entity}", con.table(scratch))
+        finally:
+            con.execute(f"drop table if exists temp.{scratch}")
     else:
-        con.execute(f"create or replace table raw.files__{entity} as {files._empty_select(spec)}")
-        load = files.EntityLoad(entity, [], con.table(f"raw.files__{entity}"))
+        load = files.EntityLoad(entity, [], None)
+        rows = replace_raw(con, f"files__{entity}", pd.DataFrame(columns=[*spec.columns, *files.LINEAGE_COLUMNS]))
+    load.rows = con.table(f"raw.files__{entity}")
     errors = pd.DataFrame(load.load_errors, columns=list(files.LOAD_ERROR_COLUMNS))
-    rows = con.execute(f"select count(*) from raw.files__{entity}").fetchone()[0]
     ignored = files.ignored_file_stats(listing) if listing is not None else []
     write_manifest(con, entity, load.stats, ignored)
     return {
@@ -74,13 +75,8 @@ def write_manifest(
     con: duckdb.DuckDBPyConnection, entity: str, stats: list[files.FileStats], ignored: list[files.FileStats]
 ) -> None:
     """Replace the manifest rows of ``entity`` (and of the folder's ignored files) with this load's."""
-    con.execute(_MANIFEST_DDL)
-    con.execute("delete from raw.files__manifest where entity = ? or status = 'ignored'", [entity])
-    rows = [s.row() for s in [*stats, *ignored]]
-    if rows:
-        con.register("manifest_rows", pd.DataFrame(rows, columns=list(files.MANIFEST_COLUMNS)))
-        con.execute("insert into raw.files__manifest by name select * from manifest_rows")
-        con.unregister("manifest_rows")
+    rows = pd.DataFrame([s.row() for s in [*stats, *ignored]], columns=list(files.MANIFEST_COLUMNS))
+    replace_raw(con, "files__manifest", rows, where="entity = ? or status = 'ignored'", params=[entity])
 
 
 def write_load_errors(con: duckdb.DuckDBPyConnection, frames: list[pd.DataFrame]) -> int:
@@ -90,13 +86,8 @@ def write_load_errors(con: duckdb.DuckDBPyConnection, frames: list[pd.DataFrame]
         if frames
         else pd.DataFrame(columns=list(files.LOAD_ERROR_COLUMNS))
     )
-    con.execute(
-        "create or replace table raw.files__load_errors "
-        "(entity varchar, _file varchar, _line bigint, record_key varchar, error varchar, record varchar)"
-    )
-    if len(errors):
-        con.execute("insert into raw.files__load_errors select * from errors")
-    con.execute(_MANIFEST_DDL)  # present even when no entity was loaded
+    replace_raw(con, "files__load_errors", errors)
+    ensure_raw_tables(con, ["files__manifest"])  # present even when no entity was loaded
     return len(errors)
 
 

@@ -1,6 +1,7 @@
 """The raw layer of API sources and their sync state, in DuckDB.
 
-Every raw table ``raw.<source>__<entity>`` keeps each record as the API sent it (``payload`` JSON),
+Every raw table ``raw.<source>__<entity>`` (declared in sql/raw/_sources.yml, see
+platform_kpi.raw_tables) keeps each record as the API sent it (``payload`` JSON),
 with its key, the scope it was read from (repository, project, job, ...) and when it was fetched, so
 staging and domain tables can always be rebuilt without fetching again. Writes are upserts by key,
 and only of records whose payload changed, so a re-run never duplicates and an unchanged re-run
@@ -20,6 +21,8 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+
+from platform_kpi.raw_tables import ensure_raw_tables, upsert_raw
 
 #: Every raw table API connectors write, by source (created empty when a source is not configured).
 RAW_TABLES: dict[str, tuple[str, ...]] = {
@@ -56,13 +59,6 @@ SOURCE_CONFIG_DDL: dict[str, str] = {
 }
 
 
-def raw_ddl(source: str, entity: str) -> str:
-    return (
-        f"create table if not exists raw.{source}__{entity} ("
-        "key varchar, scope varchar, payload json, payload_sha varchar, fetched_at timestamp)"
-    )
-
-
 def ensure_tables(con: duckdb.DuckDBPyConnection, *, sync_state: bool = False) -> None:
     """Create every raw table and the ops.source_* tables if missing (empty when no source is configured).
 
@@ -71,9 +67,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, *, sync_state: bool = False) -
     """
     for schema in ("raw", "ops"):
         con.execute(f"create schema if not exists {schema}")
-    for source, entities in RAW_TABLES.items():
-        for entity in entities:
-            con.execute(raw_ddl(source, entity))
+    ensure_raw_tables(con, [f"{source}__{entity}" for source, entities in RAW_TABLES.items() for entity in entities])
     if sync_state:
         con.execute(SYNC_STATE_DDL)
     for table, columns in SOURCE_CONFIG_DDL.items():
@@ -165,18 +159,13 @@ class RawStore:
                     continue
                 con.register("_incoming", frame)
                 con.execute(
-                    "create or replace temp table _changed as select i.* from _incoming as i "
-                    f"left join {table} as t on t.key = i.key and t.payload_sha = i.payload_sha "
-                    "where t.key is null"
+                    "create or replace temp table _changed as select i.*, ?::timestamp as fetched_at "
+                    f"from _incoming as i left join {table} as t on t.key = i.key and t.payload_sha = i.payload_sha "
+                    "where t.key is null",
+                    [now],
                 )
                 con.unregister("_incoming")
-                n = con.execute("select count(*) from _changed").fetchone()[0]
-                if n:
-                    con.execute(f"delete from {table} where key in (select key from _changed)")
-                    con.execute(
-                        f"insert into {table} select key, scope, payload::json, payload_sha, ? from _changed",
-                        [now],
-                    )
+                n = upsert_raw(con, table, con.table("_changed"))
                 con.execute("drop table _changed")
                 written += int(n)
             self._set_state(batch.source, stream, cursor, now, success=True, rows=written, requests=requests)
