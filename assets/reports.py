@@ -7,7 +7,9 @@ import dagster as dg
 from assets.publish import PUBLISHED_KEY
 from assets.resources import WarehouseResource
 from platform_kpi.config import Configuration
-from platform_kpi.reporting.report import deliver_report, parse_month, write_report
+from platform_kpi.reporting.data import parse_month
+from platform_kpi.reporting.delivery import deliver_report
+from platform_kpi.reporting.report import write_report
 
 monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=0)
 

@@ -195,7 +195,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from pipelines.execute import write_monthly_report
     from platform_kpi.config import delivery_config_for
     from platform_kpi.periods import last_full_month
-    from platform_kpi.reporting.report import deliver_report, parse_month
+    from platform_kpi.reporting.data import parse_month
+    from platform_kpi.reporting.delivery import deliver_report
 
     settings = load_settings()
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse

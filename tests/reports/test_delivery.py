@@ -13,7 +13,7 @@ import pytest
 
 from kpi_cli.main import main
 from platform_kpi.config import ConfigError, load_delivery_config
-from platform_kpi.reporting.report import deliver_report
+from platform_kpi.reporting.delivery import deliver_report
 from tests.dashboards.demo import REPORT_MONTH
 
 SECRET_PATH = "/services/T000/B000/s3cr3t-token"

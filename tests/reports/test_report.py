@@ -138,7 +138,7 @@ def test_unknown_month_names_the_months_available(demo: Path, tmp_path: Path) ->
 
 
 def parse(text: str):
-    from platform_kpi.reporting.report import parse_month
+    from platform_kpi.reporting.data import parse_month
 
     return parse_month(text)
 
