@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test bench dashboard dev lint clean
+.PHONY: install demo test bench dashboard dev lint format clean
 
 # Create .venv from uv.lock (installs uv into the user site if it is missing).
 $(BIN)/kpi: uv.lock pyproject.toml
@@ -18,7 +18,7 @@ install: $(BIN)/kpi
 demo: install
 	$(BIN)/kpi demo
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest
 
 bench: install
@@ -34,8 +34,14 @@ dev: install
 	DAGSTER_HOME=$(CURDIR)/.dagster_home KPI_FILES_DIR=data/demo/files KPI_WAREHOUSE=data/demo/warehouse.duckdb \
 		KPI_REPORTS_DIR=data/demo/reports $(BIN)/dagster dev
 
+# Lint and format are checked by `make test` too; `make format` rewrites the files.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 clean:
 	rm -rf $(VENV) data .dagster_home test-artifacts

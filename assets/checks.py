@@ -167,10 +167,23 @@ ACCOUNTING_KEY = dg.AssetKey(["ops", "file_accounting"])
 def file_accounting_balanced(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
         found = file_accounting.unbalanced_files(con)
-        _record(con, "ops.file_accounting", "file_accounting_balanced",
-                [Outcome("lines and records add up", "file", found.ok, len(found.messages), "; ".join(found.messages[:3]))])
+        _record(
+            con,
+            "ops.file_accounting",
+            "file_accounting_balanced",
+            [
+                Outcome(
+                    "lines and records add up",
+                    "file",
+                    found.ok,
+                    len(found.messages),
+                    "; ".join(found.messages[:3]),
+                )
+            ],
+        )
     return dg.AssetCheckResult(
-        passed=found.ok, severity=dg.AssetCheckSeverity.ERROR,
+        passed=found.ok,
+        severity=dg.AssetCheckSeverity.ERROR,
         metadata={"failures": "; ".join(found.messages) or "none"},
     )
 
@@ -188,12 +201,27 @@ def no_silent_row_drop(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         current = file_accounting.loaded_rows(con)
         threshold = con.execute("select row_drop_threshold from ops.kpi_settings").fetchone()[0]
         found = file_accounting.row_drops(current, previous, threshold, warehouse.allow_row_drop)
-        _record(con, "ops.file_accounting", "no_silent_row_drop",
-                [Outcome("rows within row_drop_threshold of the last publish", "loaded", found.ok,
-                         len(found.messages), "; ".join(found.messages[:3]))])
+        _record(
+            con,
+            "ops.file_accounting",
+            "no_silent_row_drop",
+            [
+                Outcome(
+                    "rows within row_drop_threshold of the last publish",
+                    "loaded",
+                    found.ok,
+                    len(found.messages),
+                    "; ".join(found.messages[:3]),
+                )
+            ],
+        )
     return dg.AssetCheckResult(
-        passed=found.ok, severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"failures": "; ".join(found.messages) or "none", "accepted_drop": bool(found.messages and found.ok)},
+        passed=found.ok,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "failures": "; ".join(found.messages) or "none",
+            "accepted_drop": bool(found.messages and found.ok),
+        },
     )
 
 

@@ -34,7 +34,9 @@ _DESCRIPTIONS = {
     can_subset=False,
 )
 def raw_costs(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    configuration: dg.ResourceParam[Configuration],
 ):
     """Load the cost rules and every configured cost and utilization source into raw tables."""
     with warehouse.connect() as con:

@@ -18,7 +18,10 @@ from platform_kpi.raw_tables import raw_table
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            dg.AssetKey(list(key)), group_name="raw", description=raw_table(key[1]).description, kinds={"duckdb"}
+            dg.AssetKey(list(key)),
+            group_name="raw",
+            description=raw_table(key[1]).description,
+            kinds={"duckdb"},
         )
         for key in RAW_FILE_TABLES
     ],
@@ -47,9 +50,13 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 },
             )
         n = write_load_errors(con, errors)
-        ignored = con.execute("select count(*) from raw.files__manifest where status = 'ignored'").fetchone()[0]
+        ignored = con.execute("select count(*) from raw.files__manifest where status = 'ignored'").fetchone()[
+            0
+        ]
     if ignored:
-        context.log.warning(f"{ignored} file(s) in {warehouse.files_path} are not entity files and were not read")
+        context.log.warning(
+            f"{ignored} file(s) in {warehouse.files_path} are not entity files and were not read"
+        )
     yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", "files__load_errors"]), metadata={"rows": n})
     yield dg.MaterializeResult(
         asset_key=dg.AssetKey(["raw", "files__manifest"]), metadata={"rows": manifest_rows + int(ignored)}
@@ -78,7 +85,9 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     can_subset=False,
 )
 def kpi_config(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    configuration: dg.ResourceParam[Configuration],
 ):
     """Load the KPI catalog and its groups, benchmarks, rules and targets into the warehouse."""
     with warehouse.connect() as con:

@@ -22,13 +22,17 @@ monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end
     description="The monthly KPI report (PDF, HTML, Markdown) for leadership, from the published warehouse.",
 )
 def monthly_report(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    configuration: dg.ResourceParam[Configuration],
 ) -> dg.MaterializeResult:
     """Write reports/YYYY-MM/ for the partition's month (a re-run replaces it), then deliver it as
     config/delivery.yaml says. A failed delivery is a warning: the report itself is kept."""
     month = parse_month(context.partition_key[:7])
     paths = write_report(warehouse.published_path, month, Path(warehouse.reports_dir))
-    metadata: dict = {name: dg.MetadataValue.path(str(p)) for name, p in paths.items() if not name.startswith("charts/")}
+    metadata: dict = {
+        name: dg.MetadataValue.path(str(p)) for name, p in paths.items() if not name.startswith("charts/")
+    }
     config = configuration.delivery
     if config.enabled:
         for result in deliver_report(paths["report.pdf"].parent, month, config):

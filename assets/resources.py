@@ -27,7 +27,8 @@ def configuration_resource(
     if loaded is not None:
         return dg.ResourceDefinition.hardcoded_resource(loaded, CONFIGURATION_DESCRIPTION)
     return dg.ResourceDefinition(
-        resource_fn=lambda _context: load_config(kpi_config, sources=sources), description=CONFIGURATION_DESCRIPTION
+        resource_fn=lambda _context: load_config(kpi_config, sources=sources),
+        description=CONFIGURATION_DESCRIPTION,
     )
 
 
@@ -69,7 +70,9 @@ class WarehouseResource(dg.ConfigurableResource):
         return Path(self.files_dir) if self.files_dir else None
 
     @contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext) -> Generator["WarehouseResource", None, None]:
+    def yield_for_execution(
+        self, context: dg.InitResourceContext
+    ) -> Generator["WarehouseResource", None, None]:
         run = context.dagster_run
         owner = f"Dagster run {run.run_id} of {run.job_name}" if run else "Dagster"
         on_wait = context.log.info if context.log else None

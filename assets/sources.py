@@ -7,7 +7,6 @@ cursor; its freshness check then fails with the error, and the rest of the pipel
 data already synced. A missing or refused token fails the asset with a message naming the variable.
 """
 
-
 import datetime as dt
 
 import dagster as dg
@@ -51,7 +50,9 @@ class SourcesResource(dg.ConfigurableResource):
     can_subset=False,
 )
 def source_config(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    configuration: dg.ResourceParam[Configuration],
 ):
     """Write what sources.yaml says about names into the ops.source_* tables the staging models join."""
     config = configuration.sources
@@ -100,7 +101,8 @@ def _sync_asset(source: str) -> dg.AssetsDefinition:
             }
         for entity in RAW_TABLES[source]:
             yield dg.MaterializeResult(
-                asset_key=dg.AssetKey(["raw", f"{source}__{entity}"]), metadata={**meta, "rows": counts[entity]}
+                asset_key=dg.AssetKey(["raw", f"{source}__{entity}"]),
+                metadata={**meta, "rows": counts[entity]},
             )
 
     return _asset
@@ -116,7 +118,9 @@ def _freshness_check(source: str) -> dg.AssetChecksDefinition:
         description=f"Every {source} stream synced successfully within its freshness limit "
         f"(sources.yaml {source}.freshness_hours, default {DEFAULT_FRESHNESS_HOURS:g}); passes when not configured.",
     )
-    def _check(warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]) -> dg.AssetCheckResult:
+    def _check(
+        warehouse: WarehouseResource, configuration: dg.ResourceParam[Configuration]
+    ) -> dg.AssetCheckResult:
         config = configuration.sources
         if source not in config.sources:
             return dg.AssetCheckResult(passed=True, metadata={"configured": False})
@@ -129,7 +133,8 @@ def _freshness_check(source: str) -> dg.AssetChecksDefinition:
                 [source],
             ).fetchall()
         stale = [
-            f"{stream}: " + (f"last success {ok:%Y-%m-%d %H:%M}" if ok else "never synced")
+            f"{stream}: "
+            + (f"last success {ok:%Y-%m-%d %H:%M}" if ok else "never synced")
             + (f" ({err})" if err else "")
             for stream, ok, err in rows
             if ok is None or now - ok > dt.timedelta(hours=limit) or err

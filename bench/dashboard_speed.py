@@ -27,8 +27,14 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 FIRST_RENDER_TARGET_S = 2.0
 FILTER_TARGET_MS = 300.0
@@ -41,8 +47,11 @@ def build(home: Path, services: int) -> Path:
     files, warehouse = home / "files", home / "warehouse.duckdb"
     started = time.perf_counter()
     counts = generate_demo_org(files, services=services, inject_bad_rows=False, today=dt.date(2026, 11, 28))
-    print(f"generated {services} services in {time.perf_counter() - started:.1f}s: "
-          + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
+    print(
+        f"generated {services} services in {time.perf_counter() - started:.1f}s: "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
+        flush=True,
+    )
     started = time.perf_counter()
     run_pipeline(files, warehouse)
     print(f"pipeline in {time.perf_counter() - started:.1f}s", flush=True)
@@ -57,12 +66,37 @@ def _free_port() -> int:
 
 def start_server(warehouse: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = {**os.environ, "KPI_WAREHOUSE": str(warehouse), "KPI_REPORTS_DIR": str(warehouse.parent / "reports")}
+    env = {
+        **os.environ,
+        "KPI_WAREHOUSE": str(warehouse),
+        "KPI_REPORTS_DIR": str(warehouse.parent / "reports"),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboards" / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--client.toolbarMode", "viewer", "--theme.primaryColor", "#4f46e5"],
-        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "dashboards" / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--client.toolbarMode",
+            "viewer",
+            "--theme.primaryColor",
+            "#4f46e5",
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -84,7 +118,8 @@ def expected_values(warehouse: Path, month: dt.date) -> tuple[str, dict[str, str
     with read_connection(warehouse) as con:
         rows = con.execute(
             "select scope_type, scope, value, unit from marts.kpi_monthly where kpi_id = 'deployment_frequency' "
-            "and month = ? and scope_type in ('org', 'team')", [month],
+            "and month = ? and scope_type in ('org', 'team')",
+            [month],
         ).fetchall()
     org = next(format_value(v, u) for t, _, v, u in rows if t == "org")
     return org, {s: format_value(v, u) for t, s, v, u in rows if t == "team"}
@@ -104,13 +139,19 @@ def measure(warehouse: Path, rounds: int) -> dict[str, list[float]]:
     from platform_kpi.warehouse import read_connection
 
     with read_connection(warehouse) as con:
-        months = [r[0] for r in con.execute("select distinct month from marts.kpi_monthly order by 1").fetchall()]
+        months = [
+            r[0] for r in con.execute("select distinct month from marts.kpi_monthly order by 1").fetchall()
+        ]
         services = con.execute("select count(*) from core.services").fetchone()[0]
     month = default_end(months)
     org_value, team_values = expected_values(warehouse, month)
     # teams whose tile differs from the one shown before them, so "rendered" is unambiguous
     teams = sorted(team_values)
-    order = [t for i, t in enumerate(teams) if team_values[t] != team_values[teams[i - 1]] and team_values[t] != org_value]
+    order = [
+        t
+        for i, t in enumerate(teams)
+        if team_values[t] != team_values[teams[i - 1]] and team_values[t] != org_value
+    ]
     order = order[:4]
     print(f"warehouse {warehouse} ({services:,} services, {len(months)} months; tiles for {month:%Y-%m})")
 
@@ -118,8 +159,12 @@ def measure(warehouse: Path, rounds: int) -> dict[str, list[float]]:
     other_month = months[-3]
     other_value, _ = expected_values(warehouse, other_month)
     figures: dict[str, list[float]] = {
-        "first_render_s": [], "first_render_warm_s": [], "shell_s": [], "filter_uncached_ms": [],
-        "filter_cached_ms": [], "pages_s": [],
+        "first_render_s": [],
+        "first_render_warm_s": [],
+        "shell_s": [],
+        "filter_uncached_ms": [],
+        "filter_cached_ms": [],
+        "pages_s": [],
     }
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
@@ -150,7 +195,9 @@ def measure(warehouse: Path, rounds: int) -> dict[str, list[float]]:
                     page.goto(f"{url}/{path}")
                     page.wait_for_selector("h1")
                     page.wait_for_function(IDLE)
-                    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0")
+                    page.wait_for_function(
+                        "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0"
+                    )
                     figures["pages_s"].append(time.perf_counter() - started)
                 page.close()
 
@@ -178,14 +225,18 @@ def sql_timings(warehouse: Path) -> list[tuple[str, float]]:
 
     with read_connection(warehouse) as con:
         team = con.execute("select team from core.services limit 1").fetchone()[0]
-        months = [r[0] for r in con.execute("select distinct month from marts.kpi_monthly order by 1").fetchall()]
+        months = [
+            r[0] for r in con.execute("select distinct month from marts.kpi_monthly order by 1").fetchall()
+        ]
     end, start = months[-2], months[max(0, len(months) - 13)]
     p, v = str(warehouse), 0.0
     calls = {
         "kpi_series org": lambda: d.kpi_series.__wrapped__(p, v, "org", "all", start, end),
         "kpi_series team": lambda: d.kpi_series.__wrapped__(p, v, "team", team, start, end),
         "team_kpis": lambda: d.team_kpis.__wrapped__(p, v, start, end),
-        "deployments_by_environment": lambda: d.deployments_by_environment.__wrapped__(p, v, None, None, None, start, end),
+        "deployments_by_environment": lambda: d.deployments_by_environment.__wrapped__(
+            p, v, None, None, None, start, end
+        ),
         "lead_time_stages": lambda: d.lead_time_stages.__wrapped__(p, v, "org", "all", start, end),
         "ci_pipelines": lambda: d.ci_pipelines.__wrapped__(p, v, None, None, end),
         "incidents": lambda: d.incidents.__wrapped__(p, v, None, None, None, start, end),
@@ -217,9 +268,23 @@ def baseline_ms(tmp: Path) -> tuple[float, float]:
     app.write_text(BASELINE_APP)
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true", "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(app),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -231,8 +296,11 @@ def baseline_ms(tmp: Path) -> tuple[float, float]:
                 time.sleep(0.2)
         times = []
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                         args=CHROMIUM_ARGS, headless=True)
+            browser = pw.chromium.launch(
+                executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                args=CHROMIUM_ARGS,
+                headless=True,
+            )
             page = browser.new_page()
             page.goto(url)  # the first visit compiles and caches the app: measure the second one
             page.wait_for_function(SHOWN, arg="101")
@@ -278,7 +346,9 @@ def script_run_ms(warehouse: Path, runs: int = 5) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", help="an existing warehouse to measure")
-    parser.add_argument("--build", help="generate the benchmark organisation and run the pipeline in this folder")
+    parser.add_argument(
+        "--build", help="generate the benchmark organisation and run the pipeline in this folder"
+    )
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2, help="fresh-server rounds (default 2)")
     args = parser.parse_args(argv)
@@ -293,9 +363,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, ms in sql_timings(warehouse):
         print(f"  {name:<28} {ms:8.1f}")
     first_run, rerun = script_run_ms(warehouse)
-    print(f"load average before measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    print(f"\nOverview script run on the server (AppTest): first {first_run:.0f} ms (imports, SQL), "
-          f"rerun with data cached {rerun:.0f} ms")
+    print(
+        f"load average before measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+    )
+    print(
+        f"\nOverview script run on the server (AppTest): first {first_run:.0f} ms (imports, SQL), "
+        f"rerun with data cached {rerun:.0f} ms"
+    )
     figures = measure(warehouse, args.rounds)
     import tempfile
 
@@ -304,17 +378,31 @@ def main(argv: list[str] | None = None) -> int:
     first, warm = figures["first_render_s"], figures["first_render_warm_s"]
     cached, uncached, pages = figures["filter_cached_ms"], figures["filter_uncached_ms"], figures["pages_s"]
     print("\nIn headless Chromium:")
-    print(f"  first page render, running server  median {statistics.median(warm):.2f} s, max {max(warm):.2f} s"
-          f"  [target <= {FIRST_RENDER_TARGET_S:.0f} s: {'met' if max(warm) <= FIRST_RENDER_TARGET_S else 'MISSED'}]")
-    print(f"    of which the app shell (HTML, JS) median {statistics.median(figures['shell_s']):.2f} s;"
-          f" a one-widget Streamlit app renders in {baseline_first:.2f} s here")
-    print(f"  first page render, new server      median {statistics.median(first):.2f} s, max {max(first):.2f} s"
-          "  (includes the server's first imports)")
-    print(f"  filter change, data cached         median {statistics.median(cached):.0f} ms, max {max(cached):.0f} ms"
-          f"  [target <= {FILTER_TARGET_MS:.0f} ms: {'met' if statistics.median(cached) <= FILTER_TARGET_MS else 'MISSED'}]")
-    print(f"  same change on a one-widget Streamlit app (browser + round trip + machine load): {baseline:.0f} ms")
-    print(f"  filter change, first time          median {statistics.median(uncached):.0f} ms, max {max(uncached):.0f} ms")
-    print(f"  other pages, first visit           median {statistics.median(pages):.2f} s, max {max(pages):.2f} s")
+    print(
+        f"  first page render, running server  median {statistics.median(warm):.2f} s, max {max(warm):.2f} s"
+        f"  [target <= {FIRST_RENDER_TARGET_S:.0f} s: {'met' if max(warm) <= FIRST_RENDER_TARGET_S else 'MISSED'}]"
+    )
+    print(
+        f"    of which the app shell (HTML, JS) median {statistics.median(figures['shell_s']):.2f} s;"
+        f" a one-widget Streamlit app renders in {baseline_first:.2f} s here"
+    )
+    print(
+        f"  first page render, new server      median {statistics.median(first):.2f} s, max {max(first):.2f} s"
+        "  (includes the server's first imports)"
+    )
+    print(
+        f"  filter change, data cached         median {statistics.median(cached):.0f} ms, max {max(cached):.0f} ms"
+        f"  [target <= {FILTER_TARGET_MS:.0f} ms: {'met' if statistics.median(cached) <= FILTER_TARGET_MS else 'MISSED'}]"
+    )
+    print(
+        f"  same change on a one-widget Streamlit app (browser + round trip + machine load): {baseline:.0f} ms"
+    )
+    print(
+        f"  filter change, first time          median {statistics.median(uncached):.0f} ms, max {max(uncached):.0f} ms"
+    )
+    print(
+        f"  other pages, first visit           median {statistics.median(pages):.2f} s, max {max(pages):.2f} s"
+    )
     return 0
 
 

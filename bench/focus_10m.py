@@ -132,8 +132,14 @@ def _phase(name: str, folder: Path, memory_limit: str | None) -> dict:
             step, took = line.split("] ", 1)[1].rsplit(" (", 1)
             steps[step] = float(took.removesuffix("s)"))
 
-    run_pipeline(folder / "files", db, selection=selection, checks=False, progress=_step,
-                 as_of=dt.datetime(2026, 11, 28))
+    run_pipeline(
+        folder / "files",
+        db,
+        selection=selection,
+        checks=False,
+        progress=_step,
+        as_of=dt.datetime(2026, 11, 28),
+    )
     out.update({k: v for k, v in steps.items() if v >= 0.5})
     with write_connection(work_path_for(db)) as con:
         if name == "load":
@@ -183,8 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     for phase in ("load", "models"):
         print(f"phase {phase} ...", flush=True)
         proc = subprocess.run(
-            [sys.executable, "-m", "bench.focus_10m", "--dir", str(folder), "--phase", phase,
-             "--memory-limit", args.memory_limit],
+            [
+                sys.executable,
+                "-m",
+                "bench.focus_10m",
+                "--dir",
+                str(folder),
+                "--phase",
+                phase,
+                "--memory-limit",
+                args.memory_limit,
+            ],
             capture_output=True,
             text=True,
         )

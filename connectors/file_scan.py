@@ -102,7 +102,11 @@ class LineScan:
         if limit is not None:
             end = min(end, start + limit * 4)
         text = self.data[start:end].tobytes().decode("utf-8", "backslashreplace")
-        return text if limit is None or len(text) <= limit else text[:limit] + f"... ({self.length(line):,} bytes)"
+        return (
+            text
+            if limit is None or len(text) <= limit
+            else text[:limit] + f"... ({self.length(line):,} bytes)"
+        )
 
     def length(self, line: int) -> int:
         return int(self.ends[line - 1] - self.starts[line - 1])
@@ -189,7 +193,10 @@ class _Lines:
         if line > self.record_start and starts[line - 1] - starts[self.record_start - 1] > MAX_RECORD_BYTES:
             raise StopIteration
         self.next += 1
-        return self.scan.data[starts[line - 1] : self.scan.ends[line - 1]].tobytes().decode("utf-8", "replace") + "\n"
+        return (
+            self.scan.data[starts[line - 1] : self.scan.ends[line - 1]].tobytes().decode("utf-8", "replace")
+            + "\n"
+        )
 
 
 def find_multiline_records(scan: LineScan, columns: int, used_columns: list[int], names: list[str]) -> None:
@@ -224,8 +231,10 @@ def find_multiline_records(scan: LineScan, columns: int, used_columns: list[int]
             fields, problem = None, "error"
         end = lines.next - 1
         if end > start:  # the record spans lines
-            if problem is None and len(fields) == columns and not any(
-                "\n" in fields[i] or "\r" in fields[i] for i in used_columns if i < len(fields)
+            if (
+                problem is None
+                and len(fields) == columns
+                and not any("\n" in fields[i] or "\r" in fields[i] for i in used_columns if i < len(fields))
             ):
                 scan.continuation.update(range(start + 1, end + 1))
                 at += 1

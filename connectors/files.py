@@ -36,7 +36,19 @@ from connectors.file_scan import LineScan
 SOURCE = "files"
 FORMATS = (".csv", ".jsonl")
 # Names in the folder that look like data but are not entity files are reported, not read silently.
-_DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".gz", ".zip", ".xlsx", ".xls", ".parquet"}
+_DATA_SUFFIXES = {
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".json",
+    ".jsonl",
+    ".ndjson",
+    ".gz",
+    ".zip",
+    ".xlsx",
+    ".xls",
+    ".parquet",
+}
 # How much of a bad record ops.quarantine keeps.
 RECORD_TEXT_CHARS = 2000
 _CAST_VALUE = re.compile(r'Could not convert string "(.*?)" to', re.S)
@@ -94,8 +106,20 @@ ENTITIES: dict[str, EntitySpec] = {
 LINEAGE_COLUMNS = ("_file", "_line")
 LOAD_ERROR_COLUMNS = ("entity", "_file", "_line", "record_key", "error", "record")
 MANIFEST_COLUMNS = (
-    "entity", "file", "format", "status", "bytes", "lines", "header_lines", "blank_lines",
-    "continuation_lines", "records", "load_errors", "repaired", "ignored_columns", "note",
+    "entity",
+    "file",
+    "format",
+    "status",
+    "bytes",
+    "lines",
+    "header_lines",
+    "blank_lines",
+    "continuation_lines",
+    "records",
+    "load_errors",
+    "repaired",
+    "ignored_columns",
+    "note",
 )
 
 
@@ -170,7 +194,9 @@ def list_folder(files_dir: Path) -> FolderListing:
         elif Path(lowered).suffix in _DATA_SUFFIXES and not entry.name.startswith("."):
             ignored.append(entry.name)
     by_entity: dict[str, list[Path]] = {e: [] for e in ENTITIES}
-    for lowered, names in sorted(found.items(), key=lambda kv: (list(ENTITIES).index(wanted[kv[0]][0]), kv[0])):
+    for lowered, names in sorted(
+        found.items(), key=lambda kv: (list(ENTITIES).index(wanted[kv[0]][0]), kv[0])
+    ):
         if len(names) > 1:
             raise SourceFileError(
                 f"{SOURCE}: {files_dir} holds {' and '.join(names)}; both would be read as {lowered}. "
@@ -306,15 +332,20 @@ def _casts_and_time_errors(spec: EntitySpec) -> tuple[str, str]:
     """
     casts = [f"timezone('UTC', try_cast({c}__text as timestamptz)) as {c}" for c in spec.times]
     checks = [
-        (f"({c}__text is not null and ({c} is null or not isfinite({c})))",
-         f"'{c} ' || {c}__text || ' is not an ISO-8601 time'")
+        (
+            f"({c}__text is not null and ({c} is null or not isfinite({c})))",
+            f"'{c} ' || {c}__text || ' is not an ISO-8601 time'",
+        )
         for c in spec.times
     ]
     if not checks:
         return "", "cast(null as varchar)"
     error = (
-        "case when " + " or ".join(b for b, _ in checks) + " then concat_ws('; ', "
-        + ", ".join(f"case when {b} then {r} end" for b, r in checks) + ") end"
+        "case when "
+        + " or ".join(b for b, _ in checks)
+        + " then concat_ws('; ', "
+        + ", ".join(f"case when {b} then {r} end" for b, r in checks)
+        + ") end"
     )
     return ", ".join(casts), error
 
@@ -330,10 +361,13 @@ def _typed_select(spec: EntitySpec, inner: str) -> str:
 # CSV
 # --------------------------------------------------------------------------------------------------
 
+
 def _header(reader: _Reader, scan: LineScan) -> list[str]:
     raw = scan.first_line()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise reader.fail("is UTF-16 text; re-save it as UTF-8 (in Excel: Save As > CSV UTF-8) and run again.")
+        raise reader.fail(
+            "is UTF-16 text; re-save it as UTF-8 (in Excel: Save As > CSV UTF-8) and run again."
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -397,8 +431,15 @@ def _reject_reason(reject: tuple, columns: int, names: list[str], times: dict[st
     return "; ".join(bad)
 
 
-def _reason(error_type: str, column: str | None, message: str | None, max_idx, columns: int,
-            names: list[str], raw: bytes) -> str:
+def _reason(
+    error_type: str,
+    column: str | None,
+    message: str | None,
+    max_idx,
+    columns: int,
+    names: list[str],
+    raw: bytes,
+) -> str:
     """Why DuckDB rejected a line (one error of it), in the user's terms."""
     kind = str(error_type).upper()
     message = message or ""
@@ -421,7 +462,7 @@ def _reason(error_type: str, column: str | None, message: str | None, max_idx, c
     if kind == "UNQUOTED VALUE":
         return (
             f'a quote (") in {_column_name(column, names)} is not a proper CSV quote (text after a closing '
-            'quote, or an opening quote that does not close on this line): quote the whole field and '
+            "quote, or an opening quote that does not close on this line): quote the whole field and "
             'double every quote inside it ("")'
         )
     return f"not a CSV record: {kind.lower()}: {message}"
@@ -498,7 +539,9 @@ def _load_csv(reader: _Reader) -> None:
     stats.records = good + len(scan.set_aside) + len(rejects)
 
 
-def _csv_into_table(reader: _Reader, scan: LineScan, source: Path, names: list[str], positions: dict[str, int]):
+def _csv_into_table(
+    reader: _Reader, scan: LineScan, source: Path, names: list[str], positions: dict[str, int]
+):
     """Parse ``source`` with DuckDB into the raw table; None unless every physical line is accounted for.
 
     Returns (good records, rejects by line, skipped lines, blank lines). Skipped lines are the data
@@ -509,9 +552,11 @@ def _csv_into_table(reader: _Reader, scan: LineScan, source: Path, names: list[s
     # Times are parsed by DuckDB's CSV reader (text columns and casting in SQL cost 1.4x more, measured
     # here): a time it cannot parse rejects that record alone, with its line and value.
     time_at = {positions[c] for c in spec.times if c in positions}
-    columns = "{" + ", ".join(
-        f"'c{i}': '{'TIMESTAMPTZ' if i in time_at else 'VARCHAR'}'" for i in range(len(names))
-    ) + "}"
+    columns = (
+        "{"
+        + ", ".join(f"'c{i}': '{'TIMESTAMPTZ' if i in time_at else 'VARCHAR'}'" for i in range(len(names)))
+        + "}"
+    )
     rej, rej_scan = f"rej_{tag}", f"rejscan_{tag}"
     values, infinite = [], []
     for c in spec.columns:
@@ -519,17 +564,30 @@ def _csv_into_table(reader: _Reader, scan: LineScan, source: Path, names: list[s
             values.append(f"cast(null as {_type(spec, c)}) as {c}")
         elif c in spec.times:
             # The UTC wall time, by arithmetic: timezone('UTC', x) goes through ICU and costs more.
-            values.append(f"case when isfinite(c{positions[c]}) then make_timestamp(epoch_us(c{positions[c]})) end as {c}")
+            values.append(
+                f"case when isfinite(c{positions[c]}) then make_timestamp(epoch_us(c{positions[c]})) end as {c}"
+            )
             # DuckDB reads 'infinity' as a time; it is not one.
-            infinite.append((f"not isfinite(c{positions[c]})",
-                             f"'{c} ' || case when c{positions[c]} > timestamptz '2000-01-01' then 'infinity' "
-                             f"else '-infinity' end || ' is not an ISO-8601 time'"))
+            infinite.append(
+                (
+                    f"not isfinite(c{positions[c]})",
+                    f"'{c} ' || case when c{positions[c]} > timestamptz '2000-01-01' then 'infinity' "
+                    f"else '-infinity' end || ' is not an ISO-8601 time'",
+                )
+            )
         else:
             values.append(f"trim(c{positions[c]}) as {c}")
     error = (
-        "case when " + " or ".join(b for b, _ in infinite) + " then concat_ws('; ', "
-        + ", ".join(f"case when {b} then {r} end" for b, r in infinite) + ") end"
-    ) if infinite else "cast(null as varchar)"
+        (
+            "case when "
+            + " or ".join(b for b, _ in infinite)
+            + " then concat_ws('; ', "
+            + ", ".join(f"case when {b} then {r} end" for b, r in infinite)
+            + ") end"
+        )
+        if infinite
+        else "cast(null as varchar)"
+    )
     select = (
         f"select row_number() over () + 1 as _line, {', '.join(values)}, {error} as _load_error "
         f"from read_csv({_sql_str(str(source))}, columns={columns}, header=true, auto_detect=false, "
@@ -566,6 +624,7 @@ def _csv_into_table(reader: _Reader, scan: LineScan, source: Path, names: list[s
 # --------------------------------------------------------------------------------------------------
 # JSON Lines
 # --------------------------------------------------------------------------------------------------
+
 
 def _load_jsonl(reader: _Reader) -> None:
     con, spec, path, stats = reader.con, reader.spec, reader.path, reader.stats
@@ -640,11 +699,19 @@ def _load_jsonl(reader: _Reader) -> None:
             for _c, keys in clashes
         )
         names = "; ".join(" and ".join(keys) + f" both name {c}" for c, keys in clashes)
-        for (line,) in con.execute(f"select _line from ({valid}) where {clash_sql} order by _line").fetchall():
-            reader.error(line, _json_key(scan, line, spec.key), f"keys differing only in case name one field ({names})",
-                         scan.text(line, RECORD_TEXT_CHARS))
+        for (line,) in con.execute(
+            f"select _line from ({valid}) where {clash_sql} order by _line"
+        ).fetchall():
+            reader.error(
+                line,
+                _json_key(scan, line, spec.key),
+                f"keys differing only in case name one field ({names})",
+                scan.text(line, RECORD_TEXT_CHARS),
+            )
         valid += f" and not ({clash_sql})"
-    texts = [f"{value(c)} as {c}" if c not in spec.times else f"{value(c)} as {c}__text" for c in spec.columns]
+    texts = [
+        f"{value(c)} as {c}" if c not in spec.times else f"{value(c)} as {c}__text" for c in spec.columns
+    ]
     reader.insert(_typed_select(spec, f"select _line, {', '.join(texts)} from ({valid})"))
     reader.take_time_errors(scan)
     stats.blank_lines = blank
@@ -656,12 +723,16 @@ def _load_jsonl(reader: _Reader) -> None:
 
 
 def _rows_of(reader: _Reader) -> int:
-    return reader.con.execute(f"select count(*) from {reader.table} where _file = ?", [reader.path.name]).fetchone()[0]
+    return reader.con.execute(
+        f"select count(*) from {reader.table} where _file = ?", [reader.path.name]
+    ).fetchone()[0]
 
 
 def _json_key(scan: LineScan, line: int, key: str) -> str | None:
     """The record's id from a line that is not a usable record, if it names one plainly."""
-    found = re.search(r'"\s*' + re.escape(key) + r'\s*"\s*:\s*"([^"\\]*)"', scan.text(line, RECORD_TEXT_CHARS), re.I)
+    found = re.search(
+        r'"\s*' + re.escape(key) + r'\s*"\s*:\s*"([^"\\]*)"', scan.text(line, RECORD_TEXT_CHARS), re.I
+    )
     return found.group(1).strip() or None if found else None
 
 
@@ -685,7 +756,10 @@ def _json_spellings(reader: _Reader, valid: str) -> dict[str, list[str]]:
     are reported as ignored.
     """
     con, spec = reader.con, reader.spec
-    keys = [k for (k,) in con.execute(f"select distinct unnest(json_keys(j)) from ({valid}) order by 1").fetchall()]
+    keys = [
+        k
+        for (k,) in con.execute(f"select distinct unnest(json_keys(j)) from ({valid}) order by 1").fetchall()
+    ]
     spellings: dict[str, list[str]] = {}
     for k in keys:
         spellings.setdefault(k.strip().lower(), []).append(k)
@@ -747,7 +821,9 @@ def read_entity(
     listing = listing or list_folder(files_dir)
     paths = listing.by_entity[entity]
     cols = ", ".join(f"{c} {_type(spec, c)}" for c in spec.columns)
-    con.execute(f"create or replace temp table {table} ({cols}, _file varchar, _line bigint, _load_error varchar)")
+    con.execute(
+        f"create or replace temp table {table} ({cols}, _file varchar, _line bigint, _load_error varchar)"
+    )
     load = EntityLoad(entity=entity, files=paths, rows=con.table(table))
     if not paths:
         load.stats.append(
@@ -772,7 +848,12 @@ def ignored_file_stats(listing: FolderListing) -> list[FileStats]:
     """Manifest rows for the data-looking files of the folder that no entity reads."""
     names = ", ".join(f"{e}.csv/.jsonl" for e in ENTITIES)
     return [
-        FileStats(None, name, Path(name).suffix.lower().lstrip("."), "ignored",
-                  note=f"not an entity file name (expected {names}); not read")
+        FileStats(
+            None,
+            name,
+            Path(name).suffix.lower().lstrip("."),
+            "ignored",
+            note=f"not an entity file name (expected {names}); not read",
+        )
         for name in listing.ignored
     ]

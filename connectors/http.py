@@ -260,7 +260,9 @@ class ApiClient:
             if not (response.is_redirect and response.headers.get("location")):
                 break
             target = response.url.join(response.headers["location"])
-            self._same_origin_or_fail(target, f"GET {endpoint} was redirected (HTTP {response.status_code}) to")
+            self._same_origin_or_fail(
+                target, f"GET {endpoint} was redirected (HTTP {response.status_code}) to"
+            )
             params = None  # the Location carries the whole query
         else:
             raise SourceError(f"{self.source}: GET {endpoint} was redirected more than {MAX_REDIRECTS} times")
@@ -285,7 +287,9 @@ class ApiClient:
         if status >= 500 or status == 408:
             raise _Retry(f"HTTP {status}", _header_seconds(response.headers.get("retry-after"), time.time()))
         if status >= 400:
-            raise SourceError(f"{self.source}: HTTP {status} on GET {endpoint}: {_message(response, self.redact)}")
+            raise SourceError(
+                f"{self.source}: HTTP {status} on GET {endpoint}: {_message(response, self.redact)}"
+            )
         try:
             json.loads(response.content or b"null")
         except ValueError:
@@ -296,7 +300,10 @@ class ApiClient:
     def _note_quota(self, response: httpx.Response) -> None:
         """The answer spent the last request of the window: hold the next one until the window resets."""
         h = response.headers
-        for remaining, reset in (("x-ratelimit-remaining", "x-ratelimit-reset"), ("ratelimit-remaining", "ratelimit-reset")):
+        for remaining, reset in (
+            ("x-ratelimit-remaining", "x-ratelimit-reset"),
+            ("ratelimit-remaining", "ratelimit-reset"),
+        ):
             if h.get(remaining) == "0" and h.get(reset):
                 try:
                     until = float(h[reset]) + 1.0
@@ -336,7 +343,10 @@ class ApiClient:
                 return max(0.0, float(h["ratelimit-reset"]) - now) + 1.0
             except ValueError:
                 pass
-        if "rate limit" in _message(response, self.redact).lower() or h.get("x-ratelimit-state") == "THROTTLED":
+        if (
+            "rate limit" in _message(response, self.redact).lower()
+            or h.get("x-ratelimit-state") == "THROTTLED"
+        ):
             return self.policy.secondary_limit_wait
         return None
 
@@ -348,7 +358,9 @@ class ApiClient:
         yield response
         while (nxt := response.links.get("next")) is not None:
             url = response.url.join(nxt["url"])
-            self._same_origin_or_fail(url, f"refusing the next-page link of GET {self._endpoint(path)}: it is on")
+            self._same_origin_or_fail(
+                url, f"refusing the next-page link of GET {self._endpoint(path)}: it is on"
+            )
             response = self.get(str(url))
             yield response
 

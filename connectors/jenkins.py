@@ -40,14 +40,19 @@ def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = Non
     user = ((os.environ if env is None else env).get(user_env) or "").strip()
     if not user:
         raise SourcesConfigError(
-            sc.file, f"{SOURCE}.user_env",
+            sc.file,
+            f"{SOURCE}.user_env",
             f"environment variable {user_env} is not set; it must hold the Jenkins user name (see .env.example)",
         )
     # a server echoing the Authorization header shows the token base64-encoded with the user
     basic = base64.b64encode(f"{user}:{token.reveal()}".encode()).decode()
     return ApiClient(
-        SOURCE, sc.base_url, headers={"Accept": "application/json"}, token_env=sc.token_env,
-        policy=policy or config.http, auth=httpx.BasicAuth(user, token.reveal()),
+        SOURCE,
+        sc.base_url,
+        headers={"Accept": "application/json"},
+        token_env=sc.token_env,
+        policy=policy or config.http,
+        auth=httpx.BasicAuth(user, token.reveal()),
         secrets=[token, basic, *config.secrets(env)],
     )
 
@@ -60,11 +65,15 @@ class JenkinsConnector(Connector):
     source = SOURCE
 
     def streams(self):
-        return [(f"builds:{job}", lambda store, j=job: self.builds(store, j)) for job in self.source_config.scopes]
+        return [
+            (f"builds:{job}", lambda store, j=job: self.builds(store, j)) for job in self.source_config.scopes
+        ]
 
     def _leaves(self, full_name: str, parent_class: str | None = None) -> list[tuple[str, str, str | None]]:
         """(full name, class, parent class) of every buildable job at or under ``full_name``."""
-        node = self.client.get_json(job_path(full_name) + "api/json", {"tree": "_class,name,jobs[name,_class]"})
+        node = self.client.get_json(
+            job_path(full_name) + "api/json", {"tree": "_class,name,jobs[name,_class]"}
+        )
         children = node.get("jobs")
         if children is None:
             return [(full_name, node.get("_class", ""), parent_class)]
@@ -93,14 +102,19 @@ class JenkinsConnector(Connector):
             lo = 0
             while True:
                 tree = f"allBuilds[{BUILD_TREE}]{{{lo},{lo + RANGE}}}"
-                page = self.client.get_json(job_path(leaf) + "api/json", {"tree": tree}).get("allBuilds") or []
+                page = (
+                    self.client.get_json(job_path(leaf) + "api/json", {"tree": tree}).get("allBuilds") or []
+                )
                 done = False
                 for build in page:
                     number = build.get("number")
                     if number is None or number <= floor:
                         done = True
                         continue
-                    payload = {"job": {"fullName": leaf, "_class": cls, "parent_class": parent_class}, "build": build}
+                    payload = {
+                        "job": {"fullName": leaf, "_class": cls, "parent_class": parent_class},
+                        "build": build,
+                    }
                     batch.add("builds", f"{leaf}#{number}", job, payload)
                     new_cursor[leaf] = max(int(new_cursor.get(leaf, 0)), int(number))
                 if done or len(page) < RANGE:

@@ -52,8 +52,10 @@ db = (str(path), version)
 months = data.months(*db)
 if not months:
     st.title("Platform KPIs")
-    ui.empty("The warehouse has no KPI values yet: no deployments, changes, incidents or builds were loaded.",
-             not_configured=True)
+    ui.empty(
+        "The warehouse has no KPI values yet: no deployments, changes, incidents or builds were loaded.",
+        not_configured=True,
+    )
     st.stop()
 
 overview = st.Page(HERE / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview")
@@ -66,14 +68,24 @@ pages = {
         home,
         overview,
         st.Page(HERE / "delivery.py", title="Delivery", icon=":material/rocket_launch:", url_path="delivery"),
-        st.Page(HERE / "stability.py", title="Stability", icon=":material/health_and_safety:", url_path="stability"),
+        st.Page(
+            HERE / "stability.py",
+            title="Stability",
+            icon=":material/health_and_safety:",
+            url_path="stability",
+        ),
         st.Page(HERE / "ci.py", title="CI", icon=":material/build:", url_path="ci"),
         st.Page(HERE / "costs.py", title="Costs", icon=":material/payments:", url_path="costs"),
         st.Page(HERE / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
         st.Page(HERE / "service.py", title="Service drill-down", icon=":material/dns:", url_path="service"),
     ],
     "Data": [
-        st.Page(HERE / "data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="data-health"),
+        st.Page(
+            HERE / "data_health.py",
+            title="Data health",
+            icon=":material/monitor_heart:",
+            url_path="data-health",
+        ),
         st.Page(HERE / "reports.py", title="Reports", icon=":material/description:", url_path="reports"),
     ],
 }

@@ -38,7 +38,9 @@ def viewer(auth: DashboardAuth, headers: Mapping[str, str]) -> Viewer:
     users = {v for v in _values(headers, auth.user_header) if v}
     if len(users) != 1:
         raise NotSignedIn(
-            f"no {auth.user_header} header" if not users else f"{len(users)} different {auth.user_header} headers"
+            f"no {auth.user_header} header"
+            if not users
+            else f"{len(users)} different {auth.user_header} headers"
         )
     groups = frozenset(
         g.strip() for value in _values(headers, auth.groups_header) for g in value.split(",") if g.strip()

@@ -69,7 +69,9 @@ def by_team(path: str, version: float, month: dt.date) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def top_services(path: str, version: float, team: str | None, month: dt.date, limit: int = 15) -> pd.DataFrame:
+def top_services(
+    path: str, version: float, team: str | None, month: dt.date, limit: int = 15
+) -> pd.DataFrame:
     where, params = _scope(team, None)
     return query(
         path,
@@ -95,7 +97,9 @@ def unattributed(path: str, version: float, month: dt.date) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def currency_flags(path: str, version: float, month: dt.date) -> pd.DataFrame:
-    return query(path, "select * from marts.cost_currency_flags where month = ? order by billing_currency", [month])
+    return query(
+        path, "select * from marts.cost_currency_flags where month = ? order by billing_currency", [month]
+    )
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

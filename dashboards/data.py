@@ -143,7 +143,8 @@ def team_kpis(path: str, version: float, start: dt.date, end: dt.date) -> pd.Dat
     """Every KPI of every team for the months start..end."""
     return query(
         path,
-        _KPI_SELECT + "where k.scope_type = 'team' and k.month between ? and ? order by k.scope, k.kpi_id, k.month",
+        _KPI_SELECT
+        + "where k.scope_type = 'team' and k.month between ? and ? order by k.scope, k.kpi_id, k.month",
         [start, end],
     )
 
@@ -185,7 +186,13 @@ def _scope_clause(team: str | None, service: str | None, env: str | None = None)
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def deployments_by_environment(
-    path: str, version: float, team: str | None, service: str | None, env: str | None, start: dt.date, end: dt.date
+    path: str,
+    version: float,
+    team: str | None,
+    service: str | None,
+    env: str | None,
+    start: dt.date,
+    end: dt.date,
 ) -> pd.DataFrame:
     clause, params = _scope_clause(team, service, env)
     return query(
@@ -225,7 +232,13 @@ def lead_time_buckets(path: str, version: float, scope_type: str, scope: str, mo
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def incidents(
-    path: str, version: float, team: str | None, service: str | None, env: str | None, start: dt.date, end: dt.date
+    path: str,
+    version: float,
+    team: str | None,
+    service: str | None,
+    env: str | None,
+    start: dt.date,
+    end: dt.date,
 ) -> pd.DataFrame:
     """Incidents created in the months start..end with the deployments they are linked to."""
     return query(
@@ -251,7 +264,13 @@ def incidents(
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def deployments(
-    path: str, version: float, team: str | None, service: str | None, env: str | None, start: dt.date, end: dt.date
+    path: str,
+    version: float,
+    team: str | None,
+    service: str | None,
+    env: str | None,
+    start: dt.date,
+    end: dt.date,
 ) -> pd.DataFrame:
     """Deployments finished in the months start..end, newest first, with their failure verdict."""
     return query(
@@ -274,7 +293,9 @@ def deployments(
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def ci_pipelines(path: str, version: float, team: str | None, service: str | None, month: dt.date) -> pd.DataFrame:
+def ci_pipelines(
+    path: str, version: float, team: str | None, service: str | None, month: dt.date
+) -> pd.DataFrame:
     clause, params = _scope_clause(team, service)
     return query(
         path,
@@ -343,7 +364,8 @@ def file_accounting(path: str, version: float) -> pd.DataFrame | None:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def quarantine(path: str, version: float) -> pd.DataFrame:
     return query(
-        path, "select source, entity, file, line, record_key, reason, record from ops.quarantine order by entity, file, line"
+        path,
+        "select source, entity, file, line, record_key, reason, record from ops.quarantine order by entity, file, line",
     )
 
 

@@ -117,7 +117,13 @@ def sidebar_filters(
     )
 
     values = {"from": start, "to": end, "team": team, "service": service, "env": env}
-    defaults = {"from": start_default, "to": end_default, "team": ALL_TEAMS, "service": ALL_SERVICES, "env": ALL_ENVIRONMENTS}
+    defaults = {
+        "from": start_default,
+        "to": end_default,
+        "team": ALL_TEAMS,
+        "service": ALL_SERVICES,
+        "env": ALL_ENVIRONMENTS,
+    }
     for param, value in values.items():
         if value == defaults[param]:
             if param in st.query_params:

@@ -154,12 +154,22 @@ def export(frame: pd.DataFrame, name: str, key: str | None = None) -> None:
 
     c1, c2, _ = st.columns([1, 1, 6])
     c1.download_button(
-        "CSV", lambda: frame.to_csv(index=False).encode(), f"{slug}.csv", "text/csv", key=f"csv_{key}",
-        icon=":material/download:", on_click="ignore",
+        "CSV",
+        lambda: frame.to_csv(index=False).encode(),
+        f"{slug}.csv",
+        "text/csv",
+        key=f"csv_{key}",
+        icon=":material/download:",
+        on_click="ignore",
     )
     c2.download_button(
-        "Parquet", parquet, f"{slug}.parquet", "application/vnd.apache.parquet",
-        key=f"parquet_{key}", icon=":material/download:", on_click="ignore",
+        "Parquet",
+        parquet,
+        f"{slug}.parquet",
+        "application/vnd.apache.parquet",
+        key=f"parquet_{key}",
+        icon=":material/download:",
+        on_click="ignore",
     )
 
 
@@ -176,8 +186,13 @@ def trend_chart(series: pd.DataFrame, unit: str, *, title: str | None = None, he
     y = series["value"] / 60 if unit == "seconds" else series["value"]
     fig = go.Figure()
     fig.add_scatter(
-        x=series["month"], y=y, mode="lines+markers", name="value", line={"color": ACCENT, "width": 2.5},
-        customdata=series["sample_size"], hovertemplate="%{x|%b %Y}: %{y}<br>n = %{customdata}<extra></extra>",
+        x=series["month"],
+        y=y,
+        mode="lines+markers",
+        name="value",
+        line={"color": ACCENT, "width": 2.5},
+        customdata=series["sample_size"],
+        hovertemplate="%{x|%b %Y}: %{y}<br>n = %{customdata}<extra></extra>",
     )
     if "target" in series and series["target"].notna().any():
         target = series["target"] / 60 if unit == "seconds" else series["target"]

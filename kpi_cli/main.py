@@ -32,12 +32,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
         return 2
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
-    configuration = load_config(Path(args.config) if args.config else settings.config)  # a wrong file stops here
+    configuration = load_config(
+        Path(args.config) if args.config else settings.config
+    )  # a wrong file stops here
     from pipelines.execute import run_pipeline
 
     _say(f"Loading {files_dir} into {warehouse} ...")
     summary = run_pipeline(
-        files_dir, warehouse, reports_dir=settings.reports_dir, progress=_say, configuration=configuration,
+        files_dir,
+        warehouse,
+        reports_dir=settings.reports_dir,
+        progress=_say,
+        configuration=configuration,
         allow_row_drop=args.allow_row_drop,
     )
     _say(
@@ -130,7 +136,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     else:
         # The demo regenerates its own files: a smaller organisation than last time is not a lost file.
         summary = run_pipeline(
-            files_dir, warehouse, config=load_settings().config, reports_dir=reports, progress=_say,
+            files_dir,
+            warehouse,
+            config=load_settings().config,
+            reports_dir=reports,
+            progress=_say,
             allow_row_drop=True,
         )
     month = last_full_month(today)
@@ -168,7 +178,10 @@ def _cmd_sql(args: argparse.Namespace) -> int:
         return 2
     limits = replace(settings.sql, max_rows=args.max_rows, timeout_sec=args.timeout or None)
     demo = warehouse == DEMO_DIR / "warehouse.duckdb" and not args.warehouse
-    err(f"kpi sql: reading {warehouse}" + (" (the demo's warehouse: nothing else is configured)" if demo else ""))
+    err(
+        f"kpi sql: reading {warehouse}"
+        + (" (the demo's warehouse: nothing else is configured)" if demo else "")
+    )
     try:
         result = run_query(warehouse, query, limits, allow_files=args.allow_files)
     except (QueryError, WarehouseNotFound) as exc:
@@ -185,7 +198,10 @@ def _cmd_sql(args: argparse.Namespace) -> int:
         with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
             print(frame.to_string(index=False) if len(frame) else "(no rows)", flush=True)
     if result.renamed:
-        err("kpi sql: duplicate column names made unique: " + ", ".join(f"{n} ({o})" for n, o in result.renamed.items()))
+        err(
+            "kpi sql: duplicate column names made unique: "
+            + ", ".join(f"{n} ({o})" for n, o in result.renamed.items())
+        )
     if result.truncated:
         err(f"kpi sql: stopped at {limits.max_rows:,} rows; more rows were cut (raise --max-rows).")
     return 0
@@ -220,8 +236,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     failed = 0
     if delivery is not None and delivery.enabled:
         for result in deliver_report(paths["report.pdf"].parent, month, delivery):
-            _say(f"delivered to {result.target}: {result.detail}" if result.ok
-                 else f"NOT delivered to {result.target}: {result.detail} (the report is kept on disk)")
+            _say(
+                f"delivered to {result.target}: {result.detail}"
+                if result.ok
+                else f"NOT delivered to {result.target}: {result.detail} (the report is kept on disk)"
+            )
             failed += not result.ok
     return 3 if failed else 0
 
@@ -256,7 +275,9 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     everywhere = address in ("0.0.0.0", "::")
     host = "localhost" if address in LOOPBACK else ("<this host's name>" if everywhere else address)
     where = "on every interface" if everywhere else f"on {address}"
-    _say(f"Dashboard on http://{host}:{args.port} (listening {where}; warehouse {warehouse}); Ctrl-C to stop.")
+    _say(
+        f"Dashboard on http://{host}:{args.port} (listening {where}; warehouse {warehouse}); Ctrl-C to stop."
+    )
     auth = settings.dashboard_auth
     if auth.enabled:
         _say(
@@ -334,8 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="DuckDB file (default $KPI_WAREHOUSE, else data/warehouse.duckdb, else the demo's data/demo/warehouse.duckdb)",
     )
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    sql.add_argument("--max-rows", type=int, default=1000, help="rows printed at most, in every format (default 1000)")
-    sql.add_argument("--timeout", type=float, default=0, help="stop the query after this many seconds (default: no limit)")
+    sql.add_argument(
+        "--max-rows", type=int, default=1000, help="rows printed at most, in every format (default 1000)"
+    )
+    sql.add_argument(
+        "--timeout", type=float, default=0, help="stop the query after this many seconds (default: no limit)"
+    )
     sql.add_argument(
         "--allow-files",
         action="store_true",
@@ -343,14 +368,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sql.set_defaults(func=_cmd_sql)
 
-    report = sub.add_parser("report", help="write the monthly report (PDF, HTML, Markdown) for a month and deliver it")
+    report = sub.add_parser(
+        "report", help="write the monthly report (PDF, HTML, Markdown) for a month and deliver it"
+    )
     report.add_argument("--month", help="YYYY-MM (default: the last full month)")
     report.add_argument("--warehouse", help="DuckDB file (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
     report.add_argument("--out", help="reports folder (default $KPI_REPORTS_DIR or data/reports)")
     report.add_argument(
-        "--delivery", help="delivery config YAML (default: delivery.yaml beside the KPI config, else config/delivery.yaml)"
+        "--delivery",
+        help="delivery config YAML (default: delivery.yaml beside the KPI config, else config/delivery.yaml)",
     )
-    report.add_argument("--no-deliver", action="store_true", help="write the report only; do not post or copy it")
+    report.add_argument(
+        "--no-deliver", action="store_true", help="write the report only; do not post or copy it"
+    )
     report.set_defaults(func=_cmd_report)
 
     dash = sub.add_parser("dashboard", help="start the leadership dashboard (Streamlit)")
@@ -398,7 +428,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if isinstance(exc, OSError):  # a path the user gave is missing, not a folder, not writable, ...
             where = f"{exc.filename}: " if exc.filename else ""
-            _say(f"kpi {args.command}: {where}{exc.strerror or exc}. Check the path (and its permissions), then run again.")
+            _say(
+                f"kpi {args.command}: {where}{exc.strerror or exc}. Check the path (and its permissions), then run again."
+            )
             return 1
         raise
 

@@ -56,7 +56,9 @@ def _summary(results: dict, say: Say) -> bool:
     say("")
     say(f"{'source':<10} {'requests':>9} {'written':>8} {'seconds':>8}  status")
     for name, r in results.items():
-        say(f"{name:<10} {r.requests:>9} {r.written:>8} {r.seconds:>8.1f}  {'FAILED: ' + r.error if r.error else 'ok'}")
+        say(
+            f"{name:<10} {r.requests:>9} {r.written:>8} {r.seconds:>8.1f}  {'FAILED: ' + r.error if r.error else 'ok'}"
+        )
         ok = ok and not r.error
     return ok
 
@@ -68,7 +70,9 @@ def cmd_sync(args: argparse.Namespace, say: Say = print) -> int:
     settings = load_settings()
     sources = Path(args.sources) if args.sources else settings.sources
     if sources is None:
-        say("kpi sync: no sources file. Pass --sources sources.yaml (or set KPI_SOURCES); see config/sources.example.yaml.")
+        say(
+            "kpi sync: no sources file. Pass --sources sources.yaml (or set KPI_SOURCES); see config/sources.example.yaml."
+        )
         return 2
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse
     only = {s.strip() for s in args.only.split(",")} if args.only else None
@@ -80,7 +84,13 @@ def cmd_sync(args: argparse.Namespace, say: Say = print) -> int:
 
 
 def _sync_and_run(
-    args, settings, configuration: Configuration, sources: Path, warehouse: Path, only: set[str] | None, say: Say
+    args,
+    settings,
+    configuration: Configuration,
+    sources: Path,
+    warehouse: Path,
+    only: set[str] | None,
+    say: Say,
 ) -> int:
     from pipelines.execute import run_pipeline
 
@@ -99,18 +109,26 @@ def _sync_and_run(
         )
         say(f"Rebuilt and published {warehouse} in {summary.seconds:.1f}s ({summary.steps} steps).")
     if not ok:
-        say("Some sources failed: their previous data was kept (see ops.sync_state.last_error); re-run to retry.")
+        say(
+            "Some sources failed: their previous data was kept (see ops.sync_state.last_error); re-run to retry."
+        )
     return 0 if ok else 1
 
 
 def add_sync_parser(sub) -> None:
-    p = sub.add_parser("sync", help="fetch what changed in the API sources of sources.yaml, then rebuild and publish")
+    p = sub.add_parser(
+        "sync", help="fetch what changed in the API sources of sources.yaml, then rebuild and publish"
+    )
     p.add_argument("--sources", help="the sources file (default $KPI_SOURCES)")
-    p.add_argument("--warehouse", help="DuckDB file to publish (default $KPI_WAREHOUSE or data/warehouse.duckdb)")
+    p.add_argument(
+        "--warehouse", help="DuckDB file to publish (default $KPI_WAREHOUSE or data/warehouse.duckdb)"
+    )
     p.add_argument("--files", help="a folder of canonical files to load as well (default $KPI_FILES_DIR)")
     p.add_argument("--config", help="KPI rules and targets YAML (default config/kpi.yaml)")
     p.add_argument("--only", help="comma-separated sources to sync (default: all configured)")
-    p.add_argument("--no-run", action="store_true", help="only fetch into the raw tables; do not rebuild or publish")
+    p.add_argument(
+        "--no-run", action="store_true", help="only fetch into the raw tables; do not rebuild or publish"
+    )
     p.set_defaults(func=lambda args: cmd_sync(args))
 
 
@@ -134,6 +152,11 @@ def run_demo_via_api(files_dir: Path, warehouse: Path, *, reports_dir: Path, pro
             results = sync_sources(configuration.sources, warehouse, env=env, progress=progress)
         _summary(results, progress)
         return run_pipeline(
-            None, warehouse, reports_dir=reports_dir, progress=progress, sources=sources, fetch_sources=False,
+            None,
+            warehouse,
+            reports_dir=reports_dir,
+            progress=progress,
+            sources=sources,
+            fetch_sources=False,
             configuration=configuration,
         )

@@ -65,7 +65,9 @@ def _own_message(error: SerializableErrorInfo) -> str:
     lines = [line.strip() for line in error.message.strip().splitlines() if line.strip()]
     if not lines:
         return ""
-    first = re.sub(rf"^[\w.]*{re.escape(error.cls_name or '')}: ", "", lines[0]) if error.cls_name else lines[0]
+    first = (
+        re.sub(rf"^[\w.]*{re.escape(error.cls_name or '')}: ", "", lines[0]) if error.cls_name else lines[0]
+    )
     return first.strip()
 
 

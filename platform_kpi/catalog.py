@@ -76,7 +76,9 @@ def read_groups(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]]:
 
 def read_tiers(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     """The DORA tiers of a warehouse's benchmarks (marts.dora_benchmarks), best first."""
-    rows = con.execute("select tier from marts.dora_benchmarks group by tier order by min(tier_rank), tier").fetchall()
+    rows = con.execute(
+        "select tier from marts.dora_benchmarks group by tier order by min(tier_rank), tier"
+    ).fetchall()
     return tuple(r[0] for r in rows) or _shipped().tiers
 
 

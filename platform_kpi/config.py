@@ -58,7 +58,13 @@ PROMETHEUS_SERIES = ("cpu_usage", "cpu_request", "memory_usage", "memory_request
 
 # The API sources of sources.yaml, what each lists (its scope key), and their defaults.
 SOURCES = ("github", "gitlab", "jenkins", "pagerduty", "opsgenie")
-SCOPE_KEYS = {"github": "repos", "gitlab": "projects", "jenkins": "jobs", "pagerduty": "services", "opsgenie": "services"}
+SCOPE_KEYS = {
+    "github": "repos",
+    "gitlab": "projects",
+    "jenkins": "jobs",
+    "pagerduty": "services",
+    "opsgenie": "services",
+}
 DEFAULT_BASE_URLS = {
     "github": "https://api.github.com",
     "gitlab": "https://gitlab.com/api/v4",
@@ -102,7 +108,9 @@ def read_yaml(path: Path, *, what: str = "file") -> Any:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(path, "(file)", f"not found; expected the {what} here. Pass the path of an existing file.") from None
+        raise ConfigError(
+            path, "(file)", f"not found; expected the {what} here. Pass the path of an existing file."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "(file)", f"cannot be read: {exc}") from None
     try:
@@ -123,7 +131,9 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
         where = f"line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1}"
     detail = exc.problem or "syntax error"
     if exc.context and exc.context_mark is not None:
-        detail += f" ({exc.context} at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
+        detail += (
+            f" ({exc.context} at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
+        )
     elif exc.context:
         detail += f" ({exc.context})"
     return where, f"not valid YAML: {detail}. {_FIX_YAML}"
@@ -350,7 +360,10 @@ class Catalog(Model):
         headline: dict[str, str] = {}
         for g, group in enumerate(self.groups):
             if group.id in seen_groups:
-                raise problem(f"duplicate group id {group.id} (also groups[{seen_groups[group.id]}])", ("groups", g, "id"))
+                raise problem(
+                    f"duplicate group id {group.id} (also groups[{seen_groups[group.id]}])",
+                    ("groups", g, "id"),
+                )
             seen_groups[group.id] = g
             for k, kid in enumerate(group.kpis):
                 at = ("groups", g, "kpis", k)
@@ -379,7 +392,9 @@ class Catalog(Model):
         for group in self.groups:
             if group.id == group_id:
                 return group
-        raise KeyError(f"no KPI group {group_id!r} in the catalog (groups: {', '.join(g.id for g in self.groups)})")
+        raise KeyError(
+            f"no KPI group {group_id!r} in the catalog (groups: {', '.join(g.id for g in self.groups)})"
+        )
 
 
 def load_catalog_file(path: Path | None = None) -> Catalog:
@@ -418,9 +433,13 @@ class BenchmarkFile(Model):
             if kid not in catalog.ids:
                 raise problem("not a KPI id of the catalog", ("metrics", kid))
             if metric.better != catalog.kpi(kid).better:
-                raise problem(f"disagrees with the catalog ({catalog.kpi(kid).better})", ("metrics", kid, "better"))
+                raise problem(
+                    f"disagrees with the catalog ({catalog.kpi(kid).better})", ("metrics", kid, "better")
+                )
             if tuple(metric.tiers) != catalog.tiers:
-                raise problem(f"must list {', '.join(catalog.tiers)} in that order", ("metrics", kid, "tiers"))
+                raise problem(
+                    f"must list {', '.join(catalog.tiers)} in that order", ("metrics", kid, "tiers")
+                )
         return self
 
     def rows(self) -> list[dict[str, Any]]:
@@ -450,7 +469,9 @@ def benchmark_years(catalog_dir: Path | None = None) -> list[str]:
 
 def load_benchmark_file(year: int, catalog: Catalog, catalog_dir: Path | None = None) -> BenchmarkFile:
     path = benchmark_path(year, catalog_dir)
-    return parse(BenchmarkFile, read_yaml(path, what=f"DORA benchmark clusters of {year}"), path, {"catalog": catalog})
+    return parse(
+        BenchmarkFile, read_yaml(path, what=f"DORA benchmark clusters of {year}"), path, {"catalog": catalog}
+    )
 
 
 # --- config/kpi.yaml ---------------------------------------------------------------------------------
@@ -541,7 +562,9 @@ class KpiRules(Model):
         catalog_dir = (info.context or {}).get("catalog_dir")
         if catalog_dir is not None and not benchmark_path(year, catalog_dir).is_file():
             have = ", ".join(benchmark_years(catalog_dir)) or "none"
-            raise problem(f"no DORA benchmark file for {year} (catalog/benchmarks/dora_{year}.yaml); available years: {have}")
+            raise problem(
+                f"no DORA benchmark file for {year} (catalog/benchmarks/dora_{year}.yaml); available years: {have}"
+            )
         return year
 
     @field_validator("targets")
@@ -555,7 +578,9 @@ class KpiRules(Model):
         return targets
 
 
-def load_rules(path: Path | None = None, catalog: Catalog | None = None, catalog_dir: Path | None = None) -> KpiRules:
+def load_rules(
+    path: Path | None = None, catalog: Catalog | None = None, catalog_dir: Path | None = None
+) -> KpiRules:
     path = Path(path or DEFAULT_CONFIG)
     context = {"catalog": catalog or shipped_catalog(), "catalog_dir": catalog_dir or CATALOG_DIR}
     return parse(KpiRules, read_yaml(path, what="KPI rules and targets"), path, context)
@@ -590,7 +615,9 @@ class ChargeCategories(Model):
 
 class Attribution(Model):
     #: the first of these tag keys present on a cost row names its service (resp. team)
-    service_tag_keys: Annotated[tuple[NonEmpty, ...], AfterValidator(lambda v: v or ("service",))] = ("service",)
+    service_tag_keys: Annotated[tuple[NonEmpty, ...], AfterValidator(lambda v: v or ("service",))] = (
+        "service",
+    )
     team_tag_keys: Annotated[tuple[NonEmpty, ...], AfterValidator(lambda v: v or ("team",))] = ("team",)
     namespace_services: dict[Name, Name] = Field(default_factory=dict)  #: namespace -> service
 
@@ -719,7 +746,10 @@ class Webhook(Model):
     @classmethod
     def _no_url(cls, data: Any) -> Any:
         if isinstance(data, dict) and "url" in data:
-            raise problem("not allowed: the URL is a secret; name the environment variable that holds it in url_env", ("url",))
+            raise problem(
+                "not allowed: the URL is a secret; name the environment variable that holds it in url_env",
+                ("url",),
+            )
         return data
 
 
@@ -757,7 +787,9 @@ def load_delivery_config(
     config = parse(DeliveryConfig, read_yaml(path, what="delivery configuration"), path)
     url = (env.get(config.webhook_env) or "").strip() if config.webhook_env else ""
     if url and not url.startswith(("https://", "http://")):  # never show the value: it is the secret
-        raise ConfigError(path, "webhook.url_env", f"the value of ${config.webhook_env} is not an http(s) URL")
+        raise ConfigError(
+            path, "webhook.url_env", f"the value of ${config.webhook_env} is not an http(s) URL"
+        )
     return config.model_copy(update={"webhook_url": Secret(url) if url else None})
 
 
@@ -831,7 +863,9 @@ class SourcesConfig:
 
     def environment_rows(self) -> list[tuple[str, str, str]]:
         """(source, original lower-case, environment) for ops.source_environments."""
-        return [(name, orig, env) for name, cfg in self.sources.items() for orig, env in cfg.environments.items()]
+        return [
+            (name, orig, env) for name, cfg in self.sources.items() for orig, env in cfg.environments.items()
+        ]
 
 
 EMPTY_SOURCES = SourcesConfig(path=None, sources={}, services=())  #: no sources.yaml: no API source
@@ -929,7 +963,10 @@ class SourcesFile(Model):
         first: dict[str, int] = {}
         for i, entry in enumerate(self.services):
             if entry.service in first:
-                raise problem(f"{entry.service} is listed twice (also services[{first[entry.service]}])", ("services", i, "service"))
+                raise problem(
+                    f"{entry.service} is listed twice (also services[{first[entry.service]}])",
+                    ("services", i, "service"),
+                )
             first[entry.service] = i
         return self
 
@@ -948,7 +985,9 @@ class SourcesFile(Model):
                 token_env=section.token_env or DEFAULT_TOKEN_ENV[name],
                 scopes=getattr(section, scope),
                 environments={
-                    vendor.strip().lower(): ours for ours, names in section.environments.items() for vendor in names
+                    vendor.strip().lower(): ours
+                    for ours, names in section.environments.items()
+                    for vendor in names
                 },
                 options=section.model_dump(exclude=set(_ApiSource.common) | {scope}, exclude_none=True),
                 file=display_path(path),
@@ -1033,7 +1072,9 @@ def load_config(
     """
     kpi_path = Path(kpi_path or DEFAULT_CONFIG)
     catalog_dir = Path(catalog_dir or CATALOG_DIR)
-    catalog = load_catalog_file(catalog_dir / "kpis.yaml") if catalog_dir != CATALOG_DIR else shipped_catalog()
+    catalog = (
+        load_catalog_file(catalog_dir / "kpis.yaml") if catalog_dir != CATALOG_DIR else shipped_catalog()
+    )
     rules = load_rules(kpi_path, catalog, catalog_dir)
     return Configuration(
         kpi_path=kpi_path,

@@ -28,7 +28,13 @@ RULE_COLUMNS = {
 }
 
 # Raw tables of the cost sources (declared, with their columns, in sql/raw/_sources.yml).
-COST_RAW_TABLES = ("focus__costs", "focus__load_errors", "aws_ce__costs", "opencost__allocations", "prometheus__samples")
+COST_RAW_TABLES = (
+    "focus__costs",
+    "focus__load_errors",
+    "aws_ce__costs",
+    "opencost__allocations",
+    "prometheus__samples",
+)
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, casts: dict[str, str]) -> None:

@@ -88,7 +88,9 @@ def load_aws_cost_explorer(
 def load_opencost(con: duckdb.DuckDBPyConnection, cfg: CostConfig, files_dir: Path | None) -> dict[str, Any]:
     spec = cfg.sources.opencost
     if spec.url:
-        doc = opencost.fetch_allocation(spec.url, window=spec.window, step=spec.step, aggregate=spec.aggregate)
+        doc = opencost.fetch_allocation(
+            spec.url, window=spec.window, step=spec.step, aggregate=spec.aggregate
+        )
         records: Iterable[dict[str, Any]] = opencost.allocation_records(doc, "GET /allocation")
     elif files_dir is not None and (files_dir / "opencost").is_dir():
         records = opencost.read_saved(files_dir / "opencost")
@@ -161,5 +163,8 @@ def load_cost_sources(
         except API_ERRORS as exc:
             # An API that is down must not stop the DORA KPIs: keep the last good rows and say so.
             kept = con.execute(f"select count(*) from raw.{table}").fetchall()[0][0]
-            results[table] = {"rows": int(kept), "error": f"{exc} (kept the {kept:,} rows of the last good load)"}
+            results[table] = {
+                "rows": int(kept),
+                "error": f"{exc} (kept the {kept:,} rows of the last good load)",
+            }
     return results

@@ -47,7 +47,8 @@ def loaded_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int] | None:
     A warehouse published before ops.file_accounting existed counts its raw file tables instead.
     """
     tables = {
-        f"{s}.{t}" for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        f"{s}.{t}"
+        for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
     }
     if "ops.file_accounting" in tables:
         rows = con.execute(

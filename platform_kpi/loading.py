@@ -55,7 +55,9 @@ def load_file_entity(con: duckdb.DuckDBPyConnection, files_dir: Path | None, ent
             con.execute(f"drop table if exists temp.{scratch}")
     else:
         load = files.EntityLoad(entity, [], None)
-        rows = replace_raw(con, f"files__{entity}", pd.DataFrame(columns=[*spec.columns, *files.LINEAGE_COLUMNS]))
+        rows = replace_raw(
+            con, f"files__{entity}", pd.DataFrame(columns=[*spec.columns, *files.LINEAGE_COLUMNS])
+        )
     load.rows = con.table(f"raw.files__{entity}")
     errors = pd.DataFrame(load.load_errors, columns=list(files.LOAD_ERROR_COLUMNS))
     ignored = files.ignored_file_stats(listing) if listing is not None else []
@@ -149,7 +151,15 @@ def write_config_tables(
     con.execute("create or replace table marts.kpi_definitions as select * from definitions")
     groups = pd.DataFrame(
         group_rows(config.catalog),
-        columns=["group_id", "group_name", "group_description", "headline", "group_order", "kpi_id", "position"],
+        columns=[
+            "group_id",
+            "group_name",
+            "group_description",
+            "headline",
+            "group_order",
+            "kpi_id",
+            "position",
+        ],
     )
     con.execute(
         "create or replace table marts.kpi_groups as select group_id::varchar as group_id, "
@@ -188,5 +198,9 @@ def write_config_tables(
     )
     # The cost rules (costs.yaml beside the KPI config); cost source tables exist even when empty.
     ensure_cost_tables(con, config.costs)
-    return {"kpis": len(definitions), "groups": groups["group_id"].nunique(), "benchmarks": len(benchmarks),
-            "targets": len(targets)}
+    return {
+        "kpis": len(definitions),
+        "groups": groups["group_id"].nunique(),
+        "benchmarks": len(benchmarks),
+        "targets": len(targets),
+    }

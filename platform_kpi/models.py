@@ -63,7 +63,10 @@ class SqlModel:
     def relationship_targets(self) -> tuple[tuple[str, str], ...]:
         """The tables this model's relationships tests read (a check on it must wait for them)."""
         targets = {
-            tuple(str(args["to"]).split(".")) for c in self.columns for name, args in c.tests if name == "relationships"
+            tuple(str(args["to"]).split("."))
+            for c in self.columns
+            for name, args in c.tests
+            if name == "relationships"
         }
         return tuple(sorted(targets))
 
@@ -86,7 +89,9 @@ def _test(spec: object, where: str) -> tuple[str, dict]:
     if name not in TESTS:
         raise ContractError(f"{where}: unknown test {name!r} (known: {', '.join(TESTS)})")
     if not isinstance(args, dict) or sorted(args) != sorted(TESTS[name]):
-        raise ContractError(f"{where}: test {name} takes {', '.join(TESTS[name]) or 'no arguments'}, got {args!r}")
+        raise ContractError(
+            f"{where}: test {name} takes {', '.join(TESTS[name]) or 'no arguments'}, got {args!r}"
+        )
     if name == "accepted_values" and not (isinstance(args["values"], list) and args["values"]):
         raise ContractError(f"{where}: accepted_values needs a non-empty list of values")
     if name == "relationships" and not _REF.fullmatch(str(args["to"])):
@@ -110,7 +115,9 @@ def load_contract(path: Path) -> dict[str, tuple[Column, ...]]:
         for col in entry.get("columns") or []:
             cwhere = f"{where}, column {col.get('name')}"
             if set(col) - {"name", "description", "tests"}:
-                raise ContractError(f"{cwhere}: unexpected keys {sorted(set(col) - {'name', 'description', 'tests'})}")
+                raise ContractError(
+                    f"{cwhere}: unexpected keys {sorted(set(col) - {'name', 'description', 'tests'})}"
+                )
             description = str(col.get("description") or "").strip()
             if not description:
                 raise ContractError(f"{cwhere}: no description")
@@ -147,7 +154,9 @@ def discover_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:
             doc = " ".join(header)
             found = _MATERIALIZED.search(text)
             materialized = found.group(1) if found else DEFAULT_MATERIALIZATION.get(layer, "table")
-            models.append(SqlModel(layer, path.stem, path, text, deps, doc, materialized, contract[path.stem]))
+            models.append(
+                SqlModel(layer, path.stem, path, text, deps, doc, materialized, contract[path.stem])
+            )
     for model in models:
         layer = [m for m in models if m.layer == model.layer]
         for target in model.relationship_targets:
@@ -177,10 +186,14 @@ def contract_drift(con: duckdb.DuckDBPyConnection, model: SqlModel) -> list[str]
     problems = []
     undescribed = [c for c in built if c not in declared]
     if undescribed:
-        problems.append(f"{model.table} has columns {CONTRACT_FILE} does not describe: {', '.join(undescribed)}")
+        problems.append(
+            f"{model.table} has columns {CONTRACT_FILE} does not describe: {', '.join(undescribed)}"
+        )
     missing = [c for c in declared if c not in built]
     if missing:
-        problems.append(f"{CONTRACT_FILE} describes columns {model.table} does not produce: {', '.join(missing)}")
+        problems.append(
+            f"{CONTRACT_FILE} describes columns {model.table} does not produce: {', '.join(missing)}"
+        )
     return problems
 
 

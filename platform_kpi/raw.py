@@ -67,7 +67,9 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, *, sync_state: bool = False) -
     """
     for schema in ("raw", "ops"):
         con.execute(f"create schema if not exists {schema}")
-    ensure_raw_tables(con, [f"{source}__{entity}" for source, entities in RAW_TABLES.items() for entity in entities])
+    ensure_raw_tables(
+        con, [f"{source}__{entity}" for source, entities in RAW_TABLES.items() for entity in entities]
+    )
     if sync_state:
         con.execute(SYNC_STATE_DDL)
     for table, columns in SOURCE_CONFIG_DDL.items():
@@ -113,7 +115,9 @@ class RawStore:
         ).fetchone()
         return row[0] if row else None
 
-    def payloads(self, source: str, entity: str, keys: Iterable[str] | None = None, scope: str | None = None) -> dict:
+    def payloads(
+        self, source: str, entity: str, keys: Iterable[str] | None = None, scope: str | None = None
+    ) -> dict:
         """Stored payloads by key (optionally only ``keys`` / one ``scope``)."""
         sql = f"select key, payload from raw.{source}__{entity} where true"
         params: list = []
@@ -133,9 +137,7 @@ class RawStore:
 
     # -- writing -----------------------------------------------------------------------------------
 
-    def commit(
-        self, batch: Batch, stream: str, cursor: str | None, *, requests: int = 0
-    ) -> int:
+    def commit(self, batch: Batch, stream: str, cursor: str | None, *, requests: int = 0) -> int:
         """Upsert the batch's changed records and set the stream's cursor, in one transaction.
 
         Returns how many records were written (new or changed); unchanged records are not rewritten.
@@ -204,7 +206,8 @@ class RawStore:
         changed = [
             (redact(error), source, stream)
             for stream, error in self.con.execute(
-                "select stream, last_error from ops.sync_state where source = ? and last_error is not null", [source]
+                "select stream, last_error from ops.sync_state where source = ? and last_error is not null",
+                [source],
             ).fetchall()
             if redact(error) != error
         ]
@@ -215,7 +218,15 @@ class RawStore:
         return len(changed)
 
     def _set_state(
-        self, source: str, stream: str, cursor: str | None, now: dt.datetime, *, success: bool, rows: int, requests: int
+        self,
+        source: str,
+        stream: str,
+        cursor: str | None,
+        now: dt.datetime,
+        *,
+        success: bool,
+        rows: int,
+        requests: int,
     ) -> None:
         self.con.execute("delete from ops.sync_state where source = ? and stream = ?", [source, stream])
         self.con.execute(

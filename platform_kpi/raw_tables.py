@@ -71,7 +71,9 @@ def load_sources(path: Path) -> dict[str, RawTable]:
         name = entry.get("name")
         where = f"{path}: table {name}"
         if set(entry) - {"name", "description", "columns"}:
-            raise ContractError(f"{where}: unexpected keys {sorted(set(entry) - {'name', 'description', 'columns'})}")
+            raise ContractError(
+                f"{where}: unexpected keys {sorted(set(entry) - {'name', 'description', 'columns'})}"
+            )
         if name in out:
             raise ContractError(f"{where}: declared twice")
         description = str(entry.get("description") or "").strip()
@@ -81,11 +83,15 @@ def load_sources(path: Path) -> dict[str, RawTable]:
         for col in entry.get("columns") or []:
             cwhere = f"{where}, column {col.get('name')}"
             if set(col) != {"name", "data_type", "description"}:
-                raise ContractError(f"{cwhere}: expected the keys name, data_type, description, got {sorted(col)}")
+                raise ContractError(
+                    f"{cwhere}: expected the keys name, data_type, description, got {sorted(col)}"
+                )
             if not str(col["description"] or "").strip():
                 raise ContractError(f"{cwhere}: no description")
             columns.append(
-                RawColumn(str(col["name"]), str(col["data_type"]).strip().lower(), str(col["description"]).strip())
+                RawColumn(
+                    str(col["name"]), str(col["data_type"]).strip().lower(), str(col["description"]).strip()
+                )
             )
         if not columns:
             raise ContractError(f"{where}: no columns")
@@ -107,7 +113,9 @@ def raw_table(name: str) -> RawTable:
     try:
         return raw_tables()[name]
     except KeyError:
-        raise ContractError(f"raw.{name} is not in sql/{SCHEMA}/{SOURCES_FILE}; declare it there first") from None
+        raise ContractError(
+            f"raw.{name} is not in sql/{SCHEMA}/{SOURCES_FILE}; declare it there first"
+        ) from None
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None) -> None:
@@ -136,7 +144,9 @@ def check_columns(table: RawTable, columns: Iterable[str]) -> None:
     if missing:
         problems.append(f"missing declared columns: {', '.join(missing)}")
     if problems:
-        raise ContractError(f"{table.table}: the data to write has " + "; and ".join(problems) + " (nothing written)")
+        raise ContractError(
+            f"{table.table}: the data to write has " + "; and ".join(problems) + " (nothing written)"
+        )
 
 
 def _typed_select(table: RawTable, source: str) -> str:
@@ -169,7 +179,9 @@ def _incoming(con: duckdb.DuckDBPyConnection, data: Data) -> Iterator[str]:
                 raise
 
 
-def _write(con: duckdb.DuckDBPyConnection, table: RawTable, view: str, statements: list[tuple[str, list]]) -> int:
+def _write(
+    con: duckdb.DuckDBPyConnection, table: RawTable, view: str, statements: list[tuple[str, list]]
+) -> int:
     """Run ``statements`` (each may read the incoming rows as ``{incoming}``), then insert them typed."""
     for sql, params in statements:
         con.execute(sql.format(incoming=view), params)
@@ -189,7 +201,12 @@ def _transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], int]) -> int
 
 
 def replace_raw(
-    con: duckdb.DuckDBPyConnection, name: str, data: Data, *, where: str | None = None, params: list | None = None
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    data: Data,
+    *,
+    where: str | None = None,
+    params: list | None = None,
 ) -> int:
     """Replace the rows of ``raw.<name>`` with ``data`` (a DataFrame or a relation of this connection),
     in one transaction; returns how many rows were written.
@@ -238,10 +255,14 @@ def raw_drift(con: duckdb.DuckDBPyConnection, tables: dict[str, RawTable] | None
     problems = []
     unlisted = sorted(set(built) - set(tables))
     if unlisted:
-        problems.append(f"sql/{SCHEMA}/{SOURCES_FILE} does not list: {', '.join(f'raw.{t}' for t in unlisted)}")
+        problems.append(
+            f"sql/{SCHEMA}/{SOURCES_FILE} does not list: {', '.join(f'raw.{t}' for t in unlisted)}"
+        )
     absent = sorted(set(tables) - set(built))
     if absent:
-        problems.append(f"sql/{SCHEMA}/{SOURCES_FILE} lists tables the warehouse lacks: {', '.join(f'raw.{t}' for t in absent)}")
+        problems.append(
+            f"sql/{SCHEMA}/{SOURCES_FILE} lists tables the warehouse lacks: {', '.join(f'raw.{t}' for t in absent)}"
+        )
     for name in sorted(set(built) & set(tables)):
         declared = [(c.name, c.data_type) for c in tables[name].columns]
         if built[name] != declared:

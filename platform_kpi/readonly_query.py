@@ -58,7 +58,12 @@ _REFUSAL_HINTS = {
     "EXPORT": "nothing may be written or exported",
     "COPY_DATABASE": "nothing may be written or exported",
 }
-_KIND_WORDS = {"LOAD": "INSTALL/LOAD", "VARIABLE_SET": "SET VARIABLE", "MERGE_INTO": "MERGE", "EXTENSION": "INSTALL"}
+_KIND_WORDS = {
+    "LOAD": "INSTALL/LOAD",
+    "VARIABLE_SET": "SET VARIABLE",
+    "MERGE_INTO": "MERGE",
+    "EXTENSION": "INSTALL",
+}
 
 # DuckDB types that reach pandas and Streamlit intact; every other type is shown as DuckDB's text.
 _NATIVE_TYPES = {
@@ -66,7 +71,14 @@ _NATIVE_TYPES = {
     "float", "double", "decimal", "varchar", "date", "time", "timestamp", "timestamp_s", "timestamp_ms",
     "timestamp_ns", "timestamp with time zone",
 }  # fmt: skip
-_TEMPORAL_TYPES = {"date", "timestamp", "timestamp_s", "timestamp_ms", "timestamp_ns", "timestamp with time zone"}
+_TEMPORAL_TYPES = {
+    "date",
+    "timestamp",
+    "timestamp_s",
+    "timestamp_ms",
+    "timestamp_ns",
+    "timestamp with time zone",
+}
 # Arrow would carry these as decimal128(38, 0), which wraps UHUGEINT's upper half to negative numbers:
 # they travel as text and become int64 when every value fits.
 _WIDE_INTEGERS = {"hugeint", "uhugeint"}
@@ -125,10 +137,16 @@ def check_query(sql: str) -> tuple[str, bool]:
     if kind == "EXPLAIN":
         inner = _explained(text)
         if inner != "SELECT":
-            raise QueryRefused(f"EXPLAIN of a {_kind_word(inner)} statement refused: only queries ({QUERY_KINDS}) run here.")
+            raise QueryRefused(
+                f"EXPLAIN of a {_kind_word(inner)} statement refused: only queries ({QUERY_KINDS}) run here."
+            )
         return text, True
-    hint = _REFUSAL_HINTS.get(kind, "the published warehouse is read-only; change data through the pipeline (kpi run)")
-    raise QueryRefused(f"{_kind_word(kind)} refused: only read-only queries ({QUERY_KINDS}) run here; {hint}.")
+    hint = _REFUSAL_HINTS.get(
+        kind, "the published warehouse is read-only; change data through the pipeline (kpi run)"
+    )
+    raise QueryRefused(
+        f"{_kind_word(kind)} refused: only read-only queries ({QUERY_KINDS}) run here; {hint}."
+    )
 
 
 def _parse(sql: str) -> list:
@@ -237,7 +255,9 @@ def run_query(
         }
         header, body = _run_child(request, limits, started, on_wait, keep_spare)
     if not header.get("ok"):
-        kind = {"QueryRefused": QueryRefused, "QueryStopped": QueryStopped}.get(header.get("kind"), QueryFailed)
+        kind = {"QueryRefused": QueryRefused, "QueryStopped": QueryStopped}.get(
+            header.get("kind"), QueryFailed
+        )
         raise kind(header["message"])
     import pyarrow as pa
 
@@ -279,7 +299,10 @@ _spare_lock = threading.Lock()
 
 def _spawn() -> subprocess.Popen:
     module_root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (module_root, os.environ.get("PYTHONPATH")) if p)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (module_root, os.environ.get("PYTHONPATH")) if p),
+    }
     return subprocess.Popen(
         [sys.executable, "-m", __name__],
         stdin=subprocess.PIPE,
@@ -329,7 +352,9 @@ def _run_child(
                     "more, or add a LIMIT."
                 )
             if _rss(proc.pid) > rss_cap:
-                raise QueryStopped(f"Stopped: the query grew far past its memory limit ({limits.memory_limit}).")
+                raise QueryStopped(
+                    f"Stopped: the query grew far past its memory limit ({limits.memory_limit})."
+                )
             if on_wait:
                 on_wait(elapsed)
     finally:
@@ -340,8 +365,12 @@ def _run_child(
     try:
         return json.loads(header), body
     except ValueError:
-        log.error("ad-hoc query process failed (exit %s): %s", proc.returncode, err.decode(errors="replace")[-4000:])
-        raise QueryFailed(f"The query's process ended without an answer (exit code {proc.returncode}).") from None
+        log.error(
+            "ad-hoc query process failed (exit %s): %s", proc.returncode, err.decode(errors="replace")[-4000:]
+        )
+        raise QueryFailed(
+            f"The query's process ended without an answer (exit code {proc.returncode})."
+        ) from None
 
 
 def _rss(pid: int) -> int:
@@ -359,7 +388,17 @@ def parse_size(text: str) -> int:
     if not match:
         raise ValueError(f"Not a memory size: {text!r} (use e.g. 512MB or 2GB)")
     number, unit = float(match[1]), match[2].rstrip("B") or "B"
-    powers = {"B": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "KI": 2**10, "MI": 2**20, "GI": 2**30, "TI": 2**40}
+    powers = {
+        "B": 1,
+        "K": 1e3,
+        "M": 1e6,
+        "G": 1e9,
+        "T": 1e12,
+        "KI": 2**10,
+        "MI": 2**20,
+        "GI": 2**30,
+        "TI": 2**40,
+    }
     return int(number * powers[unit])
 
 
@@ -452,7 +491,9 @@ def _execute(request: dict) -> tuple[pa.Table, bool, dict[str, str], list[str]]:
             names, kinds = relation.columns, [t.id for t in relation.types]
             as_text = {i for i, k in enumerate(kinds) if k not in _NATIVE_TYPES}
             table = _fetch(con, text, as_text, max_rows)
-            beyond = {i for i, k in enumerate(kinds) if k in _TEMPORAL_TYPES and _beyond_python(table.column(i))}
+            beyond = {
+                i for i, k in enumerate(kinds) if k in _TEMPORAL_TYPES and _beyond_python(table.column(i))
+            }
             if beyond:  # DATE 'infinity', year 10000: only their text form can be shown
                 as_text |= beyond
                 table = _fetch(con, text, as_text, max_rows)

@@ -133,7 +133,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     try:
         pinned = dt.date.fromisoformat(today) if today else None
     except ValueError:
-        raise ValueError(f"KPI_TODAY={today!r} is not a date: use YYYY-MM-DD, or unset it for today") from None
+        raise ValueError(
+            f"KPI_TODAY={today!r} is not a date: use YYYY-MM-DD, or unset it for today"
+        ) from None
     mode = env.get("KPI_DASHBOARD_AUTH", "none").strip().lower() or "none"
     if mode not in AUTH_MODES:
         raise ValueError(

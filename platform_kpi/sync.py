@@ -107,7 +107,9 @@ def sync_source(
     result = SourceSyncResult(source, configured=True)
     try:
         connector = module.CONNECTOR(config, client, now=now)
-        say(f"{source}: syncing {len(config.sources[source].scopes) or 'all'} scope(s) from {config.sources[source].base_url}")
+        say(
+            f"{source}: syncing {len(config.sources[source].scopes) or 'all'} scope(s) from {config.sources[source].base_url}"
+        )
         try:
             result.streams = connector.sync(store, say)
         except SyncFailed as exc:

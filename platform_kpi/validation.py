@@ -321,16 +321,22 @@ def compile_declared_tests(model: SqlModel) -> list[DeclaredTest]:
         c = _ident(column.name)
         for name, args in column.tests:
             if name == "not_null":
-                compiled.append(DeclaredTest("not_null", column.name, f"count(*) filter (where {c} is null)", "", True))
+                compiled.append(
+                    DeclaredTest("not_null", column.name, f"count(*) filter (where {c} is null)", "", True)
+                )
             elif name == "unique":
                 sample = f"select {c} from {t} where {c} is not null group by {c} having count(*) > 1 limit 5"
-                compiled.append(DeclaredTest("unique", column.name, f"count({c}) - count(distinct {c})", sample, True))
+                compiled.append(
+                    DeclaredTest("unique", column.name, f"count({c}) - count(distinct {c})", sample, True)
+                )
             elif name == "accepted_values":
                 accepted = "[" + ", ".join(_literal(v) for v in args["values"]) + "]::varchar[]"
                 bad = f"{c} is not null and not list_contains({accepted}, {c}::varchar)"
                 sample = f"select distinct {c} from {t} where {bad} limit 5"
                 compiled.append(
-                    DeclaredTest("accepted_values", column.name, f"count(*) filter (where {bad})", sample, True)
+                    DeclaredTest(
+                        "accepted_values", column.name, f"count(*) filter (where {bad})", sample, True
+                    )
                 )
             elif name == "relationships":
                 to, field = args["to"], _ident(args["field"])
@@ -358,11 +364,15 @@ def run_declared_tests(con: duckdb.DuckDBPyConnection, model: SqlModel) -> list[
     counts: dict[int, int] = {}
     scanned = [i for i, test in enumerate(tests) if test.aggregate]
     if scanned:
-        row = con.execute(f"select {', '.join(tests[i].count_sql for i in scanned)} from {model.table}").fetchone()
+        row = con.execute(
+            f"select {', '.join(tests[i].count_sql for i in scanned)} from {model.table}"
+        ).fetchone()
         counts.update(zip(scanned, (int(n) for n in row), strict=True))
     outcomes = []
     for i, test in enumerate(tests):
         bad = counts[i] if test.aggregate else int(con.execute(test.count_sql).fetchone()[0])
-        sample = str([r[0] for r in con.execute(test.sample_sql).fetchall()]) if bad and test.sample_sql else ""
+        sample = (
+            str([r[0] for r in con.execute(test.sample_sql).fetchall()]) if bad and test.sample_sql else ""
+        )
         outcomes.append(Outcome(f"{test.label} (declared, SQL)", test.column, bad == 0, bad, sample))
     return outcomes

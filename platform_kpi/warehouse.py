@@ -181,12 +181,18 @@ def run_lock(
     try:
         _acquire(fd, Path(warehouse), timeout_sec, progress or (lambda _msg: None), poll_sec)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "owner": owner or _command(),
-            "since": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        }).encode(), 0)
+        os.pwrite(
+            fd,
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "owner": owner or _command(),
+                    "since": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+                }
+            ).encode(),
+            0,
+        )
         with _HELD_GUARD:
             _HELD[key] = os.getpid()
         try:
@@ -205,7 +211,9 @@ def _command() -> str:
     return " ".join(w for w in words if not w.startswith("-"))[:80]
 
 
-def _acquire(fd: int, warehouse: Path, timeout_sec: float, say: Callable[[str], None], poll_sec: float) -> None:
+def _acquire(
+    fd: int, warehouse: Path, timeout_sec: float, say: Callable[[str], None], poll_sec: float
+) -> None:
     deadline = time.monotonic() + timeout_sec
     told = False
     while True:
@@ -222,7 +230,9 @@ def _acquire(fd: int, warehouse: Path, timeout_sec: float, say: Callable[[str], 
                 f"KPI_LOCK_TIMEOUT_SEC (now {timeout_sec:g}) sets how long a run waits."
             )
         if not told:
-            say(f"Another run is writing {warehouse}: {holder}. Waiting up to {timeout_sec:g}s for it to finish ...")
+            say(
+                f"Another run is writing {warehouse}: {holder}. Waiting up to {timeout_sec:g}s for it to finish ..."
+            )
             told = True
         time.sleep(poll_sec)
 
@@ -261,8 +271,10 @@ def clean_after_killed_run(warehouse: Path, progress: Callable[[str], None] | No
                 raise
             wal.unlink(missing_ok=True)
             removed.append(wal)
-            say(f"Removed {wal.name}, a write-ahead log left by a killed run that DuckDB cannot replay "
-                f"({str(exc).splitlines()[0]}); this run rebuilds what it held.")
+            say(
+                f"Removed {wal.name}, a write-ahead log left by a killed run that DuckDB cannot replay "
+                f"({str(exc).splitlines()[0]}); this run rebuilds what it held."
+            )
     if removed:
         say("Cleaned up after a killed run: " + ", ".join(p.name for p in removed))
     return removed

@@ -24,6 +24,7 @@ DEFAULT_SERVICES = "service,team\napi,payments\nweb,payments\nindexer,search\n"
 # A fixed run time, so two builds of the same files give byte-for-byte equal tables.
 AS_OF = dt.datetime(2030, 1, 1)
 
+
 def build_warehouse(
     tmp_path: Path,
     files: dict[str, str],

@@ -38,10 +38,19 @@ REFUSED = [
 # (query, the rows it must give): every kind of query the SQL page and `kpi sql` accept
 ALLOWED = [
     ("select count(*) as n from marts.kpi_definitions where kpi_id = 'deployment_frequency'", [{"n": 1}]),
-    ("with k as (select kpi_id from marts.kpi_definitions) select count(*) > 5 as many from k", [{"many": True}]),
-    ("from marts.kpi_definitions select kpi_id where kpi_id = 'change_failure_rate'", [{"kpi_id": "change_failure_rate"}]),
+    (
+        "with k as (select kpi_id from marts.kpi_definitions) select count(*) > 5 as many from k",
+        [{"many": True}],
+    ),
+    (
+        "from marts.kpi_definitions select kpi_id where kpi_id = 'change_failure_rate'",
+        [{"kpi_id": "change_failure_rate"}],
+    ),
     ("values (1, 'a')", [{"col0": 1, "col1": "a"}]),
-    ("select column_name from (describe marts.kpi_definitions) where column_name = 'kpi_id'", [{"column_name": "kpi_id"}]),
+    (
+        "select column_name from (describe marts.kpi_definitions) where column_name = 'kpi_id'",
+        [{"column_name": "kpi_id"}],
+    ),
     ("select 1 as one; -- a trailing comment", [{"one": 1}]),
 ]
 # kinds whose rows depend on the warehouse: they must run and give rows

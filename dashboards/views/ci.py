@@ -11,10 +11,14 @@ rows = data.table_rows(*ctx.db)
 KPIS = data.kpi_groups(*ctx.db)["ci"]  # tiles; the first three also get a trend chart
 
 st.title("CI")
-st.caption(f"{f.scope_label} · {f.month_label()} · trend {f.start:%b %Y} – {f.end:%b %Y} · one pipeline per service")
+st.caption(
+    f"{f.scope_label} · {f.month_label()} · trend {f.start:%b %Y} – {f.end:%b %Y} · one pipeline per service"
+)
 
 if rows.get("core.cicd_builds", 0) == 0:
-    ui.empty("No CI builds have been loaded (builds file, GitHub Actions, GitLab or Jenkins).", not_configured=True)
+    ui.empty(
+        "No CI builds have been loaded (builds file, GitHub Actions, GitLab or Jenkins).", not_configured=True
+    )
     st.stop()
 
 kpis = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)
@@ -29,7 +33,10 @@ for col, kid in zip(st.columns(3), KPIS[:3], strict=True):
         if series["sample_size"].sum() == 0:
             ui.empty(f"No finished builds for {f.scope_label} in this range.")
         else:
-            ui.plot(ui.trend_chart(series, series["unit"].iloc[0], title=series["name"].iloc[0], height=240), f"trend_{kid}")
+            ui.plot(
+                ui.trend_chart(series, series["unit"].iloc[0], title=series["name"].iloc[0], height=240),
+                f"trend_{kid}",
+            )
         ui.definition(defs.loc[kid, "definition"], series["sample_size"].sum(), "builds")
 
 pipes = data.ci_pipelines(*ctx.db, f.team, f.service, f.month)
@@ -48,18 +55,29 @@ with left:
     st.markdown(f"#### Slowest pipelines · {f.month_label()}")
     slow = shown.sort_values("duration_p95_sec", ascending=False).head(10)
     st.dataframe(slow[["pipeline", "team", "p95", "p50", "builds"]], hide_index=True)
-    ui.definition("Pipelines ranked by p95 build time (finished builds of any branch).", int(slow["builds"].sum()), "builds")
+    ui.definition(
+        "Pipelines ranked by p95 build time (finished builds of any branch).",
+        int(slow["builds"].sum()),
+        "builds",
+    )
 with right:
     st.markdown(f"#### Flakiest pipelines · {f.month_label()}")
-    flaky = shown[shown["flaky_failures"] > 0].sort_values(["flaky_rate", "flaky_failures"], ascending=False).head(10)
+    flaky = (
+        shown[shown["flaky_failures"] > 0]
+        .sort_values(["flaky_rate", "flaky_failures"], ascending=False)
+        .head(10)
+    )
     if flaky.empty:
         ui.empty(f"No flaky failures for {f.scope_label} in {f.month_label()}.")
     else:
-        st.dataframe(flaky[["pipeline", "team", "flaky", "flaky_failures", "failures", "builds"]], hide_index=True)
+        st.dataframe(
+            flaky[["pipeline", "team", "flaky", "flaky_failures", "failures", "builds"]], hide_index=True
+        )
     ui.definition(
         "A flaky failure is a failed build whose retry on the same branch started within 30 minutes and passed; "
         "rate = flaky failures / finished builds.",
-        int(shown["builds"].sum()), "builds",
+        int(shown["builds"].sum()),
+        "builds",
     )
 
 with st.expander(f"All pipelines ({len(pipes)})"):

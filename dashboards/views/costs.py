@@ -27,7 +27,10 @@ flags = cost_data.currency_flags(*ctx.db, f.month)
 if len(flags):
     st.warning(
         "Costs in a currency without a rate are left out of every number here: "
-        + "; ".join(f"{int(r.cost_rows):,} rows in {ui.md(r.billing_currency)} ({ui.md(r.reason)})" for r in flags.itertuples())
+        + "; ".join(
+            f"{int(r.cost_rows):,} rows in {ui.md(r.billing_currency)} ({ui.md(r.reason)})"
+            for r in flags.itertuples()
+        )
         + ". Add the rate under fx_rates in config/costs.yaml.",
         icon=":material/currency_exchange:",
     )
@@ -45,16 +48,24 @@ for col, kid, label in ((left, "cost_per_build", "builds"), (right, "cost_per_de
         if series.empty or series["value"].notna().sum() == 0:
             ui.empty(f"No {defs.loc[kid, 'name'].lower()} for {f.scope_label} in this range.")
         else:
-            ui.plot(ui.trend_chart(series, "currency", title=f"{defs.loc[kid, 'name']} ({currency})", height=260),
-                    f"trend_{kid}")
+            ui.plot(
+                ui.trend_chart(series, "currency", title=f"{defs.loc[kid, 'name']} ({currency})", height=260),
+                f"trend_{kid}",
+            )
             ui.definition(defs.loc[kid, "definition"], series["sample_size"].sum(), label)
 
 kinds = cost_data.by_kind(*ctx.db, f.team, f.service, f.start, f.end)
 if kinds.empty:
     ui.empty(f"No costs for {f.scope_label} between {f.start:%b %Y} and {f.month_label()}.")
 else:
-    fig = px.bar(kinds, x="month", y="cost", color="cost_kind", barmode="stack",
-                 labels={"cost": currency, "month": "", "cost_kind": "kind"})
+    fig = px.bar(
+        kinds,
+        x="month",
+        y="cost",
+        color="cost_kind",
+        barmode="stack",
+        labels={"cost": currency, "month": "", "cost_kind": "kind"},
+    )
     ui.layout(fig, title=f"Cloud cost by kind ({currency})", height=300)
     fig.update_layout(showlegend=True)
     ui.plot(fig, "cost_by_kind")
@@ -67,7 +78,12 @@ with left:
     if teams.empty:
         ui.empty(f"No costs in {f.month_label()}.")
     else:
-        shown = teams.assign(**{c: [format_value(v, "currency") for v in teams[c]] for c in ("cost", "ci_compute", "deployment")})
+        shown = teams.assign(
+            **{
+                c: [format_value(v, "currency") for v in teams[c]]
+                for c in ("cost", "ci_compute", "deployment")
+            }
+        )
         st.dataframe(shown, hide_index=True)
 with right:
     st.markdown(f"#### Top services · {f.month_label()}")
@@ -76,7 +92,10 @@ with right:
         ui.empty(f"No costs attributed to a service of {f.scope_label} in {f.month_label()}.")
     else:
         shown = services.assign(
-            **{c: [format_value(v, "currency") for v in services[c]] for c in ("cost", "ci_compute", "deployment")}
+            **{
+                c: [format_value(v, "currency") for v in services[c]]
+                for c in ("cost", "ci_compute", "deployment")
+            }
         )
         st.dataframe(shown, hide_index=True)
 
@@ -97,11 +116,16 @@ else:
 st.markdown(f"#### Cluster efficiency by team · {f.month_label()}")
 eff = cost_data.efficiency_by_team(*ctx.db, f.month)
 if eff.empty:
-    ui.empty("No cluster utilization (OpenCost or Prometheus) for this month.", not_configured=have["utilization_rows"] == 0)
+    ui.empty(
+        "No cluster utilization (OpenCost or Prometheus) for this month.",
+        not_configured=have["utilization_rows"] == 0,
+    )
 else:
     table = eff.pivot(index="team", columns="kpi_id", values="value").reset_index()
     for col in ("cluster_cpu_efficiency", "cluster_memory_efficiency"):
         if col in table:
             table[col] = [format_value(v, "fraction") for v in table[col]]
     st.dataframe(table, hide_index=True)
-    ui.definition(defs.loc["cluster_cpu_efficiency", "definition"], int(eff["sample_size"].max()), "namespace-days")
+    ui.definition(
+        defs.loc["cluster_cpu_efficiency", "definition"], int(eff["sample_size"].max()), "namespace-days"
+    )

@@ -15,7 +15,11 @@ settings = data.settings_row(*ctx.db)
 published = dt.datetime.fromtimestamp(ctx.version, dt.UTC)
 st.caption(
     f"Warehouse `{ctx.warehouse.name}` published {published:%Y-%m-%d %H:%M} UTC"
-    + (f" · pipeline run at {pd.Timestamp(settings['as_of']):%Y-%m-%d %H:%M} UTC" if settings.get("as_of") is not None else "")
+    + (
+        f" · pipeline run at {pd.Timestamp(settings['as_of']):%Y-%m-%d %H:%M} UTC"
+        if settings.get("as_of") is not None
+        else ""
+    )
 )
 
 st.markdown("#### Source connectors: last sync")
@@ -37,15 +41,19 @@ if fresh.empty or fresh["rows"].sum() == 0:
     ui.empty("No domain table holds rows yet.", not_configured=True)
 else:
     fresh = fresh.assign(
-        age_days=[(published.replace(tzinfo=None) - t).days if pd.notna(t) else None for t in fresh["newest_event"]]
+        age_days=[
+            (published.replace(tzinfo=None) - t).days if pd.notna(t) else None for t in fresh["newest_event"]
+        ]
     )
     st.dataframe(fresh, hide_index=True)
 
 st.markdown("#### Input files: every record loaded or quarantined")
 accounting = data.file_accounting(*ctx.db)
 if accounting is None:
-    ui.empty("This warehouse has no `ops.file_accounting`: it was built before file accounting existed.",
-             not_configured=True)
+    ui.empty(
+        "This warehouse has no `ops.file_accounting`: it was built before file accounting existed.",
+        not_configured=True,
+    )
 elif accounting.empty:
     ui.empty("No file import in this warehouse (`kpi run --files DIR` loads one).", not_configured=True)
 else:
@@ -94,7 +102,9 @@ else:
         f"**{len(quarantined)}** input rows were not loaded and are not counted in any KPI. Fix them at the "
         "source and re-run; re-runs never duplicate."
     )
-    reasons = quarantined.groupby(["entity", "reason"], as_index=False).size().rename(columns={"size": "rows"})
+    reasons = (
+        quarantined.groupby(["entity", "reason"], as_index=False).size().rename(columns={"size": "rows"})
+    )
     st.dataframe(reasons.sort_values("rows", ascending=False), hide_index=True)
     st.dataframe(quarantined, hide_index=True, height=240)
     ui.export(quarantined, "quarantine", key="quarantine")

@@ -38,7 +38,9 @@ def tiles(kpi_ids: tuple[str, ...], sparkline: bool) -> None:
     for col, kid in zip(st.columns(len(kpi_ids)), kpi_ids, strict=True):
         with col:
             if kid in focus.index:
-                ui.kpi_tile(focus.loc[kid], frame[frame["kpi_id"] == kid], f.month_label(), sparkline=sparkline)
+                ui.kpi_tile(
+                    focus.loc[kid], frame[frame["kpi_id"] == kid], f.month_label(), sparkline=sparkline
+                )
 
 
 tiles(groups["dora"], sparkline=True)
@@ -53,7 +55,11 @@ if met.empty:
 else:
     st.markdown(
         f"**{int(met.sum())} of {len(met)}** targets met in {f.month_label()}"
-        + (f"; missed: {', '.join(targeted[targeted['target_met'] == False]['name'])}." if (~met.astype(bool)).any() else ".")  # noqa: E712
+        + (
+            f"; missed: {', '.join(targeted[targeted['target_met'].eq(False)]['name'])}."
+            if (~met.astype(bool)).any()
+            else "."
+        )
     )
     table = pd.DataFrame(
         {

@@ -34,8 +34,13 @@ cols = st.columns(6)
 for i, kind in enumerate(("pdf", "html", "md")):
     if kind in files:
         cols[i].download_button(
-            kind.upper(), files[kind].read_bytes(), f"platform-kpi-report-{month}.{kind}", mimes[kind],
-            key=f"dl_{kind}", icon=":material/download:", on_click="ignore",
+            kind.upper(),
+            files[kind].read_bytes(),
+            f"platform-kpi-report-{month}.{kind}",
+            mimes[kind],
+            key=f"dl_{kind}",
+            icon=":material/download:",
+            on_click="ignore",
         )
     else:
         cols[i].caption(f"no {kind.upper()}")

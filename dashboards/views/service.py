@@ -19,8 +19,13 @@ choices = in_scope["service"].tolist()
 st.session_state["service_pick"] = f.service if f.service in choices else None
 team_of = services.set_index("service")["team"]
 st.selectbox(
-    "Service", choices, placeholder="Choose a service…", key="service_pick",
-    on_change=lambda: set_service(st.session_state["service_pick"], team_of.get(st.session_state["service_pick"])),
+    "Service",
+    choices,
+    placeholder="Choose a service…",
+    key="service_pick",
+    on_change=lambda: set_service(
+        st.session_state["service_pick"], team_of.get(st.session_state["service_pick"])
+    ),
 )
 
 if f.service is None:
@@ -55,14 +60,18 @@ for col, kid in zip(st.columns(len(groups["dora"])), groups["dora"], strict=True
         ui.kpi_tile(focus.loc[kid], kpis[kpis["kpi_id"] == kid], f.month_label())
 
 st.markdown("#### Every KPI")
-all_kpis = pd.DataFrame({
-    "KPI": focus["name"],
-    "Value": [format_value(v, u) for v, u in zip(focus["value"], focus["unit"], strict=True)],
-    "Previous month": [format_value(v, u) for v, u in zip(focus["previous_month_value"], focus["unit"], strict=True)],
-    "Tier": focus["tier"].fillna("—"),
-    "Target met": focus["target_met"].map({True: "yes", False: "no"}).fillna("—"),
-    "Sample": focus["sample_size"].astype(int),
-})
+all_kpis = pd.DataFrame(
+    {
+        "KPI": focus["name"],
+        "Value": [format_value(v, u) for v, u in zip(focus["value"], focus["unit"], strict=True)],
+        "Previous month": [
+            format_value(v, u) for v, u in zip(focus["previous_month_value"], focus["unit"], strict=True)
+        ],
+        "Tier": focus["tier"].fillna("—"),
+        "Target met": focus["target_met"].map({True: "yes", False: "no"}).fillna("—"),
+        "Sample": focus["sample_size"].astype(int),
+    }
+)
 st.dataframe(all_kpis, hide_index=True, height=35 * (len(all_kpis) + 1) + 3)
 ui.export(kpis.drop(columns=["definition"]), f"service {f.service}", key="service_kpis")
 
@@ -70,13 +79,18 @@ left, right = st.columns(2)
 for col, kid in zip((left, right), groups["service_trends"], strict=True):
     with col:
         series = kpis[kpis["kpi_id"] == kid]
-        ui.plot(ui.trend_chart(series, series["unit"].iloc[0], title=series["name"].iloc[0], height=240), f"svc_{kid}")
+        ui.plot(
+            ui.trend_chart(series, series["unit"].iloc[0], title=series["name"].iloc[0], height=240),
+            f"svc_{kid}",
+        )
         ui.definition(series["definition"].iloc[0], series["sample_size"].sum())
 
 st.markdown("#### Deployments")
 deps = data.deployments(*ctx.db, None, f.service, f.environment, f.start, f.end)
 if deps.empty:
-    ui.empty(f"No deployments of {ui.md(f.service)} to {ui.md(f.environment or 'any environment')} in this range.")
+    ui.empty(
+        f"No deployments of {ui.md(f.service)} to {ui.md(f.environment or 'any environment')} in this range."
+    )
 else:
     st.dataframe(deps, hide_index=True, height=260)
     ui.export(deps, f"deployments {f.service}", key="svc_deps")

@@ -57,7 +57,9 @@ if res is not None:
         if res.truncated:
             note += f" (stopped at {res.max_rows:,}; more rows were cut)"
         if res.renamed:
-            note += " · duplicate column names made unique: " + ", ".join(f"{new} ({old})" for new, old in res.renamed.items())
+            note += " · duplicate column names made unique: " + ", ".join(
+                f"{new} ({old})" for new, old in res.renamed.items()
+            )
         if res.as_text:
             note += " · shown as text: " + ", ".join(res.as_text)
         st.caption(note)
@@ -66,8 +68,10 @@ if res is not None:
     except Exception:  # a result the grid cannot draw must not break the page on every rerun
         log.exception("SQL page: could not show a query result")
         st.session_state["sql_result"] = None
-        st.error("This result cannot be shown here. Cast unusual columns to text (`cast(x as varchar)`) and run it again.",
-                 icon=":material/error:")
+        st.error(
+            "This result cannot be shown here. Cast unusual columns to text (`cast(x as varchar)`) and run it again.",
+            icon=":material/error:",
+        )
 
 with st.expander("Tables"):
     tables = data.table_rows(*ctx.db)

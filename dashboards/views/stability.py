@@ -13,7 +13,10 @@ st.title("Stability")
 st.caption(f"{f.scope_label} · {f.month_label()} · trend {f.start:%b %Y} – {f.end:%b %Y}")
 
 if rows.get("core.deployments", 0) == 0 and rows.get("core.incidents", 0) == 0:
-    ui.empty("No deployments or incidents have been loaded (deployments and incidents sources).", not_configured=True)
+    ui.empty(
+        "No deployments or incidents have been loaded (deployments and incidents sources).",
+        not_configured=True,
+    )
     st.stop()
 
 kpis = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)
@@ -29,7 +32,10 @@ for pair in (KPIS[i : i + 2] for i in range(0, len(KPIS), 2)):
             if series.empty or series["sample_size"].sum() == 0:
                 ui.empty(f"No {defs.loc[kid, 'name'].lower()} data for {f.scope_label} in this range.")
             else:
-                ui.plot(ui.trend_chart(series, series["unit"].iloc[0], title=series["name"].iloc[0]), f"trend_{kid}")
+                ui.plot(
+                    ui.trend_chart(series, series["unit"].iloc[0], title=series["name"].iloc[0]),
+                    f"trend_{kid}",
+                )
             ui.definition(defs.loc[kid, "definition"], series["sample_size"].sum() if len(series) else 0)
 
 st.markdown("#### Incidents and the deployments they are linked to")

@@ -47,15 +47,33 @@ __all__ = [
 ENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
     "services": ("service", "team", "repo", "tier"),
     "deployments": (
-        "deployment_id", "service", "environment", "status", "started_at", "finished_at",
-        "commit_sha", "is_rollback", "is_hotfix",
+        "deployment_id",
+        "service",
+        "environment",
+        "status",
+        "started_at",
+        "finished_at",
+        "commit_sha",
+        "is_rollback",
+        "is_hotfix",
     ),
     "changes": ("change_id", "service", "first_commit_at", "merged_at", "deployment_id"),
     "incidents": (
-        "incident_id", "service", "created_at", "resolved_at", "severity", "caused_by_deployment_id",
+        "incident_id",
+        "service",
+        "created_at",
+        "resolved_at",
+        "severity",
+        "caused_by_deployment_id",
     ),
     "builds": (
-        "build_id", "service", "branch", "status", "started_at", "finished_at", "is_default_branch",
+        "build_id",
+        "service",
+        "branch",
+        "status",
+        "started_at",
+        "finished_at",
+        "is_default_branch",
     ),
 }
 
@@ -79,10 +97,17 @@ _NONPROD_ENV_P = np.array([0.60, 0.25, 0.15])
 # Outcome codes and their raw spellings (varied case and vocabulary, like real tools).
 _SUCCESS, _FAILED, _CANCELLED, _RUNNING = 0, 1, 2, 3
 _STATUS_WORDS = (
-    "success", "SUCCESS", "succeeded",
-    "failed", "failure", "error",
-    "cancelled", "canceled", "aborted",
-    "in_progress", "running",
+    "success",
+    "SUCCESS",
+    "succeeded",
+    "failed",
+    "failure",
+    "error",
+    "cancelled",
+    "canceled",
+    "aborted",
+    "in_progress",
+    "running",
 )
 _STATUS_BASE = np.array([0, 3, 6, 9])
 _STATUS_CUT = np.array([[0.70, 0.85], [0.50, 0.80], [0.50, 0.85], [0.60, 2.0]])
@@ -133,8 +158,12 @@ class TeamProfile:
 PROFILES: tuple[TeamProfile, ...] = (
     TeamProfile("elite", 0.25, 60.0, 0.0, 4.0, 0.01, 0.04, 0.8, 3.0, 0.4, 8.0, 0.3, 0.7, 262.0, 6.0, 0.07),
     TeamProfile("high", 0.30, 12.0, 1.0, 8.0, 0.02, 0.12, 1.5, 24.0, 3.0, 45.0, 4.0, 0.9, 180.0, 9.0, 0.10),
-    TeamProfile("medium", 0.25, 2.5, 3.0, 15.0, 0.04, 0.20, 4.0, 144.0, 36.0, 180.0, 36.0, 1.1, 90.0, 14.0, 0.14),
-    TeamProfile("low", 0.20, 0.6, 3.0, 30.0, 0.06, 0.42, 10.0, 720.0, 300.0, 360.0, 120.0, 1.1, 36.0, 22.0, 0.20),
+    TeamProfile(
+        "medium", 0.25, 2.5, 3.0, 15.0, 0.04, 0.20, 4.0, 144.0, 36.0, 180.0, 36.0, 1.1, 90.0, 14.0, 0.14
+    ),
+    TeamProfile(
+        "low", 0.20, 0.6, 3.0, 30.0, 0.06, 0.42, 10.0, 720.0, 300.0, 360.0, 120.0, 1.1, 36.0, 22.0, 0.20
+    ),
 )
 
 
@@ -143,17 +172,62 @@ def _attr(name: str) -> np.ndarray:
 
 
 _TEAM_NAMES = (
-    "payments", "checkout", "search", "identity", "platform", "data", "mobile", "growth",
-    "notifications", "billing", "catalog", "fulfilment", "pricing", "messaging", "analytics", "security",
+    "payments",
+    "checkout",
+    "search",
+    "identity",
+    "platform",
+    "data",
+    "mobile",
+    "growth",
+    "notifications",
+    "billing",
+    "catalog",
+    "fulfilment",
+    "pricing",
+    "messaging",
+    "analytics",
+    "security",
 )
 _SERVICE_NOUNS = (
-    "api", "gateway", "worker", "web", "ledger", "router", "indexer", "scheduler", "notifier",
-    "store", "sync", "events", "reports", "cache", "profile", "ingest", "export", "admin",
-    "auth", "queue", "graph", "feed", "config", "audit",
+    "api",
+    "gateway",
+    "worker",
+    "web",
+    "ledger",
+    "router",
+    "indexer",
+    "scheduler",
+    "notifier",
+    "store",
+    "sync",
+    "events",
+    "reports",
+    "cache",
+    "profile",
+    "ingest",
+    "export",
+    "admin",
+    "auth",
+    "queue",
+    "graph",
+    "feed",
+    "config",
+    "audit",
 )
 _BRANCH_SLUGS = (
-    "retry-logic", "new-endpoint", "fix-timeout", "bump-deps", "refactor", "add-metrics",
-    "cleanup", "feature-flag", "cache-layer", "schema-change", "perf", "logging",
+    "retry-logic",
+    "new-endpoint",
+    "fix-timeout",
+    "bump-deps",
+    "refactor",
+    "add-metrics",
+    "cleanup",
+    "feature-flag",
+    "cache-layer",
+    "schema-change",
+    "perf",
+    "logging",
 )
 
 
@@ -377,7 +451,9 @@ def _simulate_deployments(rng: np.random.Generator, org: _Org, win: _Window) -> 
     services = np.arange(org.n)
 
     # Production deployments at the team's cadence.
-    p_svc = np.repeat(services, rng.poisson(_attr("prod_deploys_per_month")[prof] * org.deploy_jitter * win.months))
+    p_svc = np.repeat(
+        services, rng.poisson(_attr("prod_deploys_per_month")[prof] * org.deploy_jitter * win.months)
+    )
     p_start = win.sample(rng, p_svc.size)
     p_env = rng.choice(_PROD_ENV_CODES, size=p_svc.size, p=_PROD_ENV_P)
     p_sha = rng.integers(0, 256, size=(p_svc.size, 20), dtype=np.uint8)
@@ -392,7 +468,9 @@ def _simulate_deployments(rng: np.random.Generator, org: _Org, win: _Window) -> 
     r_sha = p_sha[src]
 
     # Slower teams also deploy to test environments on their own.
-    q_svc = np.repeat(services, rng.poisson(_attr("nonprod_deploys_per_month")[prof] * org.deploy_jitter * win.months))
+    q_svc = np.repeat(
+        services, rng.poisson(_attr("nonprod_deploys_per_month")[prof] * org.deploy_jitter * win.months)
+    )
     q_start = win.sample(rng, q_svc.size)
     q_env = rng.choice(_NONPROD_ENV_CODES, size=q_svc.size, p=_NONPROD_ENV_P)
     q_sha = rng.integers(0, 256, size=(q_svc.size, 20), dtype=np.uint8)
@@ -472,11 +550,20 @@ def _simulate_deployments(rng: np.random.Generator, org: _Org, win: _Window) -> 
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     return _Deployments(
-        svc=svc[order], env=env[order], status=status[order], spelling=spelling[order],
-        start=start[order], finish=finish[order], sha=sha[order], is_prod=is_prod[order],
-        is_rollback=is_rollback[order], is_hotfix=is_hotfix[order],
-        ts_style=ts_style[order], ts_offset=ts_offset[order],
-        ok_prod=rank[ok], mechanism=mechanism,
+        svc=svc[order],
+        env=env[order],
+        status=status[order],
+        spelling=spelling[order],
+        start=start[order],
+        finish=finish[order],
+        sha=sha[order],
+        is_prod=is_prod[order],
+        is_rollback=is_rollback[order],
+        is_hotfix=is_hotfix[order],
+        ts_style=ts_style[order],
+        ts_offset=ts_offset[order],
+        ok_prod=rank[ok],
+        mechanism=mechanism,
     )
 
 
@@ -498,7 +585,9 @@ def _simulate_changes(rng: np.random.Generator, org: _Org, win: _Window, deps: _
     first = np.ones(ok.size, dtype=bool)
     first[1:] = svc[1:] != svc[:-1]
     prev_finish = np.roll(finish, 1)
-    typical_gap = np.maximum(_DAY, _DAYS_PER_MONTH * _DAY / _attr("prod_deploys_per_month")[prof]).astype(np.int64)
+    typical_gap = np.maximum(_DAY, _DAYS_PER_MONTH * _DAY / _attr("prod_deploys_per_month")[prof]).astype(
+        np.int64
+    )
     # Changes merged since the previous production deployment (the first one: since about one cadence ago).
     lo = np.where(first, np.maximum(win.start, start - typical_gap), prev_finish + 1)
     hi = np.where(start > lo, start, finish)
@@ -527,16 +616,24 @@ def _simulate_changes(rng: np.random.Generator, org: _Org, win: _Window, deps: _
     named = np.concatenate([named, np.full(pending_svc.size, -1, dtype=np.int64)])
     n = c_svc.size
     c_prof = org.profile[c_svc]
-    coding = np.maximum(60, rng.lognormal(np.log(_attr("commit_to_merge_hours")[c_prof] * _HOUR), 0.9)).astype(np.int64)
+    coding = np.maximum(
+        60, rng.lognormal(np.log(_attr("commit_to_merge_hours")[c_prof] * _HOUR), 0.9)
+    ).astype(np.int64)
     first_commit = merged - coding
     early = first_commit < win.start  # keep the history inside the window
-    first_commit = np.where(early, win.start + (rng.random(n) * (merged - win.start)).astype(np.int64), first_commit)
+    first_commit = np.where(
+        early, win.start + (rng.random(n) * (merged - win.start)).astype(np.int64), first_commit
+    )
 
     ts_style, ts_offset = _ts_style(rng, n)
     order = np.lexsort((c_svc, merged))
     return _Changes(
-        svc=c_svc[order], first_commit=first_commit[order], merged=merged[order], deployment=named[order],
-        ts_style=ts_style[order], ts_offset=ts_offset[order],
+        svc=c_svc[order],
+        first_commit=first_commit[order],
+        merged=merged[order],
+        deployment=named[order],
+        ts_style=ts_style[order],
+        ts_offset=ts_offset[order],
     )
 
 
@@ -609,8 +706,14 @@ def _simulate_incidents(rng: np.random.Generator, org: _Org, win: _Window, deps:
     ts_style, ts_offset = _ts_style(rng, n)
     order = np.lexsort((svc, created))
     return _Incidents(
-        svc=svc[order], created=created[order], resolved=resolved[order], is_open=is_open[order],
-        severity=severity[order], cause=cause[order], ts_style=ts_style[order], ts_offset=ts_offset[order],
+        svc=svc[order],
+        created=created[order],
+        resolved=resolved[order],
+        is_open=is_open[order],
+        severity=severity[order],
+        cause=cause[order],
+        ts_style=ts_style[order],
+        ts_offset=ts_offset[order],
     )
 
 
@@ -633,7 +736,9 @@ class _Builds:
 
 def _simulate_builds(rng: np.random.Generator, org: _Org, win: _Window) -> _Builds:
     prof = org.profile
-    svc = np.repeat(np.arange(org.n), rng.poisson(_attr("builds_per_month")[prof] * org.build_jitter * win.months))
+    svc = np.repeat(
+        np.arange(org.n), rng.poisson(_attr("builds_per_month")[prof] * org.build_jitter * win.months)
+    )
     svc = svc.astype(np.int32)
     n = svc.size
     rp = prof[svc]
@@ -642,7 +747,9 @@ def _simulate_builds(rng: np.random.Generator, org: _Org, win: _Window) -> _Buil
     ticket = rng.integers(100, 5000, n, dtype=np.int32)
     fail_rate = _attr("build_failure_rate")[rp] + np.where(org.flaky[svc], 0.18, 0.0)
     u = rng.random(n)
-    status = np.where(u < fail_rate, _FAILED, np.where(u < fail_rate + 0.03, _CANCELLED, _SUCCESS)).astype(np.int8)
+    status = np.where(u < fail_rate, _FAILED, np.where(u < fail_rate + 0.03, _CANCELLED, _SUCCESS)).astype(
+        np.int8
+    )
     median = np.log(_attr("build_minutes")[rp] * 60)
     duration = rng.lognormal(median, 0.6)
     duration = np.where(status == _SUCCESS, duration, duration * rng.uniform(0.1, 1.0, n))
@@ -671,9 +778,15 @@ def _simulate_builds(rng: np.random.Generator, org: _Org, win: _Window) -> _Buil
 
     order = np.lexsort((svc, start))
     return _Builds(
-        svc=svc[order], start=start[order], finish=finish[order], spelling=spelling[order],
-        on_default=on_default[order], ticket=ticket[order], flag_known=flag_known[order],
-        ts_style=ts_style[order], ts_offset=ts_offset[order],
+        svc=svc[order],
+        start=start[order],
+        finish=finish[order],
+        spelling=spelling[order],
+        on_default=on_default[order],
+        ticket=ticket[order],
+        flag_known=flag_known[order],
+        ts_style=ts_style[order],
+        ts_offset=ts_offset[order],
     )
 
 
@@ -710,7 +823,9 @@ def _iso19(seconds: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.binary(19), n, [None, pa.py_buffer(out)]).cast(_STR)
 
 
-def _timestamps(seconds: np.ndarray, style: np.ndarray, offset: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+def _timestamps(
+    seconds: np.ndarray, style: np.ndarray, offset: np.ndarray, valid: np.ndarray | None = None
+) -> pa.Array:
     """ISO-8601 text: UTC with ``Z``, the same instant in a local offset, or naive (meaning UTC)."""
     shifted = np.where(style == _TS_OFFSET, _OFFSET_SECONDS[offset] + seconds, seconds)
     if valid is not None:
@@ -742,8 +857,13 @@ def _id_width(n: int) -> int:
 
 def _table(entity: str, columns: dict[str, pa.Array | list]) -> pa.Table:
     schema = _SCHEMAS[entity]
-    return pa.table([pa.array(columns[f.name], f.type) if isinstance(columns[f.name], list) else columns[f.name]
-                     for f in schema], schema=schema)
+    return pa.table(
+        [
+            pa.array(columns[f.name], f.type) if isinstance(columns[f.name], list) else columns[f.name]
+            for f in schema
+        ],
+        schema=schema,
+    )
 
 
 def _write(path: Path, entity: str, tables: Iterable[pa.Table]) -> None:
@@ -757,81 +877,109 @@ def _z(seconds: int) -> str:
 
 
 def _services_table(org: _Org) -> pa.Table:
-    return _table("services", {
-        "service": org.service,
-        "team": [org.teams[t] for t in org.service_team],
-        "repo": org.repo,
-        "tier": [f"tier-{t + 1}" for t in org.tier],
-    })
+    return _table(
+        "services",
+        {
+            "service": org.service,
+            "team": [org.teams[t] for t in org.service_team],
+            "repo": org.repo,
+            "tier": [f"tier-{t + 1}" for t in org.tier],
+        },
+    )
 
 
 def _deployment_tables(deps: _Deployments, org: _Org, win: _Window, bad: bool) -> Iterable[pa.Table]:
     n = deps.n
     width = _id_width(n + 2)
     names = pa.array(org.service, _STR)
-    yield _table("deployments", {
-        "deployment_id": _ids("dep", 1, n + 1, width),
-        "service": names.take(pa.array(deps.svc)),
-        "environment": pa.array(_ENVIRONMENTS, _STR).take(pa.array(deps.env)),
-        "status": pa.array(_STATUS_WORDS, _STR).take(pa.array(deps.spelling)),
-        "started_at": _timestamps(deps.start, deps.ts_style, deps.ts_offset),
-        "finished_at": _timestamps(deps.finish, deps.ts_style, deps.ts_offset, deps.status != _RUNNING),
-        "commit_sha": pa.Array.from_buffers(pa.binary(40), n, [None, pa.py_buffer(_HEX[deps.sha].tobytes())]).cast(_STR),
-        "is_rollback": pa.array(deps.is_rollback),
-        "is_hotfix": pa.array(deps.is_hotfix),
-    })
+    yield _table(
+        "deployments",
+        {
+            "deployment_id": _ids("dep", 1, n + 1, width),
+            "service": names.take(pa.array(deps.svc)),
+            "environment": pa.array(_ENVIRONMENTS, _STR).take(pa.array(deps.env)),
+            "status": pa.array(_STATUS_WORDS, _STR).take(pa.array(deps.spelling)),
+            "started_at": _timestamps(deps.start, deps.ts_style, deps.ts_offset),
+            "finished_at": _timestamps(deps.finish, deps.ts_style, deps.ts_offset, deps.status != _RUNNING),
+            "commit_sha": pa.Array.from_buffers(
+                pa.binary(40), n, [None, pa.py_buffer(_HEX[deps.sha].tobytes())]
+            ).cast(_STR),
+            "is_rollback": pa.array(deps.is_rollback),
+            "is_hotfix": pa.array(deps.is_hotfix),
+        },
+    )
     if bad and n:
         t = win.start + (win.end - win.start) // 2 + 10 * _HOUR
         dup = n // 2
         other = org.service[(int(deps.svc[dup]) + 1) % org.n]
-        yield _table("deployments", {
-            "deployment_id": [f"dep-{n + 1:0{width}d}", f"dep-{n + 2:0{width}d}", f"dep-{dup + 1:0{width}d}"],
-            "service": [org.service[0], org.service[-1], other],
-            "environment": ["production", "staging", "staging"],
-            "status": ["exploded", "success", "failed"],
-            "started_at": [_z(t), _z(t + 600), _z(t + 1200)],
-            "finished_at": [_z(t + 300), _z(t), _z(t + 1500)],
-            "commit_sha": ["0" * 40, "1" * 40, "2" * 40],
-            "is_rollback": [False, False, False],
-            "is_hotfix": [False, False, False],
-        })
+        yield _table(
+            "deployments",
+            {
+                "deployment_id": [
+                    f"dep-{n + 1:0{width}d}",
+                    f"dep-{n + 2:0{width}d}",
+                    f"dep-{dup + 1:0{width}d}",
+                ],
+                "service": [org.service[0], org.service[-1], other],
+                "environment": ["production", "staging", "staging"],
+                "status": ["exploded", "success", "failed"],
+                "started_at": [_z(t), _z(t + 600), _z(t + 1200)],
+                "finished_at": [_z(t + 300), _z(t), _z(t + 1500)],
+                "commit_sha": ["0" * 40, "1" * 40, "2" * 40],
+                "is_rollback": [False, False, False],
+                "is_hotfix": [False, False, False],
+            },
+        )
 
 
 def _change_tables(changes: _Changes, deps: _Deployments, org: _Org) -> Iterable[pa.Table]:
     n = changes.svc.size
-    yield _table("changes", {
-        "change_id": _ids("chg", 1, n + 1, _id_width(n)),
-        "service": pa.array(org.service, _STR).take(pa.array(changes.svc)),
-        "first_commit_at": _timestamps(changes.first_commit, changes.ts_style, changes.ts_offset),
-        "merged_at": _timestamps(changes.merged, changes.ts_style, changes.ts_offset),
-        "deployment_id": _ref_ids("dep", changes.deployment, _id_width(deps.n + 2)),
-    })
+    yield _table(
+        "changes",
+        {
+            "change_id": _ids("chg", 1, n + 1, _id_width(n)),
+            "service": pa.array(org.service, _STR).take(pa.array(changes.svc)),
+            "first_commit_at": _timestamps(changes.first_commit, changes.ts_style, changes.ts_offset),
+            "merged_at": _timestamps(changes.merged, changes.ts_style, changes.ts_offset),
+            "deployment_id": _ref_ids("dep", changes.deployment, _id_width(deps.n + 2)),
+        },
+    )
 
 
-def _incident_tables(inc: _Incidents, deps: _Deployments, org: _Org, win: _Window, bad: bool) -> Iterable[pa.Table]:
+def _incident_tables(
+    inc: _Incidents, deps: _Deployments, org: _Org, win: _Window, bad: bool
+) -> Iterable[pa.Table]:
     n = inc.svc.size
     width = _id_width(n + 1)
-    yield _table("incidents", {
-        "incident_id": _ids("inc", 1, n + 1, width),
-        "service": pa.array(org.service, _STR).take(pa.array(inc.svc)),
-        "created_at": _timestamps(inc.created, inc.ts_style, inc.ts_offset),
-        "resolved_at": _timestamps(inc.resolved, inc.ts_style, inc.ts_offset, ~inc.is_open),
-        "severity": pa.array(_SEVERITIES, _STR).take(pa.array(inc.severity)),
-        "caused_by_deployment_id": _ref_ids("dep", inc.cause, _id_width(deps.n + 2)),
-    })
+    yield _table(
+        "incidents",
+        {
+            "incident_id": _ids("inc", 1, n + 1, width),
+            "service": pa.array(org.service, _STR).take(pa.array(inc.svc)),
+            "created_at": _timestamps(inc.created, inc.ts_style, inc.ts_offset),
+            "resolved_at": _timestamps(inc.resolved, inc.ts_style, inc.ts_offset, ~inc.is_open),
+            "severity": pa.array(_SEVERITIES, _STR).take(pa.array(inc.severity)),
+            "caused_by_deployment_id": _ref_ids("dep", inc.cause, _id_width(deps.n + 2)),
+        },
+    )
     if bad:
         t = win.start + (win.end - win.start) // 3 + 11 * _HOUR
-        yield _table("incidents", {
-            "incident_id": [f"inc-{n + 1:0{width}d}"],
-            "service": [org.service[0]],
-            "created_at": [_z(t)],
-            "resolved_at": [_z(t - _HOUR)],
-            "severity": ["sev3"],
-            "caused_by_deployment_id": [None],
-        })
+        yield _table(
+            "incidents",
+            {
+                "incident_id": [f"inc-{n + 1:0{width}d}"],
+                "service": [org.service[0]],
+                "created_at": [_z(t)],
+                "resolved_at": [_z(t - _HOUR)],
+                "severity": ["sev3"],
+                "caused_by_deployment_id": [None],
+            },
+        )
 
 
-def _build_tables(builds: _Builds, org: _Org, win: _Window, bad: bool, chunk: int = 200_000) -> Iterable[pa.Table]:
+def _build_tables(
+    builds: _Builds, org: _Org, win: _Window, bad: bool, chunk: int = 200_000
+) -> Iterable[pa.Table]:
     n = builds.n
     width = _id_width(n + 1)
     names = pa.array(org.service, _STR)
@@ -844,31 +992,42 @@ def _build_tables(builds: _Builds, org: _Org, win: _Window, bad: bool, chunk: in
         svc = pa.array(builds.svc[lo:hi])
         ticket = builds.ticket[lo:hi]
         feature = pc.binary_join_element_wise(
-            "feature/", team_keys.take(svc), "-", pc.cast(pa.array(ticket), _STR), "-",
-            slugs.take(pa.array(ticket % len(_BRANCH_SLUGS))), "",
+            "feature/",
+            team_keys.take(svc),
+            "-",
+            pc.cast(pa.array(ticket), _STR),
+            "-",
+            slugs.take(pa.array(ticket % len(_BRANCH_SLUGS))),
+            "",
         )
         on_default = pa.array(builds.on_default[lo:hi])
         style, offset = builds.ts_style[lo:hi], builds.ts_offset[lo:hi]
-        yield _table("builds", {
-            "build_id": _ids("bld", lo + 1, hi + 1, width),
-            "service": names.take(svc),
-            "branch": pc.if_else(on_default, default_branch.take(svc), feature),
-            "status": words.take(pa.array(builds.spelling[lo:hi])),
-            "started_at": _timestamps(builds.start[lo:hi], style, offset),
-            "finished_at": _timestamps(builds.finish[lo:hi], style, offset),
-            "is_default_branch": pa.array(builds.on_default[lo:hi], mask=~builds.flag_known[lo:hi]),
-        })
+        yield _table(
+            "builds",
+            {
+                "build_id": _ids("bld", lo + 1, hi + 1, width),
+                "service": names.take(svc),
+                "branch": pc.if_else(on_default, default_branch.take(svc), feature),
+                "status": words.take(pa.array(builds.spelling[lo:hi])),
+                "started_at": _timestamps(builds.start[lo:hi], style, offset),
+                "finished_at": _timestamps(builds.finish[lo:hi], style, offset),
+                "is_default_branch": pa.array(builds.on_default[lo:hi], mask=~builds.flag_known[lo:hi]),
+            },
+        )
     if bad:
         t = win.start + (win.end - win.start) // 4 + 9 * _HOUR
-        yield _table("builds", {
-            "build_id": [f"bld-{n + 1:0{width}d}"],
-            "service": [org.service[0]],
-            "branch": ["main" if not org.uses_master[0] else "master"],
-            "status": ["failure"],
-            "started_at": ["not-a-date"],
-            "finished_at": [_z(t)],
-            "is_default_branch": [True],
-        })
+        yield _table(
+            "builds",
+            {
+                "build_id": [f"bld-{n + 1:0{width}d}"],
+                "service": [org.service[0]],
+                "branch": ["main" if not org.uses_master[0] else "master"],
+                "status": ["failure"],
+                "started_at": ["not-a-date"],
+                "finished_at": [_z(t)],
+                "is_default_branch": [True],
+            },
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -960,7 +1119,10 @@ def generate_demo_org(
     deps = _simulate_deployments(dep_rng, org, window)
     emit("deployments", _deployment_tables(deps, org, window, inject_bad_rows))
     emit("changes", _change_tables(_simulate_changes(chg_rng, org, window, deps), deps, org))
-    emit("incidents", _incident_tables(_simulate_incidents(inc_rng, org, window, deps), deps, org, window, inject_bad_rows))
+    emit(
+        "incidents",
+        _incident_tables(_simulate_incidents(inc_rng, org, window, deps), deps, org, window, inject_bad_rows),
+    )
     del deps
     emit("builds", _build_tables(_simulate_builds(bld_rng, org, window), org, window, inject_bad_rows))
     return counts
@@ -974,16 +1136,45 @@ _COST_TIER_DAILY = {"tier-1": 180.0, "tier-2": 70.0, "tier-3": 25.0}  # runtime 
 _COST_TIER_CORES = {"tier-1": 16.0, "tier-2": 6.0, "tier-3": 2.0}  # CPU cores requested
 _COST_EFFICIENCY = {"elite": 0.72, "high": 0.60, "medium": 0.48, "low": 0.36}  # usage / requests
 _FOCUS_12_COLUMNS = (
-    "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "BillingAccountId", "BillingAccountName",
-    "BillingAccountType", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargeCategory",
-    "ChargeClass", "ChargeDescription", "ChargeFrequency", "ChargePeriodStart", "ChargePeriodEnd",
-    "ConsumedQuantity", "ConsumedUnit", "InvoiceId", "PricingCurrency", "PricingQuantity", "PricingUnit",
-    "ProviderName", "PublisherName", "RegionId", "ResourceId", "ResourceName", "ResourceType",
-    "ServiceCategory", "ServiceName", "ServiceSubcategory", "SubAccountId", "SubAccountName",
-    "SubAccountType", "Tags",
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "ContractedCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingAccountType",
+    "BillingCurrency",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "InvoiceId",
+    "PricingCurrency",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "RegionId",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "ServiceSubcategory",
+    "SubAccountId",
+    "SubAccountName",
+    "SubAccountType",
+    "Tags",
 )
 _FOCUS_10_COLUMNS = tuple(
-    c for c in _FOCUS_12_COLUMNS
+    c
+    for c in _FOCUS_12_COLUMNS
     if c not in ("BillingAccountType", "InvoiceId", "PricingCurrency", "ServiceSubcategory", "SubAccountType")
 )
 
@@ -1060,10 +1251,16 @@ def generate_demo_costs(
         azure=np.arange(n) % 4 == 3,
         account=[f"{100000000000 + (sum(map(ord, t)) * 7919) % 899999999999:012d}" for t in services["team"]],
     )
-    grid = pd.MultiIndex.from_product([svc["service"], days.date], names=["service", "day"]).to_frame(index=False)
+    grid = pd.MultiIndex.from_product([svc["service"], days.date], names=["service", "day"]).to_frame(
+        index=False
+    )
     grid = grid.merge(svc, on="service").merge(builds, on=["service", "day"], how="left")
-    grid = grid.merge(deploys, on=["service", "day"], how="left").fillna({"builds": 0, "minutes": 0.0, "deployments": 0})
-    month_index = (pd.to_datetime(grid["day"]).dt.to_period("M") - first.to_period("M")).apply(lambda p: p.n).to_numpy()
+    grid = grid.merge(deploys, on=["service", "day"], how="left").fillna(
+        {"builds": 0, "minutes": 0.0, "deployments": 0}
+    )
+    month_index = (
+        (pd.to_datetime(grid["day"]).dt.to_period("M") - first.to_period("M")).apply(lambda p: p.n).to_numpy()
+    )
     noise = rng.lognormal(0.0, 0.05, (len(grid), 3))
     runner_price = 0.04 * (1 - 0.015 * month_index)  # USD per build minute, falling
     grid["ci"] = (grid["minutes"] * runner_price + grid["builds"] * 0.05) * noise[:, 0]
@@ -1102,7 +1299,11 @@ def generate_demo_costs(
 
     aws_run = grid[~grid["azure"]]
     usage = pd.concat(
-        [rows("ci", grid["ci"], grid), rows("deploy", grid["deploy"], grid), rows("run", aws_run["run"], aws_run)],
+        [
+            rows("ci", grid["ci"], grid),
+            rows("deploy", grid["deploy"], grid),
+            rows("run", aws_run["run"], aws_run),
+        ],
         ignore_index=True,
     )
     usage = usage[usage["EffectiveCost"] > 0]
@@ -1139,37 +1340,92 @@ def generate_demo_costs(
         if monday < first or end > pd.Timestamp(today):
             continue
         weekly.append(
-            {"start": monday, "end": end, "EffectiveCost": 140.0, "BilledCost": 140.0, "ChargeCategory": "Usage",
-             "ChargeDescription": "Shared NAT gateway for deployment traffic", "ServiceName": "Amazon VPC",
-             "ServiceCategory": "Networking", "ServiceSubcategory": "NAT Gateway", "SubAccountId": "999999999998",
-             "SubAccountName": "platform-shared", "ResourceId": "arn:aws:ec2:eu-west-1:999999999998:natgateway/deploy",
-             "ResourceName": "nat-deploy", "ResourceType": "NAT Gateway", "tag_kind": "deploy",
-             "PricingQuantity": 168.0, "PricingUnit": "Hours"}
+            {
+                "start": monday,
+                "end": end,
+                "EffectiveCost": 140.0,
+                "BilledCost": 140.0,
+                "ChargeCategory": "Usage",
+                "ChargeDescription": "Shared NAT gateway for deployment traffic",
+                "ServiceName": "Amazon VPC",
+                "ServiceCategory": "Networking",
+                "ServiceSubcategory": "NAT Gateway",
+                "SubAccountId": "999999999998",
+                "SubAccountName": "platform-shared",
+                "ResourceId": "arn:aws:ec2:eu-west-1:999999999998:natgateway/deploy",
+                "ResourceName": "nat-deploy",
+                "ResourceType": "NAT Gateway",
+                "tag_kind": "deploy",
+                "PricingQuantity": 168.0,
+                "PricingUnit": "Hours",
+            }
         )
         weekly.append(
-            {"start": monday, "end": end, "EffectiveCost": 0.0, "BilledCost": 500.0, "ChargeCategory": "Purchase",
-             "ChargeDescription": "Compute Savings Plan, 1 year, no upfront (amortized into usage)",
-             "ServiceName": "Savings Plans for AWS Compute usage", "ServiceCategory": "Compute",
-             "ServiceSubcategory": "Commitment", "SubAccountId": "123456789012", "SubAccountName": "acme-management",
-             "ResourceId": "arn:aws:savingsplans::123456789012:savingsplan/demo", "ResourceName": "compute-sp",
-             "ResourceType": "Savings Plan", "PricingQuantity": 1.0, "PricingUnit": "Commitment"}
+            {
+                "start": monday,
+                "end": end,
+                "EffectiveCost": 0.0,
+                "BilledCost": 500.0,
+                "ChargeCategory": "Purchase",
+                "ChargeDescription": "Compute Savings Plan, 1 year, no upfront (amortized into usage)",
+                "ServiceName": "Savings Plans for AWS Compute usage",
+                "ServiceCategory": "Compute",
+                "ServiceSubcategory": "Commitment",
+                "SubAccountId": "123456789012",
+                "SubAccountName": "acme-management",
+                "ResourceId": "arn:aws:savingsplans::123456789012:savingsplan/demo",
+                "ResourceName": "compute-sp",
+                "ResourceType": "Savings Plan",
+                "PricingQuantity": 1.0,
+                "PricingUnit": "Commitment",
+            }
         )
     month_starts = pd.date_range(first, days[-1], freq="MS")
     monthly = []
     for start in month_starts:
         end = min(start + pd.offsets.MonthBegin(1), pd.Timestamp(today))
-        month_total = float(focus.loc[(focus["start"] >= start) & (focus["start"] < end), "EffectiveCost"].sum())
-        base = {"start": start, "end": end, "SubAccountId": "123456789012", "SubAccountName": "acme-management",
-                "ResourceId": None, "ResourceName": None, "ResourceType": None, "PricingQuantity": 1.0,
-                "PricingUnit": "Unit"}
-        monthly.append({**base, "EffectiveCost": round(month_total * 0.015, 6), "ChargeCategory": "Tax",
-                        "ChargeDescription": "VAT", "ServiceName": "Tax", "ServiceCategory": "Other",
-                        "ServiceSubcategory": "Tax"})
-        monthly.append({**base, "EffectiveCost": -150.0, "ChargeCategory": "Credit",
-                        "ChargeDescription": "Promotional credit", "ServiceName": "AWS Credits",
-                        "ServiceCategory": "Other", "ServiceSubcategory": "Credit"})
+        month_total = float(
+            focus.loc[(focus["start"] >= start) & (focus["start"] < end), "EffectiveCost"].sum()
+        )
+        base = {
+            "start": start,
+            "end": end,
+            "SubAccountId": "123456789012",
+            "SubAccountName": "acme-management",
+            "ResourceId": None,
+            "ResourceName": None,
+            "ResourceType": None,
+            "PricingQuantity": 1.0,
+            "PricingUnit": "Unit",
+        }
+        monthly.append(
+            {
+                **base,
+                "EffectiveCost": round(month_total * 0.015, 6),
+                "ChargeCategory": "Tax",
+                "ChargeDescription": "VAT",
+                "ServiceName": "Tax",
+                "ServiceCategory": "Other",
+                "ServiceSubcategory": "Tax",
+            }
+        )
+        monthly.append(
+            {
+                **base,
+                "EffectiveCost": -150.0,
+                "ChargeCategory": "Credit",
+                "ChargeDescription": "Promotional credit",
+                "ServiceName": "AWS Credits",
+                "ServiceCategory": "Other",
+                "ServiceSubcategory": "Credit",
+            }
+        )
     focus = pd.concat([focus, pd.DataFrame(weekly), pd.DataFrame(monthly)], ignore_index=True)
-    focus["BilledCost"] = focus["BilledCost"].fillna(focus["EffectiveCost"]) if "BilledCost" in focus else focus["EffectiveCost"]
+    focus["BilledCost"] = (
+        focus["BilledCost"].fillna(focus["EffectiveCost"])
+        if "BilledCost" in focus
+        else focus["EffectiveCost"]
+    )
     focus["ListCost"] = (focus["BilledCost"].clip(lower=0) * 1.15).round(6)
     focus["ContractedCost"] = (focus["BilledCost"].clip(lower=0) * 1.05).round(6)
     counts = {"focus_aws": 0, "focus_azure": 0, "opencost_allocations": 0}
@@ -1184,7 +1440,7 @@ def generate_demo_costs(
         "date_trunc('month', start) as BillingPeriodStart, date_trunc('month', start) + interval 1 month as BillingPeriodEnd, "
         "ChargeCategory, cast(null as varchar) as ChargeClass, ChargeDescription, "
         "case when ChargeCategory = 'Usage' then 'Usage-Based' else 'Recurring' end as ChargeFrequency, "
-        "start as ChargePeriodStart, \"end\" as ChargePeriodEnd, PricingQuantity as ConsumedQuantity, "
+        'start as ChargePeriodStart, "end" as ChargePeriodEnd, PricingQuantity as ConsumedQuantity, '
         "PricingUnit as ConsumedUnit, PricingQuantity, PricingUnit, ResourceId, ResourceName, ResourceType, "
         "ServiceCategory, ServiceName, SubAccountId, SubAccountName"
     )
@@ -1257,6 +1513,8 @@ def generate_demo_costs(
                 }
             )
             counts["opencost_allocations"] += len(per_day)
-        (opencost_dir / f"{month}.json").write_text(json.dumps({"code": 200, "status": "success", "data": data}))
+        (opencost_dir / f"{month}.json").write_text(
+            json.dumps({"code": 200, "status": "success", "data": data})
+        )
     con.close()
     return counts

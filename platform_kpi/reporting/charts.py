@@ -52,8 +52,12 @@ def render_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
         teams = sorted(tiered["scope"].unique())
         rank = {t: i for i, t in enumerate(data.tiers)}
         names = [data.definitions.set_index("kpi_id").loc[k, "name"] for k in tiered_keys]
-        grid = tiered.pivot(index="scope", columns="kpi_id", values="tier").reindex(index=teams, columns=list(tiered_keys))
-        values = tiered.pivot(index="scope", columns="kpi_id", values="value").reindex(index=teams, columns=list(tiered_keys))
+        grid = tiered.pivot(index="scope", columns="kpi_id", values="tier").reindex(
+            index=teams, columns=list(tiered_keys)
+        )
+        values = tiered.pivot(index="scope", columns="kpi_id", values="value").reindex(
+            index=teams, columns=list(tiered_keys)
+        )
         units = tiered.drop_duplicates("kpi_id").set_index("kpi_id")["unit"]
         z = grid.apply(lambda col: col.map(lambda t: rank.get(t, float("nan")))).astype(float)
         fig, ax = plt.subplots(figsize=(9, 0.45 * len(teams) + 1.4), dpi=150)
@@ -62,9 +66,20 @@ def render_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
         for i, team in enumerate(teams):
             for j, kid in enumerate(tiered_keys):
                 v = values.loc[team, kid]
-                label = "no data" if pd.isna(v) else f"{format_value(v, units[kid])}\n{grid.loc[team, kid] or 'no tier'}"
-                ax.text(j, i, label, ha="center", va="center", fontsize=7,
-                        color="white" if pd.notna(z.loc[team, kid]) else "#374151")
+                label = (
+                    "no data"
+                    if pd.isna(v)
+                    else f"{format_value(v, units[kid])}\n{grid.loc[team, kid] or 'no tier'}"
+                )
+                ax.text(
+                    j,
+                    i,
+                    label,
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if pd.notna(z.loc[team, kid]) else "#374151",
+                )
         ax.set_xticks(range(len(names)), [n.replace(" (median)", "\n(median)") for n in names], fontsize=8)
         ax.xaxis.tick_top()
         ax.set_yticks(range(len(teams)), teams)

@@ -40,13 +40,21 @@ def deliver_report(report_dir: Path, month: dt.date, config: DeliveryConfig) -> 
     if config.webhook_url:
         target = f"webhook (${config.webhook_env})"
         try:
-            response = httpx.post(config.webhook_url.reveal(), json=webhook_message(report_dir, month),
-                                  timeout=config.timeout_seconds)
+            response = httpx.post(
+                config.webhook_url.reveal(),
+                json=webhook_message(report_dir, month),
+                timeout=config.timeout_seconds,
+            )
             ok = 200 <= response.status_code < 300
-            results.append(DeliveryResult(target, ok, f"HTTP {response.status_code}"
-                                          + ("" if ok else f": {response.text[:200]}")))
+            results.append(
+                DeliveryResult(
+                    target, ok, f"HTTP {response.status_code}" + ("" if ok else f": {response.text[:200]}")
+                )
+            )
         except httpx.HTTPError as exc:  # the message may hold the URL: keep only the kind of error
-            results.append(DeliveryResult(target, False, f"{type(exc).__name__}: could not reach the webhook"))
+            results.append(
+                DeliveryResult(target, False, f"{type(exc).__name__}: could not reach the webhook")
+            )
     if config.directory:
         target = str(config.directory)
         try:

@@ -20,7 +20,9 @@ def _prev_label(month: dt.date) -> str:
     return f"{(pd.Timestamp(month) - pd.DateOffset(months=1)):%B %Y}"
 
 
-def _move(value: float, before: float, unit: str, better: str, *, compact: bool = False) -> tuple[float, str] | None:
+def _move(
+    value: float, before: float, unit: str, better: str, *, compact: bool = False
+) -> tuple[float, str] | None:
     """(size used to rank movers, phrase like 'up 12% (worse)'); None when there is no baseline."""
     moved = change(value, before, unit)
     phrase = moved.words(better, compact=compact) if moved else None
@@ -61,7 +63,9 @@ def summary_sentences(data: ReportData) -> list[str]:
     met = data.org.dropna(subset=["target_met"])
     if len(met):
         missed = met[~met["target_met"].astype(bool)]
-        sentence = f"{int(met['target_met'].astype(bool).sum())} of {len(met)} KPIs with a target met it in {month}"
+        sentence = (
+            f"{int(met['target_met'].astype(bool).sum())} of {len(met)} KPIs with a target met it in {month}"
+        )
         if len(missed):
             sentence += "; missed: " + "; ".join(
                 f"{r['name']} ({format_value(r['value'], r['unit'])} against {format_value(r['target'], r['unit'])})"
@@ -70,7 +74,11 @@ def summary_sentences(data: ReportData) -> list[str]:
         out.append(sentence + ".")
     for label, column, when in (
         ("month over month", "previous_month_value", f"since {prev}"),
-        ("year over year", "previous_year_value", f"since {(pd.Timestamp(data.month) - pd.DateOffset(years=1)):%B %Y}"),
+        (
+            "year over year",
+            "previous_year_value",
+            f"since {(pd.Timestamp(data.month) - pd.DateOffset(years=1)):%B %Y}",
+        ),
     ):
         moves = []
         for _, r in data.org.iterrows():
@@ -84,17 +92,25 @@ def summary_sentences(data: ReportData) -> list[str]:
             out.append(f"No {label} comparison: the warehouse has no values {when.replace('since', 'for')}.")
     tiers = data.teams[data.teams["kpi_id"].isin(data.dora)].dropna(subset=["tier"])
     if len(tiers):
-        best = tiers.groupby("scope")["tier"].apply(lambda s: (s == "elite").sum()).sort_values(ascending=False)
-        worst = tiers.groupby("scope")["tier"].apply(lambda s: (s == "low").sum()).sort_values(ascending=False)
+        best = (
+            tiers.groupby("scope")["tier"].apply(lambda s: (s == "elite").sum()).sort_values(ascending=False)
+        )
+        worst = (
+            tiers.groupby("scope")["tier"].apply(lambda s: (s == "low").sum()).sort_values(ascending=False)
+        )
         parts = []
         if best.iloc[0] > 0:
             top = best[best == best.iloc[0]].index.tolist()
             count = "all four" if best.iloc[0] == 4 else f"{best.iloc[0]} of the four"
-            parts.append(f"{', '.join(map(md_escape, top))} {'is' if len(top) == 1 else 'are'} elite on {count} DORA keys")
+            parts.append(
+                f"{', '.join(map(md_escape, top))} {'is' if len(top) == 1 else 'are'} elite on {count} DORA keys"
+            )
         if worst.iloc[0] > 0:
             low = worst[worst == worst.iloc[0]].index.tolist()
             count = "all four" if worst.iloc[0] == 4 else f"{worst.iloc[0]} of the four"
-            parts.append(f"{', '.join(map(md_escape, low))} {'is' if len(low) == 1 else 'are'} low on {count}")
+            parts.append(
+                f"{', '.join(map(md_escape, low))} {'is' if len(low) == 1 else 'are'} low on {count}"
+            )
         if parts:
             out.append("Across teams, " + "; ".join(parts) + ".")
     return out
@@ -105,8 +121,11 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
     blocks = [Block("heading", f"Platform KPI report — {month}", level=1)]
     generated = f"{data.as_of:%Y-%m-%d %H:%M} UTC" if data.as_of is not None else "unknown"
     blocks.append(
-        Block("paragraph", f"Month {data.month:%Y-%m} (UTC). Data as of the pipeline run at {generated}. "
-              "Every number is read from marts.kpi_monthly; production deployments only.")
+        Block(
+            "paragraph",
+            f"Month {data.month:%Y-%m} (UTC). Data as of the pipeline run at {generated}. "
+            "Every number is read from marts.kpi_monthly; production deployments only.",
+        )
     )
     blocks.append(Block("heading", "Executive summary"))
     blocks.append(Block("bullets", items=summary_sentences(data)))
@@ -119,11 +138,22 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
         target = format_value(r["target"], r["unit"]) if pd.notna(r["target"]) else "—"
         met = "—" if pd.isna(r["target_met"]) else ("met" if r["target_met"] else "missed")
         mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
-        rows.append([
-            r["name"], format_value(r["value"], r["unit"]), r["tier"] if isinstance(r["tier"], str) else "—",
-            target, met, mom[1].split(" (")[0] if mom else "—", f"{int(r['sample_size']):,}",
-        ])
-    blocks.append(Block("table", header=["KPI", "Value", "Tier", "Target", "Met", "vs prev. month", "Sample"], rows=rows))
+        rows.append(
+            [
+                r["name"],
+                format_value(r["value"], r["unit"]),
+                r["tier"] if isinstance(r["tier"], str) else "—",
+                target,
+                met,
+                mom[1].split(" (")[0] if mom else "—",
+                f"{int(r['sample_size']):,}",
+            ]
+        )
+    blocks.append(
+        Block(
+            "table", header=["KPI", "Value", "Tier", "Target", "Met", "vs prev. month", "Sample"], rows=rows
+        )
+    )
 
     blocks.append(Block("heading", "Teams"))
     if "team_tiers" in charts:
@@ -138,7 +168,8 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
                 mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
                 sentences.append(
                     f"{r['name']} {format_value(r['value'], r['unit'])} ({_tier_text(r['tier'])}"
-                    + (f", {mom[1]}" if mom else "") + ")"
+                    + (f", {mom[1]}" if mom else "")
+                    + ")"
                 )
         blocks.append(Block("paragraph", "; ".join(sentences) + "."))
         rows = []
@@ -146,28 +177,51 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
             if kid in part.index:
                 r = part.loc[kid]
                 met = "—" if pd.isna(r["target_met"]) else ("met" if r["target_met"] else "missed")
-                rows.append([
-                    r["name"], format_value(r["value"], r["unit"]),
-                    format_value(r["previous_month_value"], r["unit"]),
-                    r["tier"] if isinstance(r["tier"], str) else "—", met, f"{int(r['sample_size']):,}",
-                ])
-        blocks.append(Block("table", header=["KPI", "Value", "Prev. month", "Tier", "Target", "Sample"], rows=rows))
+                rows.append(
+                    [
+                        r["name"],
+                        format_value(r["value"], r["unit"]),
+                        format_value(r["previous_month_value"], r["unit"]),
+                        r["tier"] if isinstance(r["tier"], str) else "—",
+                        met,
+                        f"{int(r['sample_size']):,}",
+                    ]
+                )
+        blocks.append(
+            Block("table", header=["KPI", "Value", "Prev. month", "Tier", "Target", "Sample"], rows=rows)
+        )
 
     blocks.append(Block("heading", "Appendix: data quality"))
     blocks.append(Block("heading", "Sources and freshness", level=3))
     if data.sync_state is None or data.sync_state.empty:
-        blocks.append(Block("paragraph", "No source connector has synced into this warehouse (ops.sync_state is "
-                            f"{'absent' if data.sync_state is None else 'empty'}): the data came from file imports."))
+        blocks.append(
+            Block(
+                "paragraph",
+                "No source connector has synced into this warehouse (ops.sync_state is "
+                f"{'absent' if data.sync_state is None else 'empty'}): the data came from file imports.",
+            )
+        )
     else:
         cols = list(data.sync_state.columns)
-        blocks.append(Block("table", header=cols, rows=[[_cell(v) for v in row] for row in data.sync_state.itertuples(index=False)]))
+        blocks.append(
+            Block(
+                "table",
+                header=cols,
+                rows=[[_cell(v) for v in row] for row in data.sync_state.itertuples(index=False)],
+            )
+        )
     month_end = pd.Timestamp(data.month) + pd.DateOffset(months=1)
     rows = []
     for _, r in data.sources.iterrows():
         newest = r["newest_event"]
-        fresh = "no rows" if pd.isna(newest) else (
-            "covers the whole month" if newest >= month_end - pd.Timedelta(days=1) else
-            f"ends {(month_end - newest).days} days before month end"
+        fresh = (
+            "no rows"
+            if pd.isna(newest)
+            else (
+                "covers the whole month"
+                if newest >= month_end - pd.Timedelta(days=1)
+                else f"ends {(month_end - newest).days} days before month end"
+            )
         )
         rows.append([r["table_name"], r["source"], f"{int(r['rows']):,}", _cell(newest), fresh])
     blocks.append(Block("table", header=["Table", "Source", "Rows", "Newest event", "Freshness"], rows=rows))
@@ -175,20 +229,43 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
     total = int(data.quarantine["rows"].sum()) if len(data.quarantine) else 0
     blocks.append(Block("paragraph", f"Quarantined input rows (not counted in any KPI): {total}."))
     if total:
-        blocks.append(Block("table", header=["Entity", "Reason", "Rows"],
-                            rows=[[r["entity"], r["reason"], str(int(r["rows"]))] for _, r in data.quarantine.head(30).iterrows()]))
+        blocks.append(
+            Block(
+                "table",
+                header=["Entity", "Reason", "Rows"],
+                rows=[
+                    [r["entity"], r["reason"], str(int(r["rows"]))]
+                    for _, r in data.quarantine.head(30).iterrows()
+                ],
+            )
+        )
     blocks.append(Block("heading", "Data checks", level=3))
     failed = data.checks[~data.checks["success"].astype(bool)] if len(data.checks) else data.checks
-    blocks.append(Block("paragraph", f"Data checks: {len(data.checks) - len(failed)} of {len(data.checks)} passed."))
+    blocks.append(
+        Block("paragraph", f"Data checks: {len(data.checks) - len(failed)} of {len(data.checks)} passed.")
+    )
     if len(failed):
-        blocks.append(Block("table", header=["Asset", "Expectation", "Column", "Unexpected"],
-                            rows=[[r["asset"], r["expectation"], _cell(r["column_name"]), _cell(r["unexpected_count"])]
-                                  for _, r in failed.iterrows()]))
+        blocks.append(
+            Block(
+                "table",
+                header=["Asset", "Expectation", "Column", "Unexpected"],
+                rows=[
+                    [r["asset"], r["expectation"], _cell(r["column_name"]), _cell(r["unexpected_count"])]
+                    for _, r in failed.iterrows()
+                ],
+            )
+        )
 
     blocks.append(Block("heading", "Appendix: definitions"))
-    blocks.append(Block("bullets", items=[
-        f"**{r['name']}** ({r['kpi_id']}, {r['unit']}): {r['definition']}" for _, r in data.definitions.iterrows()
-    ]))
+    blocks.append(
+        Block(
+            "bullets",
+            items=[
+                f"**{r['name']}** ({r['kpi_id']}, {r['unit']}): {r['definition']}"
+                for _, r in data.definitions.iterrows()
+            ],
+        )
+    )
     return blocks
 
 

@@ -77,8 +77,12 @@ def render_html(blocks: list[Block], title: str) -> str:
             out.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in b.items) + "</ul>")
         elif b.kind == "table":
             out.append(
-                "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in b.header) + "</tr>"
-                + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in b.rows)
+                "<table><tr>"
+                + "".join(f"<th>{html.escape(h)}</th>" for h in b.header)
+                + "</tr>"
+                + "".join(
+                    "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in b.rows
+                )
                 + "</table>"
             )
         elif b.kind == "image" and b.image is not None:
@@ -144,7 +148,9 @@ def render_pdf(blocks: list[Block], path: Path, title: str) -> None:
             pdf.set_font("DejaVu", "", 9)
             for item in b.items:
                 pdf.set_x(pdf.l_margin + 2)
-                pdf.multi_cell(width - 2, 4.6, f"•  {_pdf_markdown(item)}", markdown=True, new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(
+                    width - 2, 4.6, f"•  {_pdf_markdown(item)}", markdown=True, new_x="LMARGIN", new_y="NEXT"
+                )
                 pdf.ln(0.8)
             pdf.ln(1)
         elif b.kind == "table":
@@ -153,8 +159,12 @@ def render_pdf(blocks: list[Block], path: Path, title: str) -> None:
             widths = (3.2, *([1.4] * (len(b.header) - 1))) if len(b.header) > 3 else None
             with pdf.table(
                 col_widths=widths,
-                headings_style=headings, line_height=4.2, borders_layout="HORIZONTAL_LINES",
-                text_align="LEFT", first_row_as_headings=True, padding=1,
+                headings_style=headings,
+                line_height=4.2,
+                borders_layout="HORIZONTAL_LINES",
+                text_align="LEFT",
+                first_row_as_headings=True,
+                padding=1,
             ) as table:
                 for row in [b.header, *b.rows]:
                     cells = table.row()

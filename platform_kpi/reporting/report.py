@@ -37,7 +37,10 @@ def write_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str
         charts = render_charts(data, work / "charts")
         blocks = build_blocks(data, charts)
         # the cost section goes before the appendices
-        at = next((i for i, b in enumerate(blocks) if b.kind == "heading" and b.text.startswith("Appendix")), len(blocks))
+        at = next(
+            (i for i, b in enumerate(blocks) if b.kind == "heading" and b.text.startswith("Appendix")),
+            len(blocks),
+        )
         blocks[at:at] = cost_section(warehouse, month)
         title = f"Platform KPI report {month:%Y-%m}"
         (work / "report.md").write_text(render_markdown(blocks))

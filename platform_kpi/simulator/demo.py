@@ -73,7 +73,10 @@ def demo_services(files_dir: Path) -> list[dict]:
     for i, r in enumerate(rows):
         entry = {"service": r["service"], "team": r["team"], "tier": r["tier"], "repo": r["repo"]}
         if repos[r["repo"]] > 1:
-            entry["paths"] = [MONOREPO_PATH.format(service=r["service"]), MONOREPO_WORKFLOW.format(service=r["service"])]
+            entry["paths"] = [
+                MONOREPO_PATH.format(service=r["service"]),
+                MONOREPO_WORKFLOW.format(service=r["service"]),
+            ]
         entry["pagerduty_services"] = [pagerduty_service_id(i + 1)]
         out.append(entry)
     return out
@@ -114,7 +117,9 @@ def build_sim_data(files_dir: Path) -> SimData:
             "sha": row["commit_sha"],
             "ref": f"hotfix/{row['deployment_id']}" if hotfix else "main",
             "task": "deploy:rollback" if rollback else "deploy",
-            "payload": {"path": MONOREPO_PATH.format(service=row["service"])} if shared(row["service"]) else {},
+            "payload": {"path": MONOREPO_PATH.format(service=row["service"])}
+            if shared(row["service"])
+            else {},
             "original_environment": row["environment"],
             "environment": row["environment"],
             "description": None,
@@ -125,20 +130,43 @@ def build_sim_data(files_dir: Path) -> SimData:
             "production_environment": row["environment"] in PRODUCTION_NAMES,
         }
         gh.deployments.setdefault(repo_of(row["service"]), []).append(deployment)
-        statuses = [{"id": dep_id * 10 + 1, "state": "in_progress", "created_at": started, "updated_at": started,
-                     "environment": row["environment"], "description": "Deploying", "log_url": ""}]
+        statuses = [
+            {
+                "id": dep_id * 10 + 1,
+                "state": "in_progress",
+                "created_at": started,
+                "updated_at": started,
+                "environment": row["environment"],
+                "description": "Deploying",
+                "log_url": "",
+            }
+        ]
         final = (
-            "success" if word in _SUCCESS
-            else "error" if word == "error"
-            else "failure" if word in _FAILED
-            else "inactive" if word in _CANCELLED
-            else None if word in _RUNNING
+            "success"
+            if word in _SUCCESS
+            else "error"
+            if word == "error"
+            else "failure"
+            if word in _FAILED
+            else "inactive"
+            if word in _CANCELLED
+            else None
+            if word in _RUNNING
             else word  # a state GitHub does not have: the staging model quarantines it
         )
         if final is not None:
             at = finished or started
-            statuses.append({"id": dep_id * 10 + 2, "state": final, "created_at": at, "updated_at": at,
-                             "environment": row["environment"], "description": "", "log_url": ""})
+            statuses.append(
+                {
+                    "id": dep_id * 10 + 2,
+                    "state": final,
+                    "created_at": at,
+                    "updated_at": at,
+                    "environment": row["environment"],
+                    "description": "",
+                    "log_url": "",
+                }
+            )
         gh.statuses[dep_id] = statuses
 
     for row in _rows(files_dir, "changes"):
@@ -148,31 +176,43 @@ def build_sim_data(files_dir: Path) -> SimData:
         first, merged = _z(row["first_commit_at"]), _z(row["merged_at"])
         repo = repo_of(row["service"])
         merge_sha = shas.get(row["deployment_id"]) or _sha(row["change_id"])
-        gh.pulls.setdefault(repo, []).append({
-            "url": f"https://api.github.com/repos/{repo}/pulls/{number}",
-            "id": 10_000_000 + number,
-            "number": number,
-            "state": "closed",
-            "title": f"Change {row['change_id']}",
-            "user": {"login": "dev", "id": 2},
-            "created_at": first,
-            "updated_at": merged,
-            "closed_at": merged,
-            "merged_at": merged,
-            "merge_commit_sha": merge_sha,
-            "draft": False,
-            "head": {"ref": f"feature/{row['change_id']}", "sha": _sha(row["change_id"] + "head")},
-            "base": {"ref": "main"},
-        })
+        gh.pulls.setdefault(repo, []).append(
+            {
+                "url": f"https://api.github.com/repos/{repo}/pulls/{number}",
+                "id": 10_000_000 + number,
+                "number": number,
+                "state": "closed",
+                "title": f"Change {row['change_id']}",
+                "user": {"login": "dev", "id": 2},
+                "created_at": first,
+                "updated_at": merged,
+                "closed_at": merged,
+                "merged_at": merged,
+                "merge_commit_sha": merge_sha,
+                "draft": False,
+                "head": {"ref": f"feature/{row['change_id']}", "sha": _sha(row["change_id"] + "head")},
+                "base": {"ref": "main"},
+            }
+        )
         gh.pull_commits[(repo, number)] = [
-            {"sha": _sha(row["change_id"] + "c1"), "commit": {"author": {"name": "dev", "date": first},
-                                                            "committer": {"name": "dev", "date": first},
-                                                            "message": "work"}},
+            {
+                "sha": _sha(row["change_id"] + "c1"),
+                "commit": {
+                    "author": {"name": "dev", "date": first},
+                    "committer": {"name": "dev", "date": first},
+                    "message": "work",
+                },
+            },
         ]
         if shared(row["service"]):
             gh.pull_files[(repo, number)] = [
-                {"filename": MONOREPO_PATH.format(service=row["service"]) + "main.py", "status": "modified",
-                 "additions": 3, "deletions": 1, "changes": 4},
+                {
+                    "filename": MONOREPO_PATH.format(service=row["service"]) + "main.py",
+                    "status": "modified",
+                    "additions": 3,
+                    "deletions": 1,
+                    "changes": 4,
+                },
             ]
 
     for row in _rows(files_dir, "builds"):
@@ -185,26 +225,37 @@ def build_sim_data(files_dir: Path) -> SimData:
         word = row["status"].strip().lower()
         completed = word not in _RUNNING
         conclusion = (
-            "success" if word in _SUCCESS else "failure" if word in _FAILED
-            else "cancelled" if word in _CANCELLED else None if word in _RUNNING else word
+            "success"
+            if word in _SUCCESS
+            else "failure"
+            if word in _FAILED
+            else "cancelled"
+            if word in _CANCELLED
+            else None
+            if word in _RUNNING
+            else word
         )
         repo = repo_of(row["service"])
-        gh.runs.setdefault(repo, []).append({
-            "id": run_id,
-            "name": "CI",
-            "run_number": run_id,
-            "run_attempt": 1,
-            "event": "push",
-            "head_branch": row["branch"],
-            "head_sha": _sha(row["build_id"]),
-            "status": "completed" if completed else "in_progress",
-            "conclusion": conclusion,
-            "workflow_id": 1,
-            "path": MONOREPO_WORKFLOW.format(service=row["service"]) if shared(row["service"]) else ".github/workflows/ci.yml",
-            "created_at": started,
-            "run_started_at": started,
-            "updated_at": finished if completed and finished else started,
-        })
+        gh.runs.setdefault(repo, []).append(
+            {
+                "id": run_id,
+                "name": "CI",
+                "run_number": run_id,
+                "run_attempt": 1,
+                "event": "push",
+                "head_branch": row["branch"],
+                "head_sha": _sha(row["build_id"]),
+                "status": "completed" if completed else "in_progress",
+                "conclusion": conclusion,
+                "workflow_id": 1,
+                "path": MONOREPO_WORKFLOW.format(service=row["service"])
+                if shared(row["service"])
+                else ".github/workflows/ci.yml",
+                "created_at": started,
+                "run_started_at": started,
+                "updated_at": finished if completed and finished else started,
+            }
+        )
 
     for row in _rows(files_dir, "incidents"):
         if row["service"] not in services:
@@ -212,26 +263,40 @@ def build_sim_data(files_dir: Path) -> SimData:
         number = _num(row["incident_id"])
         created, resolved = _z(row["created_at"]), _z(row["resolved_at"])
         sev = row["severity"].lower().removeprefix("sev")
-        data.pagerduty_incidents.append({
-            "id": f"Q{number:07d}",
-            "type": "incident",
-            "incident_number": number,
-            "title": f"Incident {row['incident_id']}",
-            "status": "resolved" if resolved else "triggered",
-            "urgency": "high" if sev in ("1", "2") else "low",
-            "created_at": created,
-            "updated_at": resolved or created,
-            "resolved_at": resolved,
-            "last_status_change_at": resolved or created,
-            "service": {"id": pd_ids[row["service"]], "type": "service_reference", "summary": row["service"]},
-            "priority": {"id": f"PPRI{sev}", "type": "priority_reference", "summary": f"P{sev}"} if sev else None,
-            "teams": [],
-            "alert_counts": {"all": 1, "triggered": 0 if resolved else 1, "resolved": 1 if resolved else 0},
-        })
+        data.pagerduty_incidents.append(
+            {
+                "id": f"Q{number:07d}",
+                "type": "incident",
+                "incident_number": number,
+                "title": f"Incident {row['incident_id']}",
+                "status": "resolved" if resolved else "triggered",
+                "urgency": "high" if sev in ("1", "2") else "low",
+                "created_at": created,
+                "updated_at": resolved or created,
+                "resolved_at": resolved,
+                "last_status_change_at": resolved or created,
+                "service": {
+                    "id": pd_ids[row["service"]],
+                    "type": "service_reference",
+                    "summary": row["service"],
+                },
+                "priority": {"id": f"PPRI{sev}", "type": "priority_reference", "summary": f"P{sev}"}
+                if sev
+                else None,
+                "teams": [],
+                "alert_counts": {
+                    "all": 1,
+                    "triggered": 0 if resolved else 1,
+                    "resolved": 1 if resolved else 0,
+                },
+            }
+        )
     return data
 
 
-def write_demo_sources_yaml(path: Path, files_dir: Path, urls: dict[str, str], history_days: int = 450) -> Path:
+def write_demo_sources_yaml(
+    path: Path, files_dir: Path, urls: dict[str, str], history_days: int = 450
+) -> Path:
     """A sources.yaml reading the demo organisation from the simulator at ``urls``."""
     services = demo_services(Path(files_dir))
     config = {

@@ -164,7 +164,8 @@ class Simulator:
     def requests(self, vendor: str | None = None, path: str | None = None) -> list[list]:
         with self.lock:
             return [
-                r for r in self.log
+                r
+                for r in self.log
                 if (vendor is None or r[0] == vendor) and (path is None or re.search(path, r[1]))
             ]
 
@@ -218,7 +219,9 @@ class Simulator:
 
     # -- helpers -----------------------------------------------------------------------------------
 
-    def _page(self, items: list, query: dict, base: str, per_page_max: int = 100) -> tuple[list, dict[str, str]]:
+    def _page(
+        self, items: list, query: dict, base: str, per_page_max: int = 100
+    ) -> tuple[list, dict[str, str]]:
         """Page-number pagination with a Link header (GitHub and GitLab)."""
         per_page = min(int(query.get("per_page", ["30"])[0]), per_page_max)
         page = max(1, int(query.get("page", ["1"])[0]))
@@ -257,7 +260,9 @@ class Simulator:
             raise _Reply(404, {"message": "Not Found"})
         repo, rest = m.groups()
         if rest == "deployments":
-            items = sorted(g.deployments.get(repo, []), key=lambda d: (d.get("created_at") or "", d["id"]), reverse=True)
+            items = sorted(
+                g.deployments.get(repo, []), key=lambda d: (d.get("created_at") or "", d["id"]), reverse=True
+            )
             for k in ("sha", "ref", "task", "environment"):
                 if k in query:
                     items = [d for d in items if d.get(k) == query[k][0]]
@@ -272,10 +277,7 @@ class Simulator:
             if "created" in query:
                 lo, _, hi = query["created"][0].partition("..")
                 lo_t, hi_t = _ts(lo), _ts(hi)
-                runs = [
-                    r for r in runs
-                    if (t := _ts(r.get("created_at"))) is not None and lo_t <= t <= hi_t
-                ]
+                runs = [r for r in runs if (t := _ts(r.get("created_at"))) is not None and lo_t <= t <= hi_t]
             runs = sorted(runs, key=lambda r: (r.get("created_at") or "", r["id"]), reverse=True)
             total = len(runs)
             chunk, headers = self._page(runs[:1000], query, base)  # a filtered listing stops at 1,000
@@ -288,7 +290,9 @@ class Simulator:
         if rest == "pulls":
             state = query.get("state", ["open"])[0]
             prs = [p for p in g.pulls.get(repo, []) if state == "all" or p.get("state") == state]
-            key = {"updated": "updated_at", "created": "created_at"}.get(query.get("sort", ["created"])[0], "created_at")
+            key = {"updated": "updated_at", "created": "created_at"}.get(
+                query.get("sort", ["created"])[0], "created_at"
+            )
             desc = query.get("direction", ["desc"])[0] == "desc"
             prs = sorted(prs, key=lambda p: (p.get(key) or "", p["number"]), reverse=desc)
             chunk, headers = self._page(prs, query, base)
@@ -305,7 +309,11 @@ class Simulator:
     def _gitlab(self, path: str, query: dict) -> tuple[Any, dict]:
         gl = self.data.gitlab
         base = f"http://127.0.0.1:{self.port}/gitlab/api/v4{path}"
-        rate = {"RateLimit-Limit": "2000", "RateLimit-Remaining": "1999", "RateLimit-Reset": str(int(time.time()) + 60)}
+        rate = {
+            "RateLimit-Limit": "2000",
+            "RateLimit-Remaining": "1999",
+            "RateLimit-Reset": str(int(time.time()) + 60),
+        }
         m = re.fullmatch(r"/projects/([^/]+)/(.*)", path)
         if not m:
             raise _Reply(404, {"message": "404 Project Not Found"})
@@ -339,8 +347,21 @@ class Simulator:
             return offset_page(since(gl.deployments.get(project, []), "updated_at"))
         if rest == "pipelines":
             listed = [
-                {k: p.get(k) for k in ("id", "iid", "project_id", "sha", "ref", "status", "source",
-                                       "created_at", "updated_at", "web_url")}
+                {
+                    k: p.get(k)
+                    for k in (
+                        "id",
+                        "iid",
+                        "project_id",
+                        "sha",
+                        "ref",
+                        "status",
+                        "source",
+                        "created_at",
+                        "updated_at",
+                        "web_url",
+                    )
+                }
                 for p in since(gl.pipelines.get(project, []), "updated_at")
             ]
             return offset_page(listed)
@@ -351,7 +372,9 @@ class Simulator:
             raise _Reply(404, {"message": "404 Not found"})
         if rest == "merge_requests":
             state = query.get("state", ["all"])[0]
-            mrs = [mr for mr in gl.merge_requests.get(project, []) if state == "all" or mr.get("state") == state]
+            mrs = [
+                mr for mr in gl.merge_requests.get(project, []) if state == "all" or mr.get("state") == state
+            ]
             return offset_page(since(mrs, "updated_at"))
         if m2 := re.fullmatch(r"merge_requests/(\d+)/commits", rest):
             return offset_page(gl.mr_commits.get((project, int(m2.group(1))), []))
@@ -388,7 +411,9 @@ class Simulator:
             if "allBuilds" in tree:
                 lo = int(rng.group(1) or 0) if rng else 0
                 hi = int(rng.group(2)) if rng and rng.group(2) else len(builds)
-                out["allBuilds"] = [{"_class": "org.jenkinsci.plugins.workflow.job.WorkflowRun", **b} for b in builds[lo:hi]]
+                out["allBuilds"] = [
+                    {"_class": "org.jenkinsci.plugins.workflow.job.WorkflowRun", **b} for b in builds[lo:hi]
+                ]
             else:
                 out["builds"] = builds[:100]
         return out, {"X-Jenkins": "2.462.3"}
@@ -400,13 +425,29 @@ class Simulator:
             limit = min(int(query.get("limit", ["25"])[0]), 100)
             offset = int(query.get("offset", ["0"])[0])
             if offset + limit > 10_000:
-                raise _Reply(400, {"error": {"message": "Invalid Input Provided", "code": 2001,
-                                             "errors": ["Offset must be less than 10000."]}})
+                raise _Reply(
+                    400,
+                    {
+                        "error": {
+                            "message": "Invalid Input Provided",
+                            "code": 2001,
+                            "errors": ["Offset must be less than 10000."],
+                        }
+                    },
+                )
             items = self.data.pagerduty_incidents
             since, until = _ts(query.get("since", [None])[0]), _ts(query.get("until", [None])[0])
             if since and until and until - since > dt.timedelta(days=183):
-                raise _Reply(400, {"error": {"message": "Invalid Input Provided", "code": 2001,
-                                             "errors": ["The date range must be less than 6 months."]}})
+                raise _Reply(
+                    400,
+                    {
+                        "error": {
+                            "message": "Invalid Input Provided",
+                            "code": 2001,
+                            "errors": ["The date range must be less than 6 months."],
+                        }
+                    },
+                )
             if since:
                 items = [i for i in items if _ts(i["created_at"]) >= since]
             if until:
@@ -439,13 +480,21 @@ class Simulator:
                     t = _ts(i.get(f))
                     return int(t.replace(tzinfo=dt.UTC).timestamp() * 1000) if t else -1
 
-                items = [i for i in items if (ms(i) >= bound if op == ">=" else ms(i) > bound if op == ">" else ms(i) < bound)]
+                items = [
+                    i
+                    for i in items
+                    if (ms(i) >= bound if op == ">=" else ms(i) > bound if op == ">" else ms(i) < bound)
+                ]
             limit = min(int(query.get("limit", ["20"])[0]), 100)
             offset = int(query.get("offset", ["0"])[0])
             if offset + limit > 20_000:
                 raise _Reply(422, {"message": "offset + limit must be at most 20000", "took": 0.0})
             sort = query.get("sort", ["createdAt"])[0]
-            items = sorted(items, key=lambda i: (i.get(sort) or "", i["id"]), reverse=query.get("order", ["desc"])[0] == "desc")
+            items = sorted(
+                items,
+                key=lambda i: (i.get(sort) or "", i["id"]),
+                reverse=query.get("order", ["desc"])[0] == "desc",
+            )
             chunk = items[offset : offset + limit]
             paging: dict[str, str] = {}
             base = f"http://127.0.0.1:{self.port}/opsgenie{path}"
@@ -466,7 +515,9 @@ class Simulator:
 
 def _point_next_links(headers: dict, body: Any, here: str, there: str) -> tuple[dict, Any]:
     """The same answer, with its next-page links moved from this server's origin to ``there``."""
-    headers = {k: v.replace(here, there) if k.lower() in ("link", "x-paging-next") else v for k, v in headers.items()}
+    headers = {
+        k: v.replace(here, there) if k.lower() in ("link", "x-paging-next") else v for k, v in headers.items()
+    }
     if isinstance(body, dict) and isinstance(body.get("paging"), dict) and body["paging"].get("next"):
         body = {**body, "paging": {**body["paging"], "next": body["paging"]["next"].replace(here, there)}}
     return headers, body
@@ -500,15 +551,24 @@ class _Handler(BaseHTTPRequestHandler):
         with sim.lock:
             sim.log.append(entry)
         status, body, headers = 200, None, {}
-        if fault is not None and fault.kind not in ("truncate", "delay", "timeout", "quota-spent", "foreign-next"):
+        if fault is not None and fault.kind not in (
+            "truncate",
+            "delay",
+            "timeout",
+            "quota-spent",
+            "foreign-next",
+        ):
             status, body, headers = self._fault(fault)
         else:
             if fault is not None and fault.kind in ("delay", "timeout"):
                 time.sleep(fault.delay)
             status, body, headers = sim.handle(path, query, self.headers)
             if fault is not None and fault.kind == "quota-spent":  # a normal answer that spends the window
-                headers = {**headers, "x-ratelimit-remaining": "0",
-                           "x-ratelimit-reset": str(int(time.time() + fault.retry_after))}
+                headers = {
+                    **headers,
+                    "x-ratelimit-remaining": "0",
+                    "x-ratelimit-reset": str(int(time.time() + fault.retry_after)),
+                }
             if fault is not None and fault.kind == "foreign-next":
                 headers, body = _point_next_links(headers, body, f"http://127.0.0.1:{sim.port}", fault.target)
         entry[3] = status
@@ -538,20 +598,35 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind == "429":
             return 429, {"message": "Too Many Requests"}, {"Retry-After": str(int(fault.retry_after))}
         if fault.kind == "429-gitlab":
-            return 429, {"message": "Retry later"}, {
-                "RateLimit-Limit": "2000", "RateLimit-Remaining": "0",
-                "RateLimit-Reset": str(int(time.time() + fault.retry_after)),
-            }
+            return (
+                429,
+                {"message": "Retry later"},
+                {
+                    "RateLimit-Limit": "2000",
+                    "RateLimit-Remaining": "0",
+                    "RateLimit-Reset": str(int(time.time() + fault.retry_after)),
+                },
+            )
         if fault.kind == "403-secondary":
-            return 403, {
-                "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
-            }, {"retry-after": str(int(fault.retry_after))}
+            return (
+                403,
+                {
+                    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+                },
+                {"retry-after": str(int(fault.retry_after))},
+            )
         if fault.kind == "403-primary":
-            return 403, {"message": "API rate limit exceeded for user ID 1."}, {
-                "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-used": "5000",
-                "x-ratelimit-reset": str(int(time.time() + fault.retry_after)),
-            }
+            return (
+                403,
+                {"message": "API rate limit exceeded for user ID 1."},
+                {
+                    "x-ratelimit-limit": "5000",
+                    "x-ratelimit-remaining": "0",
+                    "x-ratelimit-used": "5000",
+                    "x-ratelimit-reset": str(int(time.time() + fault.retry_after)),
+                },
+            )
         if fault.kind in ("500", "502", "503"):
             return int(fault.kind), {"message": "Server Error"}, {}
         raise ValueError(f"unknown fault kind {fault.kind}")

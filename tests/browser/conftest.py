@@ -23,8 +23,14 @@ from tests.dashboards.demo import TODAY, demo_home
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 
@@ -49,12 +55,30 @@ def serve_process(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, su
     log = log_path.open("w")
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", str(REPO / "dashboards" / "app.py"),
-            "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            "--client.toolbarMode", "viewer", "--theme.primaryColor", "#4f46e5",
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "dashboards" / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--client.toolbarMode",
+            "viewer",
+            "--theme.primaryColor",
+            "#4f46e5",
         ],
-        env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

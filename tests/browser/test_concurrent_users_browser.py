@@ -21,7 +21,9 @@ pytestmark = pytest.mark.browser
 # seconds: the SQL page's limit on this test server; long, as a page takes 10-35 s to draw in headless
 # Chromium on this loaded 2-core machine (measured with and without a runaway query alike)
 TIME_LIMIT = 90
-RUNAWAY = "select sum(x % 7) as s from range(1000000000000000) t(x)"  # days of work for one thread; no overflow
+RUNAWAY = (
+    "select sum(x % 7) as s from range(1000000000000000) t(x)"  # days of work for one thread; no overflow
+)
 # path, title, charts: one page per user
 SESSIONS = [
     ("", "Overview", 0),
@@ -57,7 +59,11 @@ def busy_queries(server_pid: int, window: float = 0.6) -> list[int]:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if b"platform_kpi.readonly_query" in cmdline and int(fields[1]) == server_pid and fields[0] != "Z":
+            if (
+                b"platform_kpi.readonly_query" in cmdline
+                and int(fields[1]) == server_pid
+                and fields[0] != "Z"
+            ):
                 out[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime + stime
         return out
 
@@ -87,7 +93,10 @@ def test_six_sessions_on_six_pages_at_once(browser, server) -> None:
                 except Exception:
                     snap(page, f"concurrent-{round_}-{path.split('?')[0] or 'overview'}")
                     raise
-                assert page.locator("[data-testid='stException']").count() == 0, (path, page.inner_text("body")[:2000])
+                assert page.locator("[data-testid='stException']").count() == 0, (
+                    path,
+                    page.inner_text("body")[:2000],
+                )
                 assert page.locator("h1").first.inner_text().strip() == title
     finally:
         for c in contexts:
@@ -114,14 +123,18 @@ def test_user_b_browses_while_user_a_runaway_query_is_cut_off(browser, server) -
             assert b.locator("[data-testid='stException']").count() == 0, b.inner_text("body")[:2000]
             assert b.locator("h1").first.inner_text().strip() == title
         b_done = time.monotonic() - started
-        assert a.get_by_text("Running…").count() == 1, f"A's query ended before B's pages rendered ({b_done:.0f} s)"
+        assert a.get_by_text("Running…").count() == 1, (
+            f"A's query ended before B's pages rendered ({b_done:.0f} s)"
+        )
         print(f"B's two pages rendered in {b_done:.1f} s while A's query ran")
 
         try:
             a.wait_for_selector(f"text=Stopped after {TIME_LIMIT} s", timeout=(TIME_LIMIT + 30) * 1000)
         except Exception:
             snap(a, "sql-runaway-not-stopped")
-            raise AssertionError(f"A's page, {time.monotonic() - started:.0f} s on: {a.inner_text('body')[:3000]}") from None
+            raise AssertionError(
+                f"A's page, {time.monotonic() - started:.0f} s on: {a.inner_text('body')[:3000]}"
+            ) from None
         stopped = time.monotonic() - started
         print(f"A's query stopped {stopped:.1f} s after it was seen running (limit {TIME_LIMIT} s)")
         snap(a, "sql-runaway-stopped")
@@ -153,7 +166,9 @@ def test_closing_the_tab_stops_the_query(browser, server) -> None:
     assert time.monotonic() - closed < TIME_LIMIT / 2
 
 
-def test_sql_page_in_the_browser_refuses_file_reads_and_hidden_statements_and_shows_odd_results(page, server) -> None:
+def test_sql_page_in_the_browser_refuses_file_reads_and_hidden_statements_and_shows_odd_results(
+    page, server
+) -> None:
     url, _ = server
     page.set_default_timeout(60_000)
     page.goto(f"{url}/sql")
@@ -163,15 +178,20 @@ def test_sql_page_in_the_browser_refuses_file_reads_and_hidden_statements_and_sh
     run_sql(page, "select 1 /* harmless */; copy marts.kpi_monthly to '/tmp/kpi.csv'")
     page.wait_for_selector("text=one statement at a time")
 
-    run_sql(page, "select 1 as a, 2 as a, 170141183460469231731687303715884105727::hugeint as big, "
-                  "sum(x) as total from range(4) t(x)")
+    run_sql(
+        page,
+        "select 1 as a, 2 as a, 170141183460469231731687303715884105727::hugeint as big, "
+        "sum(x) as total from range(4) t(x)",
+    )
     page.wait_for_selector("text=duplicate column names made unique: a_2 (a)")
     wait_ready(page)
     assert page.locator("[data-testid='stException']").count() == 0
     with page.expect_download() as info:
         page.get_by_role("button", name=re.compile("CSV")).last.click()
     frame = pd.read_csv(info.value.path(), dtype=str)
-    assert frame.to_dict("records") == [{"a": "1", "a_2": "2", "big": "170141183460469231731687303715884105727", "total": "6"}]
+    assert frame.to_dict("records") == [
+        {"a": "1", "a_2": "2", "big": "170141183460469231731687303715884105727", "total": "6"}
+    ]
     snap(page, "sql-odd-result")
     # a rerun draws the same result again, no traceback
     page.goto(f"{url}/sql")
@@ -198,5 +218,12 @@ def test_visitors_never_see_a_traceback(browser, demo: Path, tmp_path: Path) -> 
             body = page.inner_text("body")
         finally:
             context.close()
-    for secret in ("Traceback", ".py", str(Path(__file__).resolve().parents[2]), str(tmp_path), "lead_time_buckets", "CatalogException"):
+    for secret in (
+        "Traceback",
+        ".py",
+        str(Path(__file__).resolve().parents[2]),
+        str(tmp_path),
+        "lead_time_buckets",
+        "CatalogException",
+    ):
         assert secret not in body, (secret, shown)

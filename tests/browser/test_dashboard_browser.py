@@ -74,7 +74,7 @@ def choose(page, label: str, option: str) -> None:
 def snap(page, name: str) -> None:
     """A screenshot of the whole page: the viewport grows to the height of the app's content."""
     height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], [data-testid=\"stMainBlockContainer\"]')]"
+        '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], [data-testid="stMainBlockContainer"]\')]'
         ".map(e => e.scrollHeight), 900)"
     )
     page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 6000)})
@@ -84,8 +84,12 @@ def snap(page, name: str) -> None:
     page.set_viewport_size({"width": 1440, "height": 1000})
 
 
-@pytest.mark.parametrize(("path", "title", "charts"), PAGES, ids=[p[0].split("?")[0] or "root" for p in PAGES])
-def test_each_page_renders_and_is_screenshotted(page, dashboard_url: str, path: str, title: str, charts: int) -> None:
+@pytest.mark.parametrize(
+    ("path", "title", "charts"), PAGES, ids=[p[0].split("?")[0] or "root" for p in PAGES]
+)
+def test_each_page_renders_and_is_screenshotted(
+    page, dashboard_url: str, path: str, title: str, charts: int
+) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{dashboard_url}/{path}")
@@ -97,7 +101,9 @@ def test_each_page_renders_and_is_screenshotted(page, dashboard_url: str, path: 
     # the page keeps its own URL (the root moves to /overview) and is the one marked in the navigation
     assert urlparse(page.url).path == "/" + (path.split("?")[0] or "overview")
     current = page.locator("[data-testid='stSidebarNav'] a[aria-current='page']")
-    assert current.count() == 1 and current.inner_text().splitlines()[-1].strip() == title.replace("Monthly reports", "Reports")
+    assert current.count() == 1 and current.inner_text().splitlines()[-1].strip() == title.replace(
+        "Monthly reports", "Reports"
+    )
     snap(page, path.split("?")[0] or "overview")
     assert not errors, errors
 
@@ -107,7 +113,9 @@ def test_team_filter_through_the_ui_updates_url_and_numbers(page, dashboard_url:
     page.goto(f"{dashboard_url}/")
     wait_ready(page)
     org = metric_values(page)
-    assert org["Deployment frequency"] == kpi_value(warehouse, "deployment_frequency", "2026-10", "org", "all")
+    assert org["Deployment frequency"] == kpi_value(
+        warehouse, "deployment_frequency", "2026-10", "org", "all"
+    )
 
     choose(page, "Team", "payments")
     page.wait_for_function("() => location.search.includes('team=payments')")

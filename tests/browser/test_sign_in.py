@@ -40,7 +40,9 @@ def open_as(browser, url: str, headers: dict[str, str]):
 
 
 def nav(page) -> list[str]:
-    return [t.splitlines()[-1].strip() for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
+    return [
+        t.splitlines()[-1].strip() for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
+    ]
 
 
 @pytest.mark.parametrize("path", ["", "overview", "sql"])
@@ -54,7 +56,9 @@ def test_a_request_without_the_proxy_headers_is_refused(browser, proxied_url: st
 
 
 def test_the_sql_page_is_hidden_from_a_user_outside_the_group(browser, proxied_url: str) -> None:
-    page = open_as(browser, f"{proxied_url}/", {"X-Forwarded-User": "ann", "X-Forwarded-Groups": "staff, finance"})
+    page = open_as(
+        browser, f"{proxied_url}/", {"X-Forwarded-User": "ann", "X-Forwarded-Groups": "staff, finance"}
+    )
     assert page.locator("h1").first.inner_text().strip() == "Overview"
     assert "Overview" in nav(page) and "SQL" not in nav(page)
     assert page.get_by_text("Signed in as ann").count() == 1
@@ -67,7 +71,9 @@ def test_the_sql_page_is_hidden_from_a_user_outside_the_group(browser, proxied_u
 
 
 def test_the_sql_page_is_shown_to_a_member_of_the_group(browser, proxied_url: str) -> None:
-    page = open_as(browser, f"{proxied_url}/sql", {"X-Forwarded-User": "bob", "X-Forwarded-Groups": "staff,kpi-sql"})
+    page = open_as(
+        browser, f"{proxied_url}/sql", {"X-Forwarded-User": "bob", "X-Forwarded-Groups": "staff,kpi-sql"}
+    )
     assert page.locator("h1").first.inner_text().strip() == "SQL"
     assert "SQL" in nav(page)
     page.wait_for_selector("textarea")  # the query box

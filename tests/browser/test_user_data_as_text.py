@@ -28,7 +28,11 @@ def hostile_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("hostile-dashboard")
     warehouse = hostile_warehouse(tmp)
     write_report(warehouse, MONTH, tmp / "reports")
-    env = {"KPI_WAREHOUSE": str(warehouse), "KPI_REPORTS_DIR": str(tmp / "reports"), "KPI_TODAY": TODAY.isoformat()}
+    env = {
+        "KPI_WAREHOUSE": str(warehouse),
+        "KPI_REPORTS_DIR": str(tmp / "reports"),
+        "KPI_TODAY": TODAY.isoformat(),
+    }
     with serve(env, tmp / "streamlit.log") as url:
         yield url
 
@@ -68,5 +72,9 @@ def test_names_render_as_text(page, hostile_url: str, path: str, params: dict[st
     assert '<a href="https://example.com' not in html and "<a href='https://example.com" not in html
     if params.get("service"):
         team, repo = SERVICES[params["service"]]
-        caption = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text().replace("\u200b", "")
+        caption = (
+            page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']")
+            .first.inner_text()
+            .replace("\u200b", "")
+        )
         assert team in caption and repo in caption  # the chosen service's team and repo, as typed

@@ -81,7 +81,10 @@ _MODELS = needed_for(
 
 
 def build(
-    warehouse: Path, sources_yaml: Path | None = None, files_dir: Path | None = None, config: Path = DEFAULT_CONFIG
+    warehouse: Path,
+    sources_yaml: Path | None = None,
+    files_dir: Path | None = None,
+    config: Path = DEFAULT_CONFIG,
 ) -> Path:
     """Rebuild config, staging, core and marts from the raw tables already in ``warehouse`` (and the
     canonical files in ``files_dir``, if given), with the KPI rules in ``config``."""

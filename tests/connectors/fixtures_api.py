@@ -42,8 +42,17 @@ GITHUB = {
 PAGERDUTY = {"services": ["PAPI", "PWEB", "PNOPE"], "limit": 2}
 
 
-def deployment(dep_id: int, repo: str, env: str, created: dt.datetime, *, sha: str | None = None, task: str = "deploy",
-               ref: str = "main", path: str | None = None) -> dict:
+def deployment(
+    dep_id: int,
+    repo: str,
+    env: str,
+    created: dt.datetime,
+    *,
+    sha: str | None = None,
+    task: str = "deploy",
+    ref: str = "main",
+    path: str | None = None,
+) -> dict:
     return {
         "url": f"https://api.github.com/repos/{repo}/deployments/{dep_id}",
         "id": dep_id,
@@ -72,8 +81,15 @@ def add_deployment(data: SimData, dep: dict, states: list[tuple[str, dt.datetime
         dep["updated_at"] = z(states[-1][1])
 
 
-def run(run_id: int, branch: str, status_: str, conclusion: str | None, created: dt.datetime, minutes: float,
-        path: str = ".github/workflows/ci.yml") -> dict:
+def run(
+    run_id: int,
+    branch: str,
+    status_: str,
+    conclusion: str | None,
+    created: dt.datetime,
+    minutes: float,
+    path: str = ".github/workflows/ci.yml",
+) -> dict:
     return {
         "id": run_id,
         "name": "CI",
@@ -92,7 +108,13 @@ def run(run_id: int, branch: str, status_: str, conclusion: str | None, created:
     }
 
 
-def pull(number: int, created: dt.datetime, merged: dt.datetime | None, merge_sha: str, closed: dt.datetime | None = None) -> dict:
+def pull(
+    number: int,
+    created: dt.datetime,
+    merged: dt.datetime | None,
+    merge_sha: str,
+    closed: dt.datetime | None = None,
+) -> dict:
     closed = closed or merged
     return {
         "id": 5000 + number,
@@ -110,24 +132,48 @@ def pull(number: int, created: dt.datetime, merged: dt.datetime | None, merge_sh
 
 
 def commit(at: dt.datetime, n: int = 0) -> dict:
-    return {"sha": f"{n:040x}", "commit": {"author": {"date": z(at)}, "committer": {"date": z(at)}, "message": "x"}}
+    return {
+        "sha": f"{n:040x}",
+        "commit": {"author": {"date": z(at)}, "committer": {"date": z(at)}, "message": "x"},
+    }
 
 
 def github_data(data: SimData) -> SimData:
     api, mono = "acme/api", "acme/mono"
-    add_deployment(data, deployment(1, api, "production", T(2026, 11, 5, 12), sha="a" * 40),
-                   [("in_progress", T(2026, 11, 5, 12)), ("success", T(2026, 11, 5, 12, 5))])
-    add_deployment(data, deployment(2, api, "Prod-EU", T(2026, 11, 6, 9)), [("failure", T(2026, 11, 6, 9, 10))])
-    add_deployment(data, deployment(3, api, "staging", T(2026, 11, 7, 10)),
-                   [("success", T(2026, 11, 7, 10, 4)), ("inactive", T(2026, 11, 8, 10))])
-    add_deployment(data, deployment(4, api, "production", T(2026, 11, 8, 10)), [("inactive", T(2026, 11, 8, 11))])
-    add_deployment(data, deployment(5, api, "production", T(2026, 11, 9, 10), task="deploy:rollback"),
-                   [("in_progress", T(2026, 11, 9, 10)), ("success", T(2026, 11, 9, 10, 3))])
-    add_deployment(data, deployment(6, api, "production", T(2026, 11, 14, 10)), [("queued", T(2026, 11, 14, 10))])
-    add_deployment(data, deployment(7, mono, "prod", T(2026, 11, 10, 8), path="services/web/"),
-                   [("success", T(2026, 11, 10, 8, 6))])
-    add_deployment(data, deployment(8, mono, "prod", T(2026, 11, 11, 8), path="services/indexer/", ref="hotfix/x"),
-                   [("error", T(2026, 11, 11, 8, 2))])
+    add_deployment(
+        data,
+        deployment(1, api, "production", T(2026, 11, 5, 12), sha="a" * 40),
+        [("in_progress", T(2026, 11, 5, 12)), ("success", T(2026, 11, 5, 12, 5))],
+    )
+    add_deployment(
+        data, deployment(2, api, "Prod-EU", T(2026, 11, 6, 9)), [("failure", T(2026, 11, 6, 9, 10))]
+    )
+    add_deployment(
+        data,
+        deployment(3, api, "staging", T(2026, 11, 7, 10)),
+        [("success", T(2026, 11, 7, 10, 4)), ("inactive", T(2026, 11, 8, 10))],
+    )
+    add_deployment(
+        data, deployment(4, api, "production", T(2026, 11, 8, 10)), [("inactive", T(2026, 11, 8, 11))]
+    )
+    add_deployment(
+        data,
+        deployment(5, api, "production", T(2026, 11, 9, 10), task="deploy:rollback"),
+        [("in_progress", T(2026, 11, 9, 10)), ("success", T(2026, 11, 9, 10, 3))],
+    )
+    add_deployment(
+        data, deployment(6, api, "production", T(2026, 11, 14, 10)), [("queued", T(2026, 11, 14, 10))]
+    )
+    add_deployment(
+        data,
+        deployment(7, mono, "prod", T(2026, 11, 10, 8), path="services/web/"),
+        [("success", T(2026, 11, 10, 8, 6))],
+    )
+    add_deployment(
+        data,
+        deployment(8, mono, "prod", T(2026, 11, 11, 8), path="services/indexer/", ref="hotfix/x"),
+        [("error", T(2026, 11, 11, 8, 2))],
+    )
 
     data.github.runs[api] = [
         run(101, "main", "completed", "success", T(2026, 11, 5, 8), 10),
@@ -155,14 +201,23 @@ def github_data(data: SimData) -> SimData:
     data.github.pull_commits[(mono, 10)] = [commit(T(2026, 11, 9, 7), 10)]
     data.github.pull_commits[(mono, 11)] = [commit(T(2026, 11, 9, 7), 11)]
     data.github.pull_files[(mono, 10)] = [
-        {"filename": "services/indexer/a.py"}, {"filename": "services/indexer/b.py"}, {"filename": "services/web/c.py"},
+        {"filename": "services/indexer/a.py"},
+        {"filename": "services/indexer/b.py"},
+        {"filename": "services/web/c.py"},
     ]
     data.github.pull_files[(mono, 11)] = [{"filename": "README.md"}]
     return data
 
 
-def incident(inc_id: str, service: str, created: dt.datetime, status_: str, resolved: dt.datetime | None = None,
-             priority: str | None = None, urgency: str = "high") -> dict:
+def incident(
+    inc_id: str,
+    service: str,
+    created: dt.datetime,
+    status_: str,
+    resolved: dt.datetime | None = None,
+    priority: str | None = None,
+    urgency: str = "high",
+) -> dict:
     return {
         "id": inc_id,
         "type": "incident",
@@ -228,7 +283,11 @@ EXPECTED_INCIDENTS = {
     "pagerduty:incident:Q5": ("web", "high", T(2026, 11, 13, 1), T(2026, 11, 13, 1, 45)),
 }
 EXPECTED_QUARANTINE = {
-    ("github", "changes", "acme/mono#11"): "no service mapped for repository acme/mono or the pull request's files",
+    (
+        "github",
+        "changes",
+        "acme/mono#11",
+    ): "no service mapped for repository acme/mono or the pull request's files",
     ("pagerduty", "incidents", "Q4"): "no service mapped for PagerDuty service PNOPE",
 }
 

@@ -45,7 +45,13 @@ _WORKFLOW_RUN: dict[str, Any] = {
     "actor": {"login": "octocat", "id": 1, "node_id": "MDQ6VXNlcjE=", "type": "User", "site_admin": False},
     "run_attempt": 1,
     "run_started_at": "2020-01-22T19:33:08Z",
-    "triggering_actor": {"login": "octocat", "id": 1, "node_id": "MDQ6VXNlcjE=", "type": "User", "site_admin": False},
+    "triggering_actor": {
+        "login": "octocat",
+        "id": 1,
+        "node_id": "MDQ6VXNlcjE=",
+        "type": "User",
+        "site_admin": False,
+    },
     "jobs_url": "https://api.github.com/repos/octo-org/octo-repo/actions/runs/30433642/jobs",
     "logs_url": "https://api.github.com/repos/octo-org/octo-repo/actions/runs/30433642/logs",
     "check_suite_url": "https://api.github.com/repos/octo-org/octo-repo/check-suites/414944374",
@@ -61,22 +67,43 @@ _WORKFLOW_RUN: dict[str, Any] = {
         "author": {"name": "Octo Cat", "email": "octocat@github.com"},
         "committer": {"name": "GitHub", "email": "noreply@github.com"},
     },
-    "repository": {"id": 1296269, "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5", "name": "Hello-World",
-                   "full_name": "octocat/Hello-World", "private": False},
-    "head_repository": {"id": 217723378, "node_id": "MDEwOlJlcG9zaXRvcnkyMTc3MjMzNzg=", "name": "octo-repo",
-                        "full_name": "octo-org/octo-repo", "private": True},
+    "repository": {
+        "id": 1296269,
+        "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5",
+        "name": "Hello-World",
+        "full_name": "octocat/Hello-World",
+        "private": False,
+    },
+    "head_repository": {
+        "id": 217723378,
+        "node_id": "MDEwOlJlcG9zaXRvcnkyMTc3MjMzNzg=",
+        "name": "octo-repo",
+        "full_name": "octo-org/octo-repo",
+        "private": True,
+    },
 }
 
 
 def github_workflow_run(
-    run_id: int, created: dt.datetime, *, path: str | None = None, status: str = "queued",
-    conclusion: str | None = None, minutes: float = 0,
+    run_id: int,
+    created: dt.datetime,
+    *,
+    path: str | None = None,
+    status: str = "queued",
+    conclusion: str | None = None,
+    minutes: float = 0,
 ) -> dict:
     """The documented workflow run; a completed one gets its ``conclusion`` and an ``updated_at``
     ``minutes`` after it started."""
     run = copy.deepcopy(_WORKFLOW_RUN)
-    run.update(id=run_id, status=status, conclusion=conclusion, created_at=_z(created), run_started_at=_z(created),
-               updated_at=_z(created + dt.timedelta(minutes=minutes)))
+    run.update(
+        id=run_id,
+        status=status,
+        conclusion=conclusion,
+        created_at=_z(created),
+        run_started_at=_z(created),
+        updated_at=_z(created + dt.timedelta(minutes=minutes)),
+    )
     if path is not None:
         run["path"] = path
     return run
@@ -126,16 +153,25 @@ _DEPLOYMENT_STATUS: dict[str, Any] = {
 
 def github_deployment(dep_id: int, repo: str, created: dt.datetime) -> dict:
     d = copy.deepcopy(_DEPLOYMENT)
-    d.update(id=dep_id, created_at=_z(created), updated_at=_z(created),
-             url=f"https://api.github.com/repos/{repo}/deployments/{dep_id}",
-             statuses_url=f"https://api.github.com/repos/{repo}/deployments/{dep_id}/statuses")
+    d.update(
+        id=dep_id,
+        created_at=_z(created),
+        updated_at=_z(created),
+        url=f"https://api.github.com/repos/{repo}/deployments/{dep_id}",
+        statuses_url=f"https://api.github.com/repos/{repo}/deployments/{dep_id}/statuses",
+    )
     return d
 
 
 def github_deployment_status(status_id: int, dep_id: int, state: str, at: dt.datetime) -> dict:
     s = copy.deepcopy(_DEPLOYMENT_STATUS)
-    s.update(id=status_id, state=state, created_at=_z(at), updated_at=_z(at),
-             deployment_url=f"https://api.github.com/repos/octocat/example/deployments/{dep_id}")
+    s.update(
+        id=status_id,
+        state=state,
+        created_at=_z(at),
+        updated_at=_z(at),
+        deployment_url=f"https://api.github.com/repos/octocat/example/deployments/{dep_id}",
+    )
     return s
 
 
@@ -151,9 +187,14 @@ _MERGE_REQUEST: dict[str, Any] = {
     "title": "test1",
     "description": "fixed login page css paddings",
     "state": "merged",
-    "merged_by": {"id": 87854, "name": "Douwe Maan", "username": "DouweM", "state": "active",
-                  "avatar_url": "https://gitlab.example.com/uploads/-/system/user/avatar/87854/avatar.png",
-                  "web_url": "https://gitlab.com/DouweM"},
+    "merged_by": {
+        "id": 87854,
+        "name": "Douwe Maan",
+        "username": "DouweM",
+        "state": "active",
+        "avatar_url": "https://gitlab.example.com/uploads/-/system/user/avatar/87854/avatar.png",
+        "web_url": "https://gitlab.com/DouweM",
+    },
     "merged_at": "2018-09-07T11:16:17.520Z",
     "closed_by": None,
     "closed_at": None,
@@ -163,13 +204,32 @@ _MERGE_REQUEST: dict[str, Any] = {
     "source_branch": "test1",
     "upvotes": 0,
     "downvotes": 0,
-    "author": {"id": 1, "name": "Administrator", "username": "admin", "state": "active", "avatar_url": None,
-               "web_url": "https://gitlab.example.com/admin"},
-    "assignee": {"id": 1, "name": "Administrator", "username": "admin", "state": "active", "avatar_url": None,
-                 "web_url": "https://gitlab.example.com/admin"},
-    "assignees": [{"name": "Miss Monserrate Beier", "username": "axel.block", "id": 12, "state": "active",
-                   "avatar_url": "http://www.gravatar.com/avatar/46f6f7dc858ada7be1853f7fb96e81da?s=80&d=identicon",
-                   "web_url": "https://gitlab.example.com/axel.block"}],
+    "author": {
+        "id": 1,
+        "name": "Administrator",
+        "username": "admin",
+        "state": "active",
+        "avatar_url": None,
+        "web_url": "https://gitlab.example.com/admin",
+    },
+    "assignee": {
+        "id": 1,
+        "name": "Administrator",
+        "username": "admin",
+        "state": "active",
+        "avatar_url": None,
+        "web_url": "https://gitlab.example.com/admin",
+    },
+    "assignees": [
+        {
+            "name": "Miss Monserrate Beier",
+            "username": "axel.block",
+            "id": 12,
+            "state": "active",
+            "avatar_url": "http://www.gravatar.com/avatar/46f6f7dc858ada7be1853f7fb96e81da?s=80&d=identicon",
+            "web_url": "https://gitlab.example.com/axel.block",
+        }
+    ],
     "source_project_id": 2,
     "target_project_id": 3,
     "labels": ["Community contribution", "Manage"],
@@ -188,8 +248,12 @@ _MERGE_REQUEST: dict[str, Any] = {
     "allow_maintainer_to_push": False,
     "web_url": "http://gitlab.example.com/my-group/my-project/merge_requests/1",
     "references": {"short": "!1", "relative": "!1", "full": "my-group/my-project!1"},
-    "time_stats": {"time_estimate": 0, "total_time_spent": 0, "human_time_estimate": None,
-                   "human_total_time_spent": None},
+    "time_stats": {
+        "time_estimate": 0,
+        "total_time_spent": 0,
+        "human_time_estimate": None,
+        "human_total_time_spent": None,
+    },
     "squash": False,
     "task_completion_status": {"count": 0, "completed_count": 0},
     "has_conflicts": False,
@@ -199,8 +263,14 @@ _MERGE_REQUEST: dict[str, Any] = {
 
 def gitlab_merge_request(mr_id: int, iid: int, sha: str, created: dt.datetime, merged: dt.datetime) -> dict:
     mr = copy.deepcopy(_MERGE_REQUEST)
-    mr.update(id=mr_id, iid=iid, sha=sha, created_at=_z(created), merged_at=_z(merged, True),
-              updated_at=_z(merged, True))
+    mr.update(
+        id=mr_id,
+        iid=iid,
+        sha=sha,
+        created_at=_z(created),
+        merged_at=_z(merged, True),
+        updated_at=_z(merged, True),
+    )
     return mr
 
 
@@ -234,9 +304,14 @@ _DEPLOYMENT_GL: dict[str, Any] = {
     "created_at": "2016-08-11T11:32:35.444Z",
     "updated_at": "2016-08-11T11:34:01.123Z",
     "status": "success",
-    "user": {"name": "Administrator", "username": "root", "id": 1, "state": "active",
-             "avatar_url": "http://www.gravatar.com/avatar/e64c7d89f26bd1972efa854d13d7dd61?s=80&d=identicon",
-             "web_url": "http://localhost:3000/root"},
+    "user": {
+        "name": "Administrator",
+        "username": "root",
+        "id": 1,
+        "state": "active",
+        "avatar_url": "http://www.gravatar.com/avatar/e64c7d89f26bd1972efa854d13d7dd61?s=80&d=identicon",
+        "web_url": "http://localhost:3000/root",
+    },
     "environment": {"id": 9, "name": "production", "external_url": "https://about.gitlab.com"},
     "deployable": {
         "id": 664,
@@ -260,9 +335,15 @@ _DEPLOYMENT_GL: dict[str, Any] = {
             "created_at": "2016-08-11T13:28:26.000+02:00",
             "message": "Merge branch 'rename-readme' into 'main'\r\n\r\nRename README\r\n\r\n\r\n\r\nSee merge request !2",
         },
-        "pipeline": {"created_at": "2016-08-11T07:43:52.143Z", "id": 42, "ref": "main",
-                     "sha": "a91957a858320c0e17f3a0eca7cfacbff50ea29a", "status": "success",
-                     "updated_at": "2016-08-11T07:43:52.143Z", "web_url": "http://gitlab.dev/root/project/pipelines/5"},
+        "pipeline": {
+            "created_at": "2016-08-11T07:43:52.143Z",
+            "id": 42,
+            "ref": "main",
+            "sha": "a91957a858320c0e17f3a0eca7cfacbff50ea29a",
+            "status": "success",
+            "updated_at": "2016-08-11T07:43:52.143Z",
+            "web_url": "http://gitlab.dev/root/project/pipelines/5",
+        },
         "runner": None,
     },
 }
@@ -304,12 +385,20 @@ def jenkins_build(number: int, result: str, start_ms: int, duration_ms: int, sha
     if sha:
         actions.append({"_class": "hudson.plugins.git.util.BuildData", "lastBuiltRevision": {"SHA1": sha}})
     actions.append({"_class": "org.jenkinsci.plugins.workflow.libs.LibrariesAction"})
-    return {"_class": "org.jenkinsci.plugins.workflow.job.WorkflowRun", "actions": actions, "building": False,
-            "duration": duration_ms, "number": number, "result": result, "timestamp": start_ms,
-            "url": f"http://jenkins/job/x/{number}/"}
+    return {
+        "_class": "org.jenkinsci.plugins.workflow.job.WorkflowRun",
+        "actions": actions,
+        "building": False,
+        "duration": duration_ms,
+        "number": number,
+        "result": result,
+        "timestamp": start_ms,
+        "url": f"http://jenkins/job/x/{number}/",
+    }
 
 
 # -- Opsgenie ----------------------------------------------------------------------------------------------
+
 
 # An incident as the Incident API's "Get Incident" returns it (https://docs.opsgenie.com/docs/incident-api#get-incident;
 # field names as in Opsgenie's OAS-generated SDK, opsgenie-python-sdk docs/Incident.md), with the impacted

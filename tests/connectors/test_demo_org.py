@@ -35,8 +35,17 @@ TS_COLUMNS = {
 PROD_ENVS = {"production", "prod", "prod-eu", "prod-us", "production-canary"}
 SUCCESS = {"success", "succeeded"}  # compared lower-cased
 KNOWN_STATUSES = {
-    "success", "SUCCESS", "succeeded", "failed", "failure", "error",
-    "cancelled", "canceled", "aborted", "in_progress", "running",
+    "success",
+    "SUCCESS",
+    "succeeded",
+    "failed",
+    "failure",
+    "error",
+    "cancelled",
+    "canceled",
+    "aborted",
+    "in_progress",
+    "running",
 }
 TIERS = ("elite", "high", "medium", "low")
 
@@ -65,7 +74,9 @@ def _utc(text: pd.Series) -> pd.Series:
     tail = text.str.slice(19)
     utc = tail.isin(["", "Z"])
     offset = tail[~utc].str.extract(r"^([+-])(\d\d):(\d\d)$")
-    seconds = (offset[1].astype(float) * 3600 + offset[2].astype(float) * 60) * offset[0].map({"+": 1, "-": -1})
+    seconds = (offset[1].astype(float) * 3600 + offset[2].astype(float) * 60) * offset[0].map(
+        {"+": 1, "-": -1}
+    )
     shift = pd.to_timedelta(seconds.reindex(text.index).fillna(0), unit="s")
     ok = utc | offset[0].reindex(text.index).notna()
     return (base - shift).where(ok & (text.str.len() >= 19))
@@ -76,7 +87,9 @@ def _typed_deployments(folder: Path) -> pd.DataFrame:
     dep["start"] = _utc(dep.started_at)
     dep["finish"] = _utc(dep.finished_at)
     dep["ok_prod"] = (
-        dep.environment.str.lower().isin(PROD_ENVS) & dep.status.str.lower().isin(SUCCESS) & dep.finish.notna()
+        dep.environment.str.lower().isin(PROD_ENVS)
+        & dep.status.str.lower().isin(SUCCESS)
+        & dep.finish.notna()
     )
     return dep
 
@@ -92,8 +105,12 @@ def _deploying_finish(changes: pd.DataFrame, ok: pd.DataFrame) -> pd.Series:
     named = changes.deployment_id.map(ok.set_index("deployment_id").finish)
     blank = changes[changes.deployment_id == ""].sort_values("merged")
     linked = pd.merge_asof(
-        blank.reset_index(), ok.sort_values("finish").rename(columns={"deployment_id": "linked_id"}),
-        left_on="merged", right_on="finish", by="service", direction="forward",
+        blank.reset_index(),
+        ok.sort_values("finish").rename(columns={"deployment_id": "linked_id"}),
+        left_on="merged",
+        right_on="finish",
+        by="service",
+        direction="forward",
     ).set_index("index")
     return named.fillna(linked.finish)
 
@@ -103,8 +120,13 @@ def _failed_deployments(ok: pd.DataFrame, incidents: pd.DataFrame) -> set[str]:
     failed = set(incidents.caused_by_deployment_id[incidents.caused_by_deployment_id != ""])
     blank = incidents[incidents.caused_by_deployment_id == ""].sort_values("created")
     near = pd.merge_asof(
-        blank, ok[["service", "finish", "deployment_id"]].sort_values("finish"),
-        left_on="created", right_on="finish", by="service", direction="backward", tolerance=pd.Timedelta("24h"),
+        blank,
+        ok[["service", "finish", "deployment_id"]].sort_values("finish"),
+        left_on="created",
+        right_on="finish",
+        by="service",
+        direction="backward",
+        tolerance=pd.Timedelta("24h"),
     )
     failed |= set(near.deployment_id.dropna())
     seq = ok.sort_values(["service", "finish"])
@@ -187,7 +209,11 @@ def test_every_timestamp_is_inside_the_window_and_none_is_in_the_future(dirty):
 def test_window_is_the_full_months_plus_the_current_partial_month(dirty):
     folder, _ = dirty
     expected = [str(p) for p in pd.period_range("2025-05", "2026-05", freq="M")]
-    for entity, column in (("deployments", "started_at"), ("builds", "finished_at"), ("changes", "merged_at")):
+    for entity, column in (
+        ("deployments", "started_at"),
+        ("builds", "finished_at"),
+        ("changes", "merged_at"),
+    ):
         months = _utc(_read(folder, entity)[column]).dropna().dt.strftime("%Y-%m")
         assert sorted(months.unique()) == expected, entity
 
@@ -239,17 +265,22 @@ def test_deployment_frequency_and_lead_time_follow_the_team_profiles(clean):
     services = _read(clean, "services")
     dep = _with_profile(_typed_deployments(clean), services)
     ok = dep[dep.ok_prod]
-    per_service_month = ok.groupby("profile").size() / services.assign(
-        profile=services.team.map(team_profiles(8))
-    ).groupby("profile").size() / MONTHS_COVERED
+    per_service_month = (
+        ok.groupby("profile").size()
+        / services.assign(profile=services.team.map(team_profiles(8))).groupby("profile").size()
+        / MONTHS_COVERED
+    )
 
     changes = _read(clean, "changes")
     changes["merged"] = _utc(changes.merged_at)
     changes["first"] = _utc(changes.first_commit_at)
     lead_hours = (_deploying_finish(changes, ok) - changes["first"]).dt.total_seconds() / 3600
-    lead_p50 = _with_profile(changes.assign(lead=lead_hours), services).dropna(subset=["lead"]).groupby(
-        "profile"
-    ).lead.median()
+    lead_p50 = (
+        _with_profile(changes.assign(lead=lead_hours), services)
+        .dropna(subset=["lead"])
+        .groupby("profile")
+        .lead.median()
+    )
 
     freq = [per_service_month[t] for t in TIERS]
     lead = [lead_p50[t] for t in TIERS]
@@ -271,7 +302,11 @@ def test_change_failure_rate_and_restore_time_follow_the_team_profiles(clean):
 
     failed = _failed_deployments(ok, incidents)
     cfr = ok.assign(failed=ok.deployment_id.isin(failed)).groupby("profile").failed.mean()
-    restore = ((incidents.resolved - incidents.created).dt.total_seconds() / 3600).groupby(incidents.profile).median()
+    restore = (
+        ((incidents.resolved - incidents.created).dt.total_seconds() / 3600)
+        .groupby(incidents.profile)
+        .median()
+    )
 
     rates = [cfr[t] for t in TIERS]
     hours = [restore[t] for t in TIERS]
@@ -324,8 +359,13 @@ def test_every_successful_release_carries_changes_and_a_few_are_pending(clean):
     blank = changes[changes.deployment_id == ""].sort_values("merged")
     linked = pd.merge_asof(
         blank,
-        ok[["service", "finish", "deployment_id"]].rename(columns={"deployment_id": "shipped_by"}).sort_values("finish"),
-        left_on="merged", right_on="finish", by="service", direction="forward",
+        ok[["service", "finish", "deployment_id"]]
+        .rename(columns={"deployment_id": "shipped_by"})
+        .sort_values("finish"),
+        left_on="merged",
+        right_on="finish",
+        by="service",
+        direction="forward",
     )
     releases = set(linked.shipped_by.dropna()) | set(changes.deployment_id[changes.deployment_id != ""])
     regular = ok[ok.is_rollback == "false"]
@@ -354,8 +394,12 @@ def test_rollbacks_hotfixes_and_incident_kinds_are_all_present(clean):
 
     blank = incidents[incidents.caused_by_deployment_id == ""].sort_values("created")
     last = pd.merge_asof(
-        blank, ok[["service", "finish"]].sort_values("finish"), left_on="created", right_on="finish",
-        by="service", direction="backward",
+        blank,
+        ok[["service", "finish"]].sort_values("finish"),
+        left_on="created",
+        right_on="finish",
+        by="service",
+        direction="backward",
     )
     gap = last.created - last.finish
     assert (gap <= pd.Timedelta("6h")).sum() >= 20  # linked to a deployment by time only
@@ -405,7 +449,9 @@ def test_builds_branches_flags_flakiness_and_durations(clean):
     runs = builds.sort_values(["service", "branch", "start"])
     nxt = runs.groupby(["service", "branch"]).shift(-1)
     failed = runs.status.isin(["failed", "failure", "error"])
-    rerun = failed & nxt.status.str.lower().isin(SUCCESS) & ((nxt.start - runs.finish) <= pd.Timedelta("5min"))
+    rerun = (
+        failed & nxt.status.str.lower().isin(SUCCESS) & ((nxt.start - runs.finish) <= pd.Timedelta("5min"))
+    )
     share = (rerun.groupby(runs.service).sum() / failed.groupby(runs.service).sum()).sort_values()
     assert share.iloc[-1] >= 0.5 and share.median() < 0.1
 
@@ -413,7 +459,14 @@ def test_builds_branches_flags_flakiness_and_durations(clean):
 def test_raw_spellings_and_value_formats(clean):
     dep = _read(clean, "deployments")
     assert set(dep.environment) == {
-        "production", "prod", "Prod-EU", "prod-us", "production-canary", "staging", "dev", "preprod",
+        "production",
+        "prod",
+        "Prod-EU",
+        "prod-us",
+        "production-canary",
+        "staging",
+        "dev",
+        "preprod",
     }
     assert set(dep.status) <= KNOWN_STATUSES and len(set(dep.status) & KNOWN_STATUSES) >= 10
     assert dep.deployment_id.str.fullmatch(r"dep-\d{6}").all() and dep.deployment_id.is_unique
@@ -449,8 +502,12 @@ def _bad_rows(folder: Path) -> dict[str, int]:
 def test_bad_rows_present_exactly_when_injected(dirty, clean):
     folder, counts = dirty
     assert _bad_rows(folder) == {
-        "unknown_status": 1, "finished_before_started": 1, "duplicate_id": 1, "duplicate_differs": 1,
-        "bad_build_time": 1, "resolved_before_created": 1,
+        "unknown_status": 1,
+        "finished_before_started": 1,
+        "duplicate_id": 1,
+        "duplicate_differs": 1,
+        "bad_build_time": 1,
+        "resolved_before_created": 1,
     }
     assert set(_bad_rows(clean).values()) == {0}
     assert _read(folder, "deployments").status.eq("exploded").sum() == 1
@@ -461,7 +518,7 @@ def test_bad_rows_present_exactly_when_injected(dirty, clean):
         dirty_bytes = (folder / f"{entity}.csv").read_bytes()
         clean_bytes = (clean / f"{entity}.csv").read_bytes()
         assert dirty_bytes.startswith(clean_bytes), entity
-        assert dirty_bytes[len(clean_bytes):].count(b"\n") == extra[entity], entity
+        assert dirty_bytes[len(clean_bytes) :].count(b"\n") == extra[entity], entity
         assert counts[entity] == len(_read(clean, entity)) + extra[entity], entity
 
 
@@ -475,7 +532,9 @@ def test_reports_progress_per_entity_and_prints_nothing(tmp_path, capsys):
     counts = generate_demo_org(tmp_path, services=5, teams=3, months=1, today=TODAY, progress=messages.append)
     assert capsys.readouterr() == ("", "")
     assert len(messages) == len(counts) == 5
-    for message, entity in zip(messages, ["services", "deployments", "changes", "incidents", "builds"], strict=True):
+    for message, entity in zip(
+        messages, ["services", "deployments", "changes", "incidents", "builds"], strict=True
+    ):
         assert entity in message
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{e}.csv" for e in HEADERS)
 
@@ -491,4 +550,13 @@ def test_more_teams_than_services_and_extra_team_names(tmp_path):
 
 def test_names_are_stable_business_ids():
     assert re.fullmatch(r"[a-z]+", team_names(8)[0])
-    assert team_names(8) == ["payments", "checkout", "search", "identity", "platform", "data", "mobile", "growth"]
+    assert team_names(8) == [
+        "payments",
+        "checkout",
+        "search",
+        "identity",
+        "platform",
+        "data",
+        "mobile",
+        "growth",
+    ]

@@ -11,7 +11,10 @@ from platform_kpi.simulator.server import Simulator
 from tests.connectors.api_helpers import build, rows, sync
 
 DORA = (
-    "deployment_frequency", "lead_time_for_changes_p50_hours", "change_failure_rate", "mttr_hours",
+    "deployment_frequency",
+    "lead_time_for_changes_p50_hours",
+    "change_failure_rate",
+    "mttr_hours",
     "time_to_restore_p50_hours",
 )
 
@@ -23,7 +26,9 @@ def test_demo_through_the_api_simulator_matches_the_files(tmp_path):
     by_files = build(tmp_path / "files.duckdb", files_dir=files)
 
     with Simulator(build_sim_data(files)) as sim:
-        cfg = write_demo_sources_yaml(tmp_path / "sources.yaml", files, {v: sim.url(v) for v in ("github", "pagerduty")})
+        cfg = write_demo_sources_yaml(
+            tmp_path / "sources.yaml", files, {v: sim.url(v) for v in ("github", "pagerduty")}
+        )
         env = {TOKEN_ENVS[v]: sim.tokens[v] for v in TOKEN_ENVS}
         results = sync(tmp_path / "api.duckdb", cfg, env, now=dt.datetime(2026, 11, 15, 6))
         assert all(r.error is None for r in results.values() if r.configured)

@@ -67,11 +67,16 @@ FAULTS = {
     "429 with Retry-After": [Fault(r"/deployments$", "429", times=1)],
     "secondary-limit 403": [Fault(r"/actions/runs$", "403-secondary", times=1)],
     "primary-limit 403 (x-ratelimit-reset)": [Fault(r"/pulls$", "403-primary", times=1)],
-    "burst of 5xx": [Fault(r"/statuses$", "500", times=2), Fault(r"/commits$", "502", times=2),
-                     Fault(r"/pagerduty/incidents$", "503", times=3)],
+    "burst of 5xx": [
+        Fault(r"/statuses$", "500", times=2),
+        Fault(r"/commits$", "502", times=2),
+        Fault(r"/pagerduty/incidents$", "503", times=3),
+    ],
     "timeouts": [Fault(r"/pulls/\d+/commits$", "timeout", times=2, delay=1.0)],
-    "truncated JSON page": [Fault(r"/acme/api/deployments$", "truncate", times=1, skip=1),
-                            Fault(r"/pagerduty/incidents$", "truncate", times=1, skip=1)],
+    "truncated JSON page": [
+        Fault(r"/acme/api/deployments$", "truncate", times=1, skip=1),
+        Fault(r"/pagerduty/incidents$", "truncate", times=1, skip=1),
+    ],
     "PagerDuty 429": [Fault(r"/pagerduty/incidents", "429", times=2)],
 }
 
@@ -132,8 +137,11 @@ def test_unknown_enum_and_schema_changes_are_quarantined_rest_kept(clean, tmp_pa
         for r in runs:
             r["triggering_actor"] = {"login": "someone"}
     # an unknown deployment state, a deployment without created_at, a run without head_branch
-    fx.add_deployment(data, fx.deployment(50, "acme/api", "production", fx.T(2026, 11, 12, 10)),
-                      [("exploded", fx.T(2026, 11, 12, 10, 5))])
+    fx.add_deployment(
+        data,
+        fx.deployment(50, "acme/api", "production", fx.T(2026, 11, 12, 10)),
+        [("exploded", fx.T(2026, 11, 12, 10, 5))],
+    )
     missing = fx.deployment(51, "acme/api", "production", fx.T(2026, 11, 12, 11))
     fx.add_deployment(data, missing, [("success", fx.T(2026, 11, 12, 11, 5))])
     del missing["created_at"]
@@ -177,7 +185,14 @@ def test_sync_killed_mid_way_then_rerun_equals_an_uninterrupted_sync(clean, tmp_
         wh = tmp_path / "wh.duckdb"
         sim.add_fault(Fault(r".", "delay", times=10_000, delay=0.05))
         child = subprocess.Popen(
-            [sys.executable, "-c", _CHILD.format(root=str(REPO_ROOT)), str(wh), str(cfg), json.dumps(env_for(sim))],
+            [
+                sys.executable,
+                "-c",
+                _CHILD.format(root=str(REPO_ROOT)),
+                str(wh),
+                str(cfg),
+                json.dumps(env_for(sim)),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -214,8 +229,12 @@ def test_a_spent_quota_holds_the_next_request_until_the_reset(clean, tmp_path):
 
 def _raw(wh):
     tables = [
-        r["t"] for r in rows(wh, "select table_name as t from information_schema.tables where table_schema = 'raw' "
-                                 "and table_name not like 'files%' order by 1")
+        r["t"]
+        for r in rows(
+            wh,
+            "select table_name as t from information_schema.tables where table_schema = 'raw' "
+            "and table_name not like 'files%' order by 1",
+        )
     ]
     return {t: rows(wh, f"select key, payload_sha from raw.{t} order by key") for t in tables}
 
@@ -234,13 +253,21 @@ def test_other_sources_survive_a_429_a_5xx_burst_and_a_truncated_page(source, tm
     stored = {}
     for label, faults in (
         ("clean", []),
-        ("faulty", [Fault(listing, "429", times=1), Fault(listing, "502", times=2, skip=1),
-                    Fault(listing, "truncate", times=1, skip=1)]),
+        (
+            "faulty",
+            [
+                Fault(listing, "429", times=1),
+                Fault(listing, "502", times=2, skip=1),
+                Fault(listing, "truncate", times=1, skip=1),
+            ],
+        ),
     ):
         with Simulator(module.data()) as sim:
             for f in faults:
                 sim.add_fault(f)
-            cfg = write_sources(tmp_path / f"{label}.yaml", sim, {source: settings}, module.SERVICES, http=FAST_HTTP)
+            cfg = write_sources(
+                tmp_path / f"{label}.yaml", sim, {source: settings}, module.SERVICES, http=FAST_HTTP
+            )
             wh = tmp_path / f"{label}.duckdb"
             assert sync(wh, cfg, env_for(sim))[source].error is None
             assert all(f.fired == f.times for f in sim.faults)

@@ -25,7 +25,14 @@ def org(tmp_path):
 
 def _domain(wh):
     deps = {
-        r["deployment_id"]: (r["service"], r["environment"], r["status"], r["finished_at"], r["is_rollback"], r["is_hotfix"])
+        r["deployment_id"]: (
+            r["service"],
+            r["environment"],
+            r["status"],
+            r["finished_at"],
+            r["is_rollback"],
+            r["is_hotfix"],
+        )
         for r in rows(wh, "select * from core.deployments where source = 'github'")
     }
     builds = {
@@ -56,7 +63,9 @@ def test_multi_page_sync_gives_the_hand_written_domain_rows(org):
         {"service": "indexer", "team": "search"},
         {"service": "web", "team": "payments"},
     ]
-    orig = rows(wh, "select original_environment from staging.stg_github__deployments where deployment_key = '2'")
+    orig = rows(
+        wh, "select original_environment from staging.stg_github__deployments where deployment_key = '2'"
+    )
     assert orig == [{"original_environment": "Prod-EU"}]
     quarantined = {
         (r["source"], r["entity"], r["record_key"]): r["reason"]
@@ -100,9 +109,14 @@ def test_new_items_and_late_statuses_fetch_only_those(org):
     g = sim.data.github
     # Upstream changes: deployment 6 finishes; a new deployment, run and merged pull request appear.
     g.statuses[6].append(fx.status(6, 9, "success", fx.T(2026, 11, 15, 10, 30)))
-    next(d for d in g.deployments["acme/api"] if d["id"] == 6)["updated_at"] = fx.z(fx.T(2026, 11, 15, 10, 30))
-    fx.add_deployment(g_data := sim.data, fx.deployment(9, "acme/api", "production", fx.T(2026, 11, 15, 9)),
-                      [("success", fx.T(2026, 11, 15, 9, 7))])
+    next(d for d in g.deployments["acme/api"] if d["id"] == 6)["updated_at"] = fx.z(
+        fx.T(2026, 11, 15, 10, 30)
+    )
+    fx.add_deployment(
+        g_data := sim.data,
+        fx.deployment(9, "acme/api", "production", fx.T(2026, 11, 15, 9)),
+        [("success", fx.T(2026, 11, 15, 9, 7))],
+    )
     g.runs["acme/api"].append(fx.run(106, "main", "completed", "success", fx.T(2026, 11, 15, 8), 3))
     g.pulls["acme/api"].append(fx.pull(4, fx.T(2026, 11, 14, 9), fx.T(2026, 11, 15, 8), "9" * 40))
     g.pull_commits[("acme/api", 4)] = [fx.commit(fx.T(2026, 11, 14, 7), 4)]
@@ -159,12 +173,17 @@ def test_runs_of_deployment_workflows_are_deployments_not_builds(tmp_path):
     build(wh, cfg)
     deps, builds, _ = _domain(wh)
     assert deps["github:deployment:run-301"] == (
-        "api", "production", "SUCCESS", fx.T(2026, 11, 12, 14, 9), False, False
+        "api",
+        "production",
+        "SUCCESS",
+        fx.T(2026, 11, 12, 14, 9),
+        False,
+        False,
     )
     assert "github:build:301" not in builds and builds == fx.EXPECTED_BUILDS
-    assert rows(wh, "select is_production from core.deployments where deployment_id = 'github:deployment:run-301'") == [
-        {"is_production": True}
-    ]
+    assert rows(
+        wh, "select is_production from core.deployments where deployment_id = 'github:deployment:run-301'"
+    ) == [{"is_production": True}]
 
 
 def test_a_runs_window_over_the_1000_result_cap_is_split_by_date(tmp_path):
@@ -179,7 +198,14 @@ def test_a_runs_window_over_the_1000_result_cap_is_split_by_date(tmp_path):
         cfg = write_sources(tmp_path / "s.yaml", sim, {"github": github}, fx.SERVICES)
         wh = tmp_path / "wh.duckdb"
         assert sync(wh, cfg, env_for(sim))["github"].error is None
-        windows = [q["created"][0] for _, _, q, _ in sim.requests("github", r"/acme/api/actions/runs$") if "page" not in q]
+        windows = [
+            q["created"][0]
+            for _, _, q, _ in sim.requests("github", r"/acme/api/actions/runs$")
+            if "page" not in q
+        ]
     assert len(windows) > 2  # the over-full window was asked again in halves
-    assert rows(wh, "select count(*) as n, count(distinct key) as k from raw.github__workflow_runs "
-                    "where scope = 'acme/api'") == [{"n": 1_050, "k": 1_050}]
+    assert rows(
+        wh,
+        "select count(*) as n, count(distinct key) as k from raw.github__workflow_runs "
+        "where scope = 'acme/api'",
+    ) == [{"n": 1_050, "k": 1_050}]

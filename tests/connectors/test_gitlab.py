@@ -20,27 +20,56 @@ def z(t):
 
 def deployment(i, env, status, created, finished=None, sha=None):
     return {
-        "id": i, "iid": i, "ref": "main", "sha": sha or f"{i:040d}", "status": status,
-        "created_at": z(created), "updated_at": z(finished or created),
+        "id": i,
+        "iid": i,
+        "ref": "main",
+        "sha": sha or f"{i:040d}",
+        "status": status,
+        "created_at": z(created),
+        "updated_at": z(finished or created),
         "environment": {"id": 1, "name": env},
-        "deployable": {"id": 100 + i, "status": status, "started_at": z(created),
-                       "finished_at": z(finished) if finished else None, "pipeline": {"id": 900 + i}},
+        "deployable": {
+            "id": 100 + i,
+            "status": status,
+            "started_at": z(created),
+            "finished_at": z(finished) if finished else None,
+            "pipeline": {"id": 900 + i},
+        },
     }
 
 
 def pipeline(i, ref, status, created, started=None, finished=None):
     return {
-        "id": i, "iid": i, "project_id": 7, "sha": f"{i:040d}", "ref": ref, "status": status, "source": "push",
-        "created_at": z(created), "updated_at": z(finished or created), "started_at": z(started) if started else None,
+        "id": i,
+        "iid": i,
+        "project_id": 7,
+        "sha": f"{i:040d}",
+        "ref": ref,
+        "status": status,
+        "source": "push",
+        "created_at": z(created),
+        "updated_at": z(finished or created),
+        "started_at": z(started) if started else None,
         "finished_at": z(finished) if finished else None,
-        "duration": int((finished - started).total_seconds()) if started and finished else None, "queued_duration": 1,
+        "duration": int((finished - started).total_seconds()) if started and finished else None,
+        "queued_duration": 1,
     }
 
 
 def mr(iid, created, merged, sha):
-    return {"id": 7000 + iid, "iid": iid, "project_id": 7, "state": "merged", "created_at": z(created),
-            "updated_at": z(merged), "merged_at": z(merged), "merge_commit_sha": sha, "squash_commit_sha": None,
-            "source_branch": f"feature/{iid}", "target_branch": "main"}
+    return {
+        "id": 7000 + iid,
+        "iid": iid,
+        "project_id": 7,
+        "state": "merged",
+        "created_at": z(created),
+        "updated_at": z(merged),
+        "merged_at": z(merged),
+        "merge_commit_sha": sha,
+        "squash_commit_sha": None,
+        "source_branch": f"feature/{iid}",
+        "target_branch": "main",
+    }
 
 
 def commit(at):
@@ -60,8 +89,10 @@ def data() -> SimData:
         pipeline(12, "feature/y", "failed", T(2026, 11, 6, 9), T(2026, 11, 6, 9), T(2026, 11, 6, 9, 4)),
         pipeline(13, "main", "manual", T(2026, 11, 7, 9)),
     ]
-    g.merge_requests[P] = [mr(1, T(2026, 11, 4, 9), T(2026, 11, 5, 9, 30), "e" * 40),
-                           mr(2, T(2026, 11, 6, 9), T(2026, 11, 7, 9, 30), "f" * 40)]
+    g.merge_requests[P] = [
+        mr(1, T(2026, 11, 4, 9), T(2026, 11, 5, 9, 30), "e" * 40),
+        mr(2, T(2026, 11, 6, 9), T(2026, 11, 7, 9, 30), "f" * 40),
+    ]
     g.mr_commits[(P, 1)] = [commit(T(2026, 11, 4, 12)), commit(T(2026, 11, 4, 10))]
     g.mr_commits[(P, 2)] = [commit(T(2026, 11, 7, 8))]
     return d
@@ -69,12 +100,18 @@ def data() -> SimData:
 
 def _domain(wh):
     return (
-        {r["deployment_id"]: (r["environment"], r["status"], r["finished_at"])
-         for r in rows(wh, "select * from core.deployments where source = 'gitlab'")},
-        {r["build_id"]: (r["branch"], r["status"], r["duration_sec"])
-         for r in rows(wh, "select * from core.cicd_builds where source = 'gitlab'")},
-        {r["change_id"]: (r["first_commit_at"], r["merged_at"], r["deployment_id"])
-         for r in rows(wh, "select * from core.changes where source = 'gitlab'")},
+        {
+            r["deployment_id"]: (r["environment"], r["status"], r["finished_at"])
+            for r in rows(wh, "select * from core.deployments where source = 'gitlab'")
+        },
+        {
+            r["build_id"]: (r["branch"], r["status"], r["duration_sec"])
+            for r in rows(wh, "select * from core.cicd_builds where source = 'gitlab'")
+        },
+        {
+            r["change_id"]: (r["first_commit_at"], r["merged_at"], r["deployment_id"])
+            for r in rows(wh, "select * from core.changes where source = 'gitlab'")
+        },
     )
 
 
@@ -101,7 +138,11 @@ def test_multi_page_sync_incremental_and_rate_limit_reset(tmp_path):
             "gitlab:build:13": ("main", "QUEUED", None),
         }
         assert changes == {
-            "gitlab:change:acme/platform!1": (T(2026, 11, 4, 10), T(2026, 11, 5, 9, 30), "gitlab:deployment:1"),
+            "gitlab:change:acme/platform!1": (
+                T(2026, 11, 4, 10),
+                T(2026, 11, 5, 9, 30),
+                "gitlab:deployment:1",
+            ),
             "gitlab:change:acme/platform!2": (T(2026, 11, 7, 8), T(2026, 11, 7, 9, 30), None),
         }
 
@@ -116,7 +157,9 @@ def test_multi_page_sync_incremental_and_rate_limit_reset(tmp_path):
         # Deployment 3 finishes, pipeline 13 runs, a merge request is merged: only those are read again.
         g = sim.data.gitlab
         g.deployments[P][2] = deployment(3, "staging", "success", T(2026, 11, 7, 10), T(2026, 11, 15, 9))
-        g.pipelines[P][2] = pipeline(13, "main", "success", T(2026, 11, 7, 9), T(2026, 11, 15, 8), T(2026, 11, 15, 8, 5))
+        g.pipelines[P][2] = pipeline(
+            13, "main", "success", T(2026, 11, 7, 9), T(2026, 11, 15, 8), T(2026, 11, 15, 8, 5)
+        )
         g.merge_requests[P].append(mr(3, T(2026, 11, 14, 9), T(2026, 11, 15, 9), "9" * 40))
         g.mr_commits[(P, 3)] = [commit(T(2026, 11, 14, 8))]
         sim.reset_log()
@@ -133,4 +176,6 @@ def test_multi_page_sync_incremental_and_rate_limit_reset(tmp_path):
     assert deps["gitlab:deployment:3"] == ("staging", "SUCCESS", T(2026, 11, 15, 9))
     assert builds["gitlab:build:13"] == ("main", "SUCCESS", 300)
     assert changes["gitlab:change:acme/platform!3"] == (T(2026, 11, 14, 8), T(2026, 11, 15, 9), None)
-    assert rows(wh, "select count(*) as n, count(distinct key) as k from raw.gitlab__pipelines") == [{"n": 3, "k": 3}]
+    assert rows(wh, "select count(*) as n, count(distinct key) as k from raw.gitlab__pipelines") == [
+        {"n": 3, "k": 3}
+    ]

@@ -31,7 +31,9 @@ def ms(t: dt.datetime) -> int:
 
 def result(n: int) -> str:
     # by hand: every 10th build fails, every 15th (not 10th) is unstable, every 25th (neither) aborted
-    return "FAILURE" if n % 10 == 0 else "UNSTABLE" if n % 15 == 0 else "ABORTED" if n % 25 == 0 else "SUCCESS"
+    return (
+        "FAILURE" if n % 10 == 0 else "UNSTABLE" if n % 15 == 0 else "ABORTED" if n % 25 == 0 else "SUCCESS"
+    )
 
 
 def builds(count: int, hours: float, minutes: float, running_last: bool = False) -> list[dict]:
@@ -39,22 +41,35 @@ def builds(count: int, hours: float, minutes: float, running_last: bool = False)
     for n in range(1, count + 1):
         start = START + dt.timedelta(hours=hours * n)
         building = running_last and n == count
-        out.append({"number": n, "result": None if building else result(n), "timestamp": ms(start),
-                    "duration": 0 if building else int(minutes * 60_000), "url": f"http://jenkins/{n}/",
-                    "building": building})
+        out.append(
+            {
+                "number": n,
+                "result": None if building else result(n),
+                "timestamp": ms(start),
+                "duration": 0 if building else int(minutes * 60_000),
+                "url": f"http://jenkins/{n}/",
+                "building": building,
+            }
+        )
     return out
 
 
 def data() -> SimData:
     d = SimData()
     d.jenkins = {
-        "payments": {"_class": FOLDER, "jobs": {
-            "api": {"_class": MULTI, "jobs": {
-                "main": {"_class": JOB, "builds": builds(150, 1, 10, running_last=True)},
-                "feature-x": {"_class": JOB, "builds": builds(3, 5, 4)},
-            }},
-            "deploy-prod": {"_class": JOB, "builds": builds(12, 24, 6)},
-        }},
+        "payments": {
+            "_class": FOLDER,
+            "jobs": {
+                "api": {
+                    "_class": MULTI,
+                    "jobs": {
+                        "main": {"_class": JOB, "builds": builds(150, 1, 10, running_last=True)},
+                        "feature-x": {"_class": JOB, "builds": builds(3, 5, 4)},
+                    },
+                },
+                "deploy-prod": {"_class": JOB, "builds": builds(12, 24, 6)},
+            },
+        },
         "search-indexer": {"_class": FREESTYLE, "builds": builds(5, 12, 20)},
     }
     return d
@@ -72,8 +87,11 @@ def test_folders_ranges_deployment_job_and_incremental(tmp_path):
             "allBuilds[number,result,timestamp,duration,url,building,actions[lastBuiltRevision[SHA1]]]{100,200}",
         ]
         build(wh, cfg)
-        got = rows(wh, "select service, branch, status, count(*) as n, sum(duration_sec) as d from core.cicd_builds "
-                       "where source = 'jenkins' group by all order by all")
+        got = rows(
+            wh,
+            "select service, branch, status, count(*) as n, sum(duration_sec) as d from core.cicd_builds "
+            "where source = 'jenkins' group by all order by all",
+        )
         # main: 150 builds, the last still running. Of 1..149: 14 fail (10, 20, .., 140), 5 are unstable
         # (15, 45, 75, 105, 135; counted as failures), 2 aborted (25, 125): 149 - 14 - 5 - 2 = 128 succeed.
         assert got == [
@@ -84,13 +102,19 @@ def test_folders_ranges_deployment_job_and_incremental(tmp_path):
             {"service": "api", "branch": "main", "status": "SUCCESS", "n": 128, "d": 128 * 600},
             {"service": "indexer", "branch": "main", "status": "SUCCESS", "n": 5, "d": 5 * 1200},
         ]
-        deps = rows(wh, "select deployment_id, service, environment, status, started_at, finished_at "
-                        "from core.deployments where source = 'jenkins' order by started_at")
+        deps = rows(
+            wh,
+            "select deployment_id, service, environment, status, started_at, finished_at "
+            "from core.deployments where source = 'jenkins' order by started_at",
+        )
         assert len(deps) == 12 and {d["service"] for d in deps} == {"api"}
         assert deps[0] == {
-            "deployment_id": "jenkins:deployment:payments/deploy-prod#1", "service": "api",
-            "environment": "production", "status": "SUCCESS",
-            "started_at": dt.datetime(2026, 11, 2), "finished_at": dt.datetime(2026, 11, 2, 0, 6),
+            "deployment_id": "jenkins:deployment:payments/deploy-prod#1",
+            "service": "api",
+            "environment": "production",
+            "status": "SUCCESS",
+            "started_at": dt.datetime(2026, 11, 2),
+            "finished_at": dt.datetime(2026, 11, 2, 0, 6),
         }
         assert deps[9]["status"] == "FAILURE"  # build 10
 
@@ -104,5 +128,9 @@ def test_folders_ranges_deployment_job_and_incremental(tmp_path):
         build_pages = [q["tree"][0] for _, _, q, _ in sim.requests("jenkins") if "allBuilds" in q["tree"][0]]
         assert len(build_pages) == 4  # one range per job, not the 150 builds again
     build(wh, cfg)
-    assert rows(wh, "select count(*) as n from core.cicd_builds where source = 'jenkins' and status = 'IN_PROGRESS'") == [{"n": 0}]
-    assert rows(wh, "select count(*) as n, count(distinct key) as k from raw.jenkins__builds") == [{"n": 171, "k": 171}]
+    assert rows(
+        wh, "select count(*) as n from core.cicd_builds where source = 'jenkins' and status = 'IN_PROGRESS'"
+    ) == [{"n": 0}]
+    assert rows(wh, "select count(*) as n, count(distinct key) as k from raw.jenkins__builds") == [
+        {"n": 171, "k": 171}
+    ]

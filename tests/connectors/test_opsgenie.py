@@ -18,26 +18,60 @@ def z(t):
 
 
 def incident(i, status, created, updated, services=("OG-API",), impact_end=None, priority="P2"):
-    out = {"id": i, "tinyId": i[-1], "message": f"incident {i}", "status": status, "tags": [], "priority": priority,
-           "createdAt": z(created), "updatedAt": z(updated), "ownerTeam": "t1", "impactedServices": list(services),
-           "impactStartDate": z(created)}
+    out = {
+        "id": i,
+        "tinyId": i[-1],
+        "message": f"incident {i}",
+        "status": status,
+        "tags": [],
+        "priority": priority,
+        "createdAt": z(created),
+        "updatedAt": z(updated),
+        "ownerTeam": "t1",
+        "impactedServices": list(services),
+        "impactStartDate": z(created),
+    }
     if impact_end:
         out["impactEndDate"] = z(impact_end)
     return out
 
 
 def alert(i, status, created, ack_ms=None, close_ms=None):
-    return {"id": i, "tinyId": i[-1], "alias": i, "message": "disk", "status": status, "acknowledged": ack_ms is not None,
-            "isSeen": True, "tags": ["service:api"], "snoozed": False, "count": 3, "lastOccurredAt": z(created),
-            "createdAt": z(created), "updatedAt": z(created), "source": "prometheus", "owner": "", "priority": "P3",
-            "teams": [], "responders": [], "integration": {"type": "API"},
-            "report": {k: v for k, v in (("ackTime", ack_ms), ("closeTime", close_ms)) if v is not None}}
+    return {
+        "id": i,
+        "tinyId": i[-1],
+        "alias": i,
+        "message": "disk",
+        "status": status,
+        "acknowledged": ack_ms is not None,
+        "isSeen": True,
+        "tags": ["service:api"],
+        "snoozed": False,
+        "count": 3,
+        "lastOccurredAt": z(created),
+        "createdAt": z(created),
+        "updatedAt": z(created),
+        "source": "prometheus",
+        "owner": "",
+        "priority": "P3",
+        "teams": [],
+        "responders": [],
+        "integration": {"type": "API"},
+        "report": {k: v for k, v in (("ackTime", ack_ms), ("closeTime", close_ms)) if v is not None},
+    }
 
 
 def data() -> SimData:
     d = SimData()
     d.opsgenie_incidents = [
-        incident("inc-1", "resolved", T(2026, 11, 5, 10), T(2026, 11, 5, 13), impact_end=T(2026, 11, 5, 12), priority="P1"),
+        incident(
+            "inc-1",
+            "resolved",
+            T(2026, 11, 5, 10),
+            T(2026, 11, 5, 13),
+            impact_end=T(2026, 11, 5, 12),
+            priority="P1",
+        ),
         incident("inc-2", "open", T(2026, 11, 8, 10), T(2026, 11, 8, 10)),
         incident("inc-3", "closed", T(2026, 11, 9, 10), T(2026, 11, 9, 10, 30)),
         incident("inc-4", "exploded", T(2026, 11, 10, 10), T(2026, 11, 10, 10)),
@@ -69,12 +103,17 @@ def test_incidents_alerts_paging_and_late_resolution(tmp_path):
             "opsgenie:incident:inc-2": ("api", "P2", T(2026, 11, 8, 10), None),
             "opsgenie:incident:inc-3": ("api", "P2", T(2026, 11, 9, 10), T(2026, 11, 9, 10, 30)),
         }
-        reasons = {r["record_key"]: r["reason"] for r in rows(wh, "select * from ops.quarantine where source = 'opsgenie'")}
+        reasons = {
+            r["record_key"]: r["reason"]
+            for r in rows(wh, "select * from ops.quarantine where source = 'opsgenie'")
+        }
         assert reasons == {
             "inc-4": "unknown incident status exploded",
             "inc-5": "no service mapped for the impacted services (sources.yaml services)",
         }
-        alerts = rows(wh, "select alert_key, status, ack_sec, close_sec from staging.stg_opsgenie__alerts order by 1")
+        alerts = rows(
+            wh, "select alert_key, status, ack_sec, close_sec from staging.stg_opsgenie__alerts order by 1"
+        )
         assert alerts == [
             {"alert_key": "al-1", "status": "closed", "ack_sec": 60.0, "close_sec": 3600.0},
             {"alert_key": "al-2", "status": "open", "ack_sec": 120.0, "close_sec": None},
@@ -87,10 +126,13 @@ def test_incidents_alerts_paging_and_late_resolution(tmp_path):
         sim.reset_log()
         assert sync(wh, cfg, env_for(sim))["opsgenie"].written == 1
         assert sorted(p for _, p, _, _ in sim.requests("opsgenie")) == [
-            "/opsgenie/v1/incidents", "/opsgenie/v1/incidents/inc-2", "/opsgenie/v1/incidents/inc-4",
-            "/opsgenie/v2/alerts", "/opsgenie/v2/alerts/al-2",
+            "/opsgenie/v1/incidents",
+            "/opsgenie/v1/incidents/inc-2",
+            "/opsgenie/v1/incidents/inc-4",
+            "/opsgenie/v2/alerts",
+            "/opsgenie/v2/alerts/al-2",
         ]
     build(wh, cfg)
-    assert rows(wh, "select resolved_at from core.incidents where incident_id = 'opsgenie:incident:inc-2'") == [
-        {"resolved_at": T(2026, 11, 15, 8)}
-    ]
+    assert rows(
+        wh, "select resolved_at from core.incidents where incident_id = 'opsgenie:incident:inc-2'"
+    ) == [{"resolved_at": T(2026, 11, 15, 8)}]

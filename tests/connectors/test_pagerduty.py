@@ -23,7 +23,7 @@ def test_multi_page_sync_and_late_resolution(tmp_path):
         assert sync(wh, cfg, env_for(sim))["pagerduty"].error is None
         # 5 incidents, limit 2: the window holding them is read in 3 pages.
         pages = [q for _, _, q, _ in sim.requests("pagerduty", r"^/pagerduty/incidents$")]
-        assert sorted(int(q["offset"][0]) for q in pages if q["since"][0] <= "2026-11-05") [-3:] == [0, 2, 4]
+        assert sorted(int(q["offset"][0]) for q in pages if q["since"][0] <= "2026-11-05")[-3:] == [0, 2, 4]
         assert all(q["service_ids[]"] == ["PAPI", "PWEB", "PNOPE"] for q in pages)
         build(wh, cfg)
         assert _incidents(wh) == fx.EXPECTED_INCIDENTS
@@ -38,7 +38,9 @@ def test_multi_page_sync_and_late_resolution(tmp_path):
         result = sync(wh, cfg, env_for(sim))["pagerduty"]
         # one listing page from the cursor, and the two incidents that were still open, one by one
         assert sorted(p for _, p, _, _ in sim.requests("pagerduty")) == [
-            "/pagerduty/incidents", "/pagerduty/incidents/Q2", "/pagerduty/incidents/Q3",
+            "/pagerduty/incidents",
+            "/pagerduty/incidents/Q2",
+            "/pagerduty/incidents/Q3",
         ]
         assert result.written == 1
         build(wh, cfg)
@@ -51,7 +53,13 @@ def test_windows_over_the_offset_cap_are_split(tmp_path):
     data = SimData()
     start = dt.datetime(2026, 11, 10)
     data.pagerduty_incidents = [
-        fx.incident(f"Q{i}", "PAPI", start + dt.timedelta(seconds=5 * i), "resolved", start + dt.timedelta(seconds=5 * i + 60))
+        fx.incident(
+            f"Q{i}",
+            "PAPI",
+            start + dt.timedelta(seconds=5 * i),
+            "resolved",
+            start + dt.timedelta(seconds=5 * i + 60),
+        )
         for i in range(1, 10_051)
     ]
     with Simulator(data) as sim:

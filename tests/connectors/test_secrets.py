@@ -47,8 +47,17 @@ def test_tokens_never_appear_in_logs_errors_duckdb_or_reports(tmp_path, caplog):
     errors: list[str] = []
     with Simulator(fx.org_data(), tokens={"github": GITHUB_TOKEN, "pagerduty": PAGERDUTY_TOKEN}) as sim:
         cfg = write_sources(
-            tmp_path / "s.yaml", sim, {"github": fx.GITHUB, "pagerduty": fx.PAGERDUTY}, fx.SERVICES,
-            http={"timeout": 0.5, "backoff_base": 0.01, "backoff_cap": 0.02, "give_up_after": 0.5, "max_attempts": 3},
+            tmp_path / "s.yaml",
+            sim,
+            {"github": fx.GITHUB, "pagerduty": fx.PAGERDUTY},
+            fx.SERVICES,
+            http={
+                "timeout": 0.5,
+                "backoff_base": 0.01,
+                "backoff_cap": 0.02,
+                "give_up_after": 0.5,
+                "max_attempts": 3,
+            },
         )
         env = env_for(sim)
         wh = tmp_path / "wh.duckdb"
@@ -67,7 +76,12 @@ def test_tokens_never_appear_in_logs_errors_duckdb_or_reports(tmp_path, caplog):
         # objects that hold the token
         config = load_sources_config(cfg)
         client = make_client(config, env)
-        errors += [repr(client), repr(config), str(config.sources["github"]), repr(config.sources["github"].token(env))]
+        errors += [
+            repr(client),
+            repr(config),
+            str(config.sources["github"]),
+            repr(config.sources["github"].token(env)),
+        ]
         client.close()
         with pytest.raises(TypeError):
             pickle.dumps(Secret(GITHUB_TOKEN))
@@ -101,11 +115,25 @@ def _one_source(source: str):
 
     return {
         "github": (fx.org_data(), fx.GITHUB, fx.SERVICES, r"/repos/acme/api/deployments$"),
-        "gitlab": (test_gitlab.data(), test_gitlab.GITLAB, test_gitlab.SERVICES,
-                   r"/gitlab/api/v4/projects/[^/]+/deployments$"),
-        "jenkins": (test_jenkins.data(), test_jenkins.JENKINS, test_jenkins.SERVICES, r"/jenkins/job/payments/api/json$"),
+        "gitlab": (
+            test_gitlab.data(),
+            test_gitlab.GITLAB,
+            test_gitlab.SERVICES,
+            r"/gitlab/api/v4/projects/[^/]+/deployments$",
+        ),
+        "jenkins": (
+            test_jenkins.data(),
+            test_jenkins.JENKINS,
+            test_jenkins.SERVICES,
+            r"/jenkins/job/payments/api/json$",
+        ),
         "pagerduty": (fx.org_data(), fx.PAGERDUTY, fx.SERVICES, r"/pagerduty/incidents$"),
-        "opsgenie": (test_opsgenie.data(), test_opsgenie.OPSGENIE, test_opsgenie.SERVICES, r"/opsgenie/v1/incidents$"),
+        "opsgenie": (
+            test_opsgenie.data(),
+            test_opsgenie.OPSGENIE,
+            test_opsgenie.SERVICES,
+            r"/opsgenie/v1/incidents$",
+        ),
     }[source]
 
 
@@ -117,8 +145,15 @@ def _credentials(sim: Simulator, source: str) -> list[str]:
 
 @pytest.mark.parametrize(
     ("source", "kind"),
-    [("github", "redirect"), ("github", "foreign-next"), ("gitlab", "redirect"), ("jenkins", "redirect"),
-     ("pagerduty", "redirect"), ("opsgenie", "redirect"), ("opsgenie", "foreign-next")],
+    [
+        ("github", "redirect"),
+        ("github", "foreign-next"),
+        ("gitlab", "redirect"),
+        ("jenkins", "redirect"),
+        ("pagerduty", "redirect"),
+        ("opsgenie", "redirect"),
+        ("opsgenie", "foreign-next"),
+    ],
 )
 def test_credentials_never_leave_the_configured_origin(source, kind, tmp_path):
     """A redirect or an absolute next-page link to another origin (here another port of 127.0.0.1) is an
@@ -181,7 +216,10 @@ def _every_text_value(wh) -> list[str]:
         ).fetchall()
         for schema, table, column in columns:
             out += [
-                v for (v,) in con.execute(f'select cast("{column}" as varchar) from "{schema}"."{table}"').fetchall()
+                v
+                for (v,) in con.execute(
+                    f'select cast("{column}" as varchar) from "{schema}"."{table}"'
+                ).fetchall()
                 if v is not None
             ]
     return out
@@ -230,7 +268,11 @@ def test_kpi_sync_with_echoed_tokens_publishes_and_prints_no_token(tmp_path):
         env |= env_for(sim) | {"KPI_HOME": str(tmp_path), "KPI_REPORTS_DIR": str(tmp_path / "reports")}
         done = subprocess.run(
             [sys.executable, "-m", "kpi_cli.main", "sync", "--sources", str(cfg), "--warehouse", str(wh)],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert sum(f.fired for f in sim.faults) == len(ECHO_TOKENS)
         output = done.stdout + done.stderr

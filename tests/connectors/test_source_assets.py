@@ -38,7 +38,9 @@ def test_source_assets_sync_and_freshness_checks(tmp_path, monkeypatch):
     with Simulator(fx.org_data()) as sim:
         for name, value in env_for(sim).items():
             monkeypatch.setenv(name, value)
-        cfg = write_sources(tmp_path / "s.yaml", sim, {"github": fx.GITHUB, "pagerduty": fx.PAGERDUTY}, fx.SERVICES)
+        cfg = write_sources(
+            tmp_path / "s.yaml", sim, {"github": fx.GITHUB, "pagerduty": fx.PAGERDUTY}, fx.SERVICES
+        )
         result = _run(tmp_path, cfg)
         assert result.success
         checks = _checks(result)
@@ -52,13 +54,25 @@ def test_source_assets_sync_and_freshness_checks(tmp_path, monkeypatch):
         # GitHub now fails past the retry budget: the asset keeps the previous rows, the check warns.
         sim.add_fault(Fault(r"/github/", "503", times=100_000))
         cfg = write_sources(
-            tmp_path / "s.yaml", sim, {"github": fx.GITHUB, "pagerduty": fx.PAGERDUTY}, fx.SERVICES,
-            http={"timeout": 0.5, "backoff_base": 0.01, "backoff_cap": 0.02, "give_up_after": 0.3, "max_attempts": 3},
+            tmp_path / "s.yaml",
+            sim,
+            {"github": fx.GITHUB, "pagerduty": fx.PAGERDUTY},
+            fx.SERVICES,
+            http={
+                "timeout": 0.5,
+                "backoff_base": 0.01,
+                "backoff_cap": 0.02,
+                "give_up_after": 0.3,
+                "max_attempts": 3,
+            },
         )
         result = _run(tmp_path, cfg)
         assert result.success  # the rest of the pipeline may go on with the data already synced
         checks = _checks(result)
-        assert not checks["github_fresh"].passed and checks["github_fresh"].severity == dg.AssetCheckSeverity.WARN
+        assert (
+            not checks["github_fresh"].passed
+            and checks["github_fresh"].severity == dg.AssetCheckSeverity.WARN
+        )
         assert "503" in checks["github_fresh"].metadata["stale"].value
         assert checks["pagerduty_fresh"].passed
         assert rows(work, "select count(*) as n from raw.github__deployments") == [{"n": 8}]
@@ -67,9 +81,16 @@ def test_source_assets_sync_and_freshness_checks(tmp_path, monkeypatch):
 def test_definitions_hold_every_source_asset_and_check():
     defs = build_definitions(WarehouseResource(warehouse="unused.duckdb"), SourcesResource())
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    for key in ("raw/github__deployments", "raw/gitlab__pipelines", "raw/jenkins__builds",
-                "raw/pagerduty__incidents", "raw/opsgenie__alerts", "ops/source_service_map",
-                "staging/stg_github__deployments", "staging/stg_opsgenie__incidents"):
+    for key in (
+        "raw/github__deployments",
+        "raw/gitlab__pipelines",
+        "raw/jenkins__builds",
+        "raw/pagerduty__incidents",
+        "raw/opsgenie__alerts",
+        "ops/source_service_map",
+        "staging/stg_github__deployments",
+        "staging/stg_opsgenie__incidents",
+    ):
         assert key in keys, key
     check_names = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
     assert {f"{s}_fresh" for s in ("github", "gitlab", "jenkins", "pagerduty", "opsgenie")} <= check_names

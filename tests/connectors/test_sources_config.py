@@ -21,28 +21,52 @@ def test_the_example_parses_into_every_source_and_mapping():
 @pytest.mark.parametrize(
     ("text", "key", "problem"),
     [
-        ("githb: {repos: [a/b]}", "githb", "unknown key (did you mean github?); expected one of: history_days, "
-         "lookback_hours, http, github, gitlab, jenkins, pagerduty, opsgenie, services"),
+        (
+            "githb: {repos: [a/b]}",
+            "githb",
+            "unknown key (did you mean github?); expected one of: history_days, "
+            "lookback_hours, http, github, gitlab, jenkins, pagerduty, opsgenie, services",
+        ),
         ("github: {token_env: X}", "github.repos", "lists nothing to read"),
-        ("services: [{service: a, team: t}, {service: a, team: u}]", "services[1].service",
-         "a is listed twice (also services[0])"),
+        (
+            "services: [{service: a, team: t}, {service: a, team: u}]",
+            "services[1].service",
+            "a is listed twice (also services[0])",
+        ),
         ("services: [{service: a}]", "services[0].team", "required, but missing"),
-        ("http: {retries: 3}", "http.retries", "unknown setting; expected one of: timeout, backoff_base, "
-         "backoff_cap, max_attempts, give_up_after, max_rate_limit_wait, secondary_limit_wait"),
+        (
+            "http: {retries: 3}",
+            "http.retries",
+            "unknown setting; expected one of: timeout, backoff_base, "
+            "backoff_cap, max_attempts, give_up_after, max_rate_limit_wait, secondary_limit_wait",
+        ),
         ("http: {timeout: fast}", "http.timeout", "must be a number, got the text 'fast'"),
-        ("jenkins: {jobs: [payments]}", "jenkins.base_url", "required: jenkins has no public API to default to"),
+        (
+            "jenkins: {jobs: [payments]}",
+            "jenkins.base_url",
+            "required: jenkins has no public API to default to",
+        ),
         ("github: {repos: [a/b], per_page: 0}", "github.per_page", "must be > 0, got the number 0"),
         # typos in a source's or a service's keys were silently ignored before
-        ("github: {repos: [a/b], environment: {production: [prod]}}", "github.environment",
-         "unknown key (did you mean environments?); expected one of: enabled, base_url, token_env, environments, "
-         "per_page, recheck_days, freshness_hours, repos, deployment_workflows, run_window_days"),
-        ("services: [{service: a, team: t, pagerduty_service: [P1]}]", "services[0].pagerduty_service",
-         "unknown key (did you mean pagerduty_services?); expected one of: service, team, tier, repo, paths, "
-         "gitlab_projects, jenkins_jobs, pagerduty_services, opsgenie_services"),
+        (
+            "github: {repos: [a/b], environment: {production: [prod]}}",
+            "github.environment",
+            "unknown key (did you mean environments?); expected one of: enabled, base_url, token_env, environments, "
+            "per_page, recheck_days, freshness_hours, repos, deployment_workflows, run_window_days",
+        ),
+        (
+            "services: [{service: a, team: t, pagerduty_service: [P1]}]",
+            "services[0].pagerduty_service",
+            "unknown key (did you mean pagerduty_services?); expected one of: service, team, tier, repo, paths, "
+            "gitlab_projects, jenkins_jobs, pagerduty_services, opsgenie_services",
+        ),
         ("gitlab: [acme/platform]", "gitlab", "must be a mapping (key: value), got a list"),
-        ("github: {repos: [a/b]\n", "line 2, column 1",
-         "not valid YAML: expected ',' or '}', but got '<stream end>' (while parsing a flow mapping at line 1, "
-         "column 9). Fix the file there and run again."),
+        (
+            "github: {repos: [a/b]\n",
+            "line 2, column 1",
+            "not valid YAML: expected ',' or '}', but got '<stream end>' (while parsing a flow mapping at line 1, "
+            "column 9). Fix the file there and run again.",
+        ),
     ],
 )
 def test_mistakes_name_file_key_and_problem(tmp_path, text, key, problem):

@@ -264,4 +264,3 @@ def test_truncated_answers_are_retried_by_the_shared_client():
         doc = opencost.fetch_allocation(oc.url, window="2d", step="1d")
         assert len(oc.requests) == 2
     assert len(list(opencost.allocation_records(doc, "GET /allocation"))) == 4
-

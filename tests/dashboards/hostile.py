@@ -29,19 +29,49 @@ def hostile_warehouse(tmp: Path) -> Path:
             for day in (3, 10, 17):
                 did = f"d{i}-{month}-{day}"
                 failed = day == 10 and month == 10
-                deps.append(dep(did, f"2026-{month:02d}-{day:02d}T12:00:00Z", service=service,
-                                started_at=f"2026-{month:02d}-{day:02d}T11:50:00Z"))
-                chgs.append(chg(f"c{did}", f"2026-{month:02d}-{day - 2:02d}T09:00:00Z",
-                                f"2026-{month:02d}-{day - 1:02d}T09:00:00Z", service=service, deployment_id=did))
+                deps.append(
+                    dep(
+                        did,
+                        f"2026-{month:02d}-{day:02d}T12:00:00Z",
+                        service=service,
+                        started_at=f"2026-{month:02d}-{day:02d}T11:50:00Z",
+                    )
+                )
+                chgs.append(
+                    chg(
+                        f"c{did}",
+                        f"2026-{month:02d}-{day - 2:02d}T09:00:00Z",
+                        f"2026-{month:02d}-{day - 1:02d}T09:00:00Z",
+                        service=service,
+                        deployment_id=did,
+                    )
+                )
                 if failed:
-                    incs.append(inc(f"i{did}", f"2026-{month:02d}-{day:02d}T13:00:00Z",
-                                    f"2026-{month:02d}-{day:02d}T15:00:00Z", service=service, cause=did))
-                blds.append(bld(f"b{did}", f"2026-{month:02d}-{day:02d}T10:00:00Z",
-                                f"2026-{month:02d}-{day:02d}T10:12:00Z", service=service, default=True))
-    return build_warehouse(tmp, {
-        "services.csv": services,
-        "deployments.csv": deployments(*deps),
-        "changes.csv": changes(*chgs),
-        "incidents.csv": incidents(*incs),
-        "builds.csv": builds(*blds),
-    })
+                    incs.append(
+                        inc(
+                            f"i{did}",
+                            f"2026-{month:02d}-{day:02d}T13:00:00Z",
+                            f"2026-{month:02d}-{day:02d}T15:00:00Z",
+                            service=service,
+                            cause=did,
+                        )
+                    )
+                blds.append(
+                    bld(
+                        f"b{did}",
+                        f"2026-{month:02d}-{day:02d}T10:00:00Z",
+                        f"2026-{month:02d}-{day:02d}T10:12:00Z",
+                        service=service,
+                        default=True,
+                    )
+                )
+    return build_warehouse(
+        tmp,
+        {
+            "services.csv": services,
+            "deployments.csv": deployments(*deps),
+            "changes.csv": changes(*chgs),
+            "incidents.csv": incidents(*incs),
+            "builds.csv": builds(*blds),
+        },
+    )

@@ -56,7 +56,11 @@ def test_dashboard_queries_from_many_threads_never_fail(warehouse: Path) -> None
 
     def work(n: int, i: int) -> None:
         scope = f"team-{(n + i) % 7}"
-        frame = data.query(warehouse, "select count(*) as n, sum(value) as total from marts.kpi_monthly where scope = ?", [scope])
+        frame = data.query(
+            warehouse,
+            "select count(*) as n, sum(value) as total from marts.kpi_monthly where scope = ?",
+            [scope],
+        )
         k = (n + i) % 7
         members = [j for j in range(2000) if j % 7 == k]
         assert int(frame["n"][0]) == len(members)
@@ -72,7 +76,9 @@ def test_sql_page_queries_do_not_disturb_the_dashboards_own(warehouse: Path) -> 
 
     def sql_page() -> None:
         for _ in range(3):
-            result = data.run_readonly_sql(warehouse, "select scope, count(*) as n from marts.kpi_monthly group by scope")
+            result = data.run_readonly_sql(
+                warehouse, "select scope, count(*) as n from marts.kpi_monthly group by scope"
+            )
             assert len(result.frame) == 7
         try:
             data.run_readonly_sql(warehouse, "set threads = 8")

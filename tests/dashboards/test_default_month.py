@@ -22,7 +22,10 @@ def report_month(demo: Path, tmp_path: Path, today: str) -> str:
     env = {**os.environ, "KPI_TODAY": today, "KPI_WAREHOUSE": str(demo / "warehouse.duckdb")}
     out = subprocess.run(
         [str(KPI), "report", "--no-deliver", "--out", str(tmp_path / "reports")],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     months = set(re.findall(r"reports/(\d{4}-\d{2})/report\.html", out.stdout))

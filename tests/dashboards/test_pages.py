@@ -55,7 +55,11 @@ def edited_copy(demo: Path, tmp_path: Path, *statements: str) -> Path:
 
 
 def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success") for e in at.get(kind)]
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "info", "warning", "error", "success")
+        for e in at.get(kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -93,10 +97,15 @@ def test_team_filter_from_the_url_and_back(app, demo: Path) -> None:
     at = app(team="payments", to="2026-06")
     assert at.selectbox(key="f_team").value == "payments"
     services = {o for o in at.selectbox(key="f_service").options} - {"All services"}
-    expected = {r["service"] for r in sql(demo / "warehouse.duckdb", "select service from core.services where team = 'payments'")}
+    expected = {
+        r["service"]
+        for r in sql(demo / "warehouse.duckdb", "select service from core.services where team = 'payments'")
+    }
     assert services == expected
     row = kpi_row(demo / "warehouse.duckdb", "deployment_frequency", "2026-06", "team", "payments")
-    assert {m.label: m.value for m in at.metric}["Deployment frequency"] == format_value(row["value"], row["unit"])
+    assert {m.label: m.value for m in at.metric}["Deployment frequency"] == format_value(
+        row["value"], row["unit"]
+    )
 
     at.selectbox(key="f_team").select("search").run()
     assert at.query_params["team"] == "search"
@@ -121,7 +130,9 @@ def test_filters_follow_the_user_across_pages(app, demo: Path) -> None:
     assert at.selectbox(key="f_team").value == "All teams"
     at.switch_page("views/ci.py").run()
     assert at.query_params["service"] == "payments-queue"
-    row = kpi_row(demo / "warehouse.duckdb", "ci_pipeline_success_rate", "2026-10", "service", "payments-queue")
+    row = kpi_row(
+        demo / "warehouse.duckdb", "ci_pipeline_success_rate", "2026-10", "service", "payments-queue"
+    )
     assert {m.label: m.value for m in at.metric}[row["name"]] == format_value(row["value"], row["unit"])
 
 
@@ -187,7 +198,8 @@ def test_data_health_shows_quarantine_and_checks_and_unconfigured_sources(app, d
 
 def test_data_health_lists_connector_syncs_when_configured(app, demo: Path, tmp_path: Path) -> None:
     copy = edited_copy(
-        demo, tmp_path,
+        demo,
+        tmp_path,
         "drop table if exists ops.sync_state",
         "create table ops.sync_state as select 'github' as source, 'deployments' as stream, "
         "timestamp '2026-11-28 06:00:00' as last_success_at",
@@ -213,7 +225,9 @@ def test_ci_page_says_when_no_ci_source_is_loaded(app, demo: Path, tmp_path: Pat
 
 def test_a_filter_without_data_is_explained(app, demo: Path, tmp_path: Path) -> None:
     # a service registered in the catalog that has never deployed, built or had an incident
-    copy = edited_copy(demo, tmp_path, "insert into core.services values ('ghost-svc', 'payments', null, null, 'files')")
+    copy = edited_copy(
+        demo, tmp_path, "insert into core.services values ('ghost-svc', 'payments', null, null, 'files')"
+    )
     for page in ("overview", "delivery", "service"):
         at = app(page, warehouse=copy, service="ghost-svc")
         assert at.selectbox(key="f_service").value == "ghost-svc"
@@ -282,12 +296,17 @@ def test_sql_page_shows_duplicate_columns_and_hugeint_and_reruns_cleanly(app) ->
 
 def test_sql_page_runs_a_select_and_shows_the_grid(app, demo: Path) -> None:
     at = app("sql")
-    at.text_area(key="sql_text").input("select scope, value from marts.kpi_monthly where scope_type = 'team' "
-                                       "and kpi_id = 'deployment_frequency' and month = '2026-10-01' order by scope")
+    at.text_area(key="sql_text").input(
+        "select scope, value from marts.kpi_monthly where scope_type = 'team' "
+        "and kpi_id = 'deployment_frequency' and month = '2026-10-01' order by scope"
+    )
     at.button[0].click().run()
     assert not at.error
     grid = at.dataframe[0].value
-    expected = sql(demo / "warehouse.duckdb", "select scope, value from marts.kpi_monthly where scope_type = 'team' "
-                   "and kpi_id = 'deployment_frequency' and month = '2026-10-01' order by scope")
+    expected = sql(
+        demo / "warehouse.duckdb",
+        "select scope, value from marts.kpi_monthly where scope_type = 'team' "
+        "and kpi_id = 'deployment_frequency' and month = '2026-10-01' order by scope",
+    )
     assert grid.to_dict("records") == expected
     assert "CSV" in [b.proto.label for b in at.get("download_button")]

@@ -58,7 +58,11 @@ def start(tmp_path: Path, port: int, *extra: str) -> tuple[subprocess.Popen, str
     env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_DASHBOARD")}
     proc = subprocess.Popen(
         [str(KPI), "dashboard", "--warehouse", str(tmp_path / "none.duckdb"), "--port", str(port), *extra],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     return proc, proc.stdout.readline()
 

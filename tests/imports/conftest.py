@@ -69,8 +69,13 @@ def quarantined(warehouse: Path) -> list[tuple[str, int, str | None, str]]:
 
 def kept(warehouse: Path, entity: str = "deployments") -> list[tuple[str, int]]:
     """(id as in the file, line) of every row of ``entity`` that was loaded (not quarantined)."""
-    key = {"services": "service", "deployments": "deployment_key", "changes": "change_key",
-           "incidents": "incident_key", "builds": "build_key"}[entity]
+    key = {
+        "services": "service",
+        "deployments": "deployment_key",
+        "changes": "change_key",
+        "incidents": "incident_key",
+        "builds": "build_key",
+    }[entity]
     rows = query(
         warehouse,
         f"select {key} as k, _line from staging.stg_files__{entity} where quarantine_reason is null order by _file, _line",

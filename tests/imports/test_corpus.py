@@ -28,8 +28,13 @@ def csv(*lines: str, newline: str = "\n") -> str:
 
 
 def obj(deployment_id: str, day: int = 2, **extra) -> str:
-    record = {"deployment_id": deployment_id, "service": "api", "environment": "prod", "status": "success",
-              "finished_at": f"2024-01-{day:02d}T00:00:00Z"}
+    record = {
+        "deployment_id": deployment_id,
+        "service": "api",
+        "environment": "prod",
+        "status": "success",
+        "finished_at": f"2024-01-{day:02d}T00:00:00Z",
+    }
     record.update(extra)
     return json.dumps(record)
 
@@ -53,22 +58,45 @@ CASES = [
     ),
     Case(
         "stray quote near the end",
-        {"deployments.csv": csv(row("d1"), row("d2", 3), row("d3", 4), 'd4,api,prod,"success,2024-01-05T00:00:00Z',
-                                row("d5", 6))},
+        {
+            "deployments.csv": csv(
+                row("d1"),
+                row("d2", 3),
+                row("d3", 4),
+                'd4,api,prod,"success,2024-01-05T00:00:00Z',
+                row("d5", 6),
+            )
+        },
         [(5, "never closes")],
         [("d1", 2), ("d2", 3), ("d3", 4), ("d5", 6)],
     ),
     Case(
         "two stray quotes: the rows between them are kept",
-        {"deployments.csv": csv(row("d1"), '"' + row("d2", 3), row("d3", 4), row("d4", 5),
-                                'd5,api,prod,success",2024-01-06T00:00:00Z', row("d6", 7))},
+        {
+            "deployments.csv": csv(
+                row("d1"),
+                '"' + row("d2", 3),
+                row("d3", 4),
+                row("d4", 5),
+                'd5,api,prod,success",2024-01-06T00:00:00Z',
+                row("d6", 7),
+            )
+        },
         [(3, "runs on to line 6 and gives 2 fields instead of 5"), (6, 'unknown status success"')],
         [("d1", 2), ("d3", 4), ("d4", 5), ("d6", 7)],
     ),
     Case(
         "a quoted field spanning lines in a column the entity does not use",
-        {"deployments.csv": H + ",notes\n" + row("d1") + ",plain\n" + row("d2", 3) + ',"line one\nline two, with a comma"\n'
-         + row("d3", 5) + ",\n"},
+        {
+            "deployments.csv": H
+            + ",notes\n"
+            + row("d1")
+            + ",plain\n"
+            + row("d2", 3)
+            + ',"line one\nline two, with a comma"\n'
+            + row("d3", 5)
+            + ",\n"
+        },
         [],
         [("d1", 2), ("d2", 3), ("d3", 5)],
         accounting={"lines": 5, "continuation_lines": 1, "records": 3, "ignored_columns": ["notes"]},
@@ -86,10 +114,20 @@ CASES = [
         [("d1", 2)],
         accounting={"ignored_columns": ["note", "note"]},
     ),
-    Case("empty file", {"deployments.csv": ""}, [], [],
-         accounting={"status": "empty", "records": 0, "lines": 0, "note": "empty file (not even a header)"}),
-    Case("header only", {"deployments.csv": H + "\n"}, [], [],
-         accounting={"status": "read", "records": 0, "lines": 1, "note": "header only: no records"}),
+    Case(
+        "empty file",
+        {"deployments.csv": ""},
+        [],
+        [],
+        accounting={"status": "empty", "records": 0, "lines": 0, "note": "empty file (not even a header)"},
+    ),
+    Case(
+        "header only",
+        {"deployments.csv": H + "\n"},
+        [],
+        [],
+        accounting={"status": "read", "records": 0, "lines": 1, "note": "header only: no records"},
+    ),
     Case("byte order mark", {"deployments.csv": "\ufeff" + csv(row("d1"))}, [], [("d1", 2)]),
     Case(
         "CRLF line endings, blank lines and a line of spaces",
@@ -100,8 +138,11 @@ CASES = [
     ),
     Case(
         "a line that is not UTF-8",
-        {"deployments.csv": csv(row("d1")).encode() + "d2,api,caf\xe9,success,2024-01-03T00:00:00Z\n".encode("latin-1")
-         + (row("d3", 4) + "\n").encode()},
+        {
+            "deployments.csv": csv(row("d1")).encode()
+            + "d2,api,caf\xe9,success,2024-01-03T00:00:00Z\n".encode("latin-1")
+            + (row("d3", 4) + "\n").encode()
+        },
         [(3, "not UTF-8 text (byte 0xE9 at byte 11 of the line): re-save the file as UTF-8")],
         [("d1", 2), ("d3", 4)],
     ),
@@ -114,31 +155,38 @@ CASES = [
     ),
     Case(
         "odd timestamp forms",
-        {"deployments.csv": csv(
-            row("d1", finished_at="2024-01-02 00:00:00"),  # 2: space separator: ISO-8601 allows it
-            row("d2", finished_at="2024-01-02"),  # 3: a date: midnight UTC
-            row("d3", finished_at="2024-01-02T05:30:00+05:30"),  # 4: offset: 00:00 UTC
-            row("d4", finished_at="1704153600"),  # 5: epoch seconds
-            row("d5", finished_at="infinity"),  # 6
-            row("d6", finished_at="2024-02-30T00:00:00Z"),  # 7: no such day
-            row("d7", finished_at="epoch"),  # 8: DuckDB's word for 1970-01-01
-            row("d8", finished_at="2024-01-02T00:00:00.123456789Z"),  # 9: nanoseconds
-            row("d9", finished_at="02/01/2024"),  # 10: not ISO-8601
-        )},
-        [(5, "finished_at 1704153600 is not an ISO-8601 time"), (6, "finished_at infinity is not an ISO-8601 time"),
-         (7, "finished_at 2024-02-30T00:00:00Z is not an ISO-8601 time"),
-         (8, "finished_at 1970-01-01 00:00:00 is before 2000-01-01 (earliest_event_date)"),
-         (10, "finished_at 02/01/2024 is not an ISO-8601 time")],
+        {
+            "deployments.csv": csv(
+                row("d1", finished_at="2024-01-02 00:00:00"),  # 2: space separator: ISO-8601 allows it
+                row("d2", finished_at="2024-01-02"),  # 3: a date: midnight UTC
+                row("d3", finished_at="2024-01-02T05:30:00+05:30"),  # 4: offset: 00:00 UTC
+                row("d4", finished_at="1704153600"),  # 5: epoch seconds
+                row("d5", finished_at="infinity"),  # 6
+                row("d6", finished_at="2024-02-30T00:00:00Z"),  # 7: no such day
+                row("d7", finished_at="epoch"),  # 8: DuckDB's word for 1970-01-01
+                row("d8", finished_at="2024-01-02T00:00:00.123456789Z"),  # 9: nanoseconds
+                row("d9", finished_at="02/01/2024"),  # 10: not ISO-8601
+            )
+        },
+        [
+            (5, "finished_at 1704153600 is not an ISO-8601 time"),
+            (6, "finished_at infinity is not an ISO-8601 time"),
+            (7, "finished_at 2024-02-30T00:00:00Z is not an ISO-8601 time"),
+            (8, "finished_at 1970-01-01 00:00:00 is before 2000-01-01 (earliest_event_date)"),
+            (10, "finished_at 02/01/2024 is not an ISO-8601 time"),
+        ],
         [("d1", 2), ("d2", 3), ("d3", 4), ("d8", 9)],
     ),
     Case(
         "SQL metacharacters and unicode in ids",
-        {"deployments.csv": csv(
-            row("d'1; drop table raw.files__deployments; --"),
-            row("dépl-ü-🚀", 3),
-            '"d,3",api,prod,success,2024-01-04T00:00:00Z',
-            row("dépl-ü-🚀", 5),
-        )},
+        {
+            "deployments.csv": csv(
+                row("d'1; drop table raw.files__deployments; --"),
+                row("dépl-ü-🚀", 3),
+                '"d,3",api,prod,success,2024-01-04T00:00:00Z',
+                row("dépl-ü-🚀", 5),
+            )
+        },
         [(5, "duplicate deployment_id dépl-ü-🚀")],
         [("d'1; drop table raw.files__deployments; --", 2), ("dépl-ü-🚀", 3), ("d,3", 4)],
     ),
@@ -182,22 +230,40 @@ CASES = [
     # JSON Lines
     Case(
         "JSON Lines: a control character inside a string",
-        {"deployments.jsonl": "\n".join([obj("d1"), obj("d2", 3, status="suc!cess").replace("!", "\x01"), obj("d3", 4)]) + "\n"},
+        {
+            "deployments.jsonl": "\n".join(
+                [obj("d1"), obj("d2", 3, status="suc!cess").replace("!", "\x01"), obj("d3", 4)]
+            )
+            + "\n"
+        },
         [(2, "not valid JSON: Malformed JSON at byte")],
         [("d1", 1), ("d3", 3)],
         file="deployments.jsonl",
     ),
     Case(
         "JSON Lines: a line over 2 MB",
-        {"deployments.jsonl": "\n".join([obj("d1"), obj("d2", 3, notes="x" * 2_100_000), obj("d3", 4)]) + "\n"},
+        {
+            "deployments.jsonl": "\n".join([obj("d1"), obj("d2", 3, notes="x" * 2_100_000), obj("d3", 4)])
+            + "\n"
+        },
         [(2, "over the 2,000,000-byte limit")],
         [("d1", 1), ("d3", 3)],
         file="deployments.jsonl",
     ),
     Case(
         "JSON Lines: capitalised keys",
-        {"deployments.jsonl": json.dumps({"Deployment_ID": "d1", "Service": "api", "ENVIRONMENT": "prod",
-                                          "Status": "success", "Finished_At": "2024-01-02T00:00:00Z"}) + "\n"},
+        {
+            "deployments.jsonl": json.dumps(
+                {
+                    "Deployment_ID": "d1",
+                    "Service": "api",
+                    "ENVIRONMENT": "prod",
+                    "Status": "success",
+                    "Finished_At": "2024-01-02T00:00:00Z",
+                }
+            )
+            + "\n"
+        },
         [],
         [("d1", 1)],
         file="deployments.jsonl",
@@ -211,12 +277,27 @@ CASES = [
     ),
     Case(
         "JSON Lines: not JSON, not an object, a unit separator, blank lines, a bad time",
-        {"deployments.jsonl": "\n".join([
-            obj("d1"), "{not json", '["a", "list"]', "", obj("d2", 3).replace("prod", "pr\x1fod"),
-            "   ", obj("d3", finished_at="later"), obj("d4", 5),
-        ]) + "\n"},
-        [(2, "not valid JSON"), (3, "not a JSON object (a JSON array; one object per line)"),
-         (5, "control character U+001F"), (7, "finished_at later is not an ISO-8601 time")],
+        {
+            "deployments.jsonl": "\n".join(
+                [
+                    obj("d1"),
+                    "{not json",
+                    '["a", "list"]',
+                    "",
+                    obj("d2", 3).replace("prod", "pr\x1fod"),
+                    "   ",
+                    obj("d3", finished_at="later"),
+                    obj("d4", 5),
+                ]
+            )
+            + "\n"
+        },
+        [
+            (2, "not valid JSON"),
+            (3, "not a JSON object (a JSON array; one object per line)"),
+            (5, "control character U+001F"),
+            (7, "finished_at later is not an ISO-8601 time"),
+        ],
         [("d1", 1), ("d4", 8)],
         file="deployments.jsonl",
         accounting={"blank_lines": 2, "records": 6, "lines": 8},
@@ -247,8 +328,13 @@ def test_bad_input_corpus(imported, case: Case) -> None:
 def test_the_reason_and_key_of_a_line_that_is_not_a_record(imported) -> None:
     wh = imported({"deployments.csv": csv(row("d1"), '"' + row("d2", 3), row("d3", 4) + ",extra")})
     assert quarantined(wh) == [
-        ("deployments.csv", 3, "d2", 'a quote (") opens a field on this line and never closes: quote the whole '
-         'field and double every quote inside it ("")'),
+        (
+            "deployments.csv",
+            3,
+            "d2",
+            'a quote (") opens a field on this line and never closes: quote the whole '
+            'field and double every quote inside it ("")',
+        ),
         ("deployments.csv", 4, "d3", "has 6 fields; the header has 5"),
     ]
     [record] = query(wh, "select record from ops.quarantine where line = 3")

@@ -38,4 +38,7 @@ def test_data_health_shows_every_files_records_loaded_and_quarantined(tmp_path, 
     assert (deployments["records"], deployments["loaded"], deployments["quarantined"]) == (4, 2, 2)
     assert (deployments["lines"], deployments["blank_lines"], bool(deployments["adds_up"])) == (6, 1, True)
     warnings = [w.value for w in at.warning]
-    assert "**changes**: no changes.csv or changes.jsonl in the folder; nothing was loaded for changes." in warnings
+    assert (
+        "**changes**: no changes.csv or changes.jsonl in the folder; nothing was loaded for changes."
+        in warnings
+    )

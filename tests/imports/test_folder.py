@@ -36,7 +36,9 @@ def test_files_no_entity_reads_are_listed(tmp_path):
     )
     entry = accounting(wh)["deploys.csv"]
     assert entry["status"] == "ignored" and entry["entity"] is None
-    assert entry["note"].startswith("not an entity file name (expected services.csv/.jsonl, deployments.csv/.jsonl")
+    assert entry["note"].startswith(
+        "not an entity file name (expected services.csv/.jsonl, deployments.csv/.jsonl"
+    )
 
 
 def _fails(tmp_path, setup, match: str) -> None:
@@ -51,12 +53,19 @@ def test_two_files_for_one_entity_file_name(tmp_path):
         (folder / "deployments.csv").write_text(DEPLOYMENTS)
         (folder / "Deployments.csv").write_text(DEPLOYMENTS)
 
-    _fails(tmp_path, setup, r"holds Deployments\.csv and deployments\.csv; both would be read as deployments\.csv")
+    _fails(
+        tmp_path,
+        setup,
+        r"holds Deployments\.csv and deployments\.csv; both would be read as deployments\.csv",
+    )
 
 
 def test_an_entity_file_that_is_a_folder(tmp_path):
-    _fails(tmp_path, lambda f: (f / "deployments.csv").mkdir(),
-           r"deployments\.csv is a folder, not a file; put the records in a file of that name")
+    _fails(
+        tmp_path,
+        lambda f: (f / "deployments.csv").mkdir(),
+        r"deployments\.csv is a folder, not a file; put the records in a file of that name",
+    )
 
 
 def test_an_entity_file_that_is_a_symlink_loop(tmp_path):
@@ -68,30 +77,47 @@ def test_an_entity_file_that_is_a_symlink_loop(tmp_path):
 
 
 def test_an_entity_file_that_is_a_dangling_symlink(tmp_path):
-    _fails(tmp_path, lambda f: os.symlink(f / "gone.csv", f / "deployments.csv"),
-           r"deployments\.csv is a symbolic link that cannot be followed \(No such file")
+    _fails(
+        tmp_path,
+        lambda f: os.symlink(f / "gone.csv", f / "deployments.csv"),
+        r"deployments\.csv is a symbolic link that cannot be followed \(No such file",
+    )
 
 
 def test_a_repeated_entity_column_is_an_error_naming_file_and_column(tmp_path):
     # Two finished_at columns: which one is the deployment's time cannot be guessed, so nothing is loaded.
     header = "deployment_id,service,environment,status,finished_at,Finished_At"
-    _fails(tmp_path, lambda f: (f / "deployments.csv").write_text(header + "\nd1,api,prod,success,2024-01-02,2024-01-03\n"),
-           r"deployments\.csv line 1 \(the header\) names column 'finished_at' more than once: columns 5 "
-           r"\('finished_at'\) and 6 \('Finished_At'\)\. Remove or rename")
+    _fails(
+        tmp_path,
+        lambda f: (f / "deployments.csv").write_text(
+            header + "\nd1,api,prod,success,2024-01-02,2024-01-03\n"
+        ),
+        r"deployments\.csv line 1 \(the header\) names column 'finished_at' more than once: columns 5 "
+        r"\('finished_at'\) and 6 \('Finished_At'\)\. Remove or rename",
+    )
 
 
 def test_a_header_that_is_not_utf8_is_an_error_naming_file_line_and_byte(tmp_path):
     header = "deployment_id,service,environment,status,finished_at,propriétaire".encode("latin-1")
-    _fails(tmp_path, lambda f: (f / "deployments.csv").write_bytes(header + b"\nd1,api,prod,success,2024-01-02,x\n"),
-           r"deployments\.csv line 1 \(the header\), byte 60: not UTF-8 text \(byte 0xE9\)\. "
-           r"Re-save the file as UTF-8")
+    _fails(
+        tmp_path,
+        lambda f: (f / "deployments.csv").write_bytes(header + b"\nd1,api,prod,success,2024-01-02,x\n"),
+        r"deployments\.csv line 1 \(the header\), byte 60: not UTF-8 text \(byte 0xE9\)\. "
+        r"Re-save the file as UTF-8",
+    )
 
 
 def test_a_utf16_file_is_an_error_saying_so(tmp_path):
-    _fails(tmp_path, lambda f: (f / "deployments.csv").write_bytes(DEPLOYMENTS.encode("utf-16")),
-           r"deployments\.csv is UTF-16 text; re-save it as UTF-8")
+    _fails(
+        tmp_path,
+        lambda f: (f / "deployments.csv").write_bytes(DEPLOYMENTS.encode("utf-16")),
+        r"deployments\.csv is UTF-16 text; re-save it as UTF-8",
+    )
 
 
 def test_jsonl_without_a_required_field_names_file_and_field(tmp_path):
-    _fails(tmp_path, lambda f: (f / "incidents.jsonl").write_text('{"Incident_ID": "i1", "service": "api"}\n'),
-           r"incidents\.jsonl is missing required field\(s\) 'created_at' in every record")
+    _fails(
+        tmp_path,
+        lambda f: (f / "incidents.jsonl").write_text('{"Incident_ID": "i1", "service": "api"}\n'),
+        r"incidents\.jsonl is missing required field\(s\) 'created_at' in every record",
+    )

@@ -17,10 +17,18 @@ def deployments(n: int, bad: int = 0) -> str:
 
 
 def test_loaded_rows_count_what_reached_the_domain_tables(tmp_path):
-    wh = import_folder(write_folder(tmp_path / "f", {"deployments.csv": deployments(10, bad=3)}), tmp_path / "w.duckdb")
+    wh = import_folder(
+        write_folder(tmp_path / "f", {"deployments.csv": deployments(10, bad=3)}), tmp_path / "w.duckdb"
+    )
     with read_connection(wh) as con:
         # 3 services; 10 good deployments (the 3 with an unknown status are quarantined); no other entity.
-        assert loaded_rows(con) == {"services": 3, "deployments": 10, "changes": 0, "incidents": 0, "builds": 0}
+        assert loaded_rows(con) == {
+            "services": 3,
+            "deployments": 10,
+            "changes": 0,
+            "incidents": 0,
+            "builds": 0,
+        }
         assert unbalanced_files(con).ok
 
 
@@ -44,11 +52,15 @@ def test_a_drop_within_the_threshold_an_allowed_drop_and_a_first_publish_pass():
 
 
 def test_a_missing_entity_file_counts_as_zero_rows(tmp_path):
-    before = import_folder(write_folder(tmp_path / "a", {"deployments.csv": deployments(10)}), tmp_path / "a.duckdb")
+    before = import_folder(
+        write_folder(tmp_path / "a", {"deployments.csv": deployments(10)}), tmp_path / "a.duckdb"
+    )
     after = import_folder(write_folder(tmp_path / "b", {}), tmp_path / "b.duckdb")
     with read_connection(before) as con:
         previous = loaded_rows(con)
     with read_connection(after) as con:
         current = loaded_rows(con)
     found = row_drops(current, previous, 0.5)
-    assert not found.ok and found.messages[0].startswith("deployments: 0 rows loaded, the published warehouse has 10")
+    assert not found.ok and found.messages[0].startswith(
+        "deployments: 0 rows loaded, the published warehouse has 10"
+    )

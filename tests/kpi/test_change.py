@@ -16,9 +16,23 @@ NAN = float("nan")
 # (value, before, unit, better) -> report phrase, compact report phrase, size used to rank movers,
 # dashboard delta, cost-report phrase (costs use it for currency amounts only)
 CASES = [
-    ((0.2, 0.1, "ratio", "lower"), "up 10.0 percentage points (worse)", "up 10.0 pp (worse)", 1.0, "+10.0 pp", None),
+    (
+        (0.2, 0.1, "ratio", "lower"),
+        "up 10.0 percentage points (worse)",
+        "up 10.0 pp (worse)",
+        1.0,
+        "+10.0 pp",
+        None,
+    ),
     ((0.1, 0.1004, "ratio", "lower"), "unchanged", "unchanged", 0.0, "-0.0 pp", None),
-    ((0.95, 0.9, "ratio", "higher"), "up 5.0 percentage points (better)", "up 5.0 pp (better)", 5 / 90, "+5.0 pp", None),
+    (
+        (0.95, 0.9, "ratio", "higher"),
+        "up 5.0 percentage points (better)",
+        "up 5.0 pp (better)",
+        5 / 90,
+        "+5.0 pp",
+        None,
+    ),
     ((0.0, 0.0, "ratio", "higher"), "unchanged", "unchanged", 0.0, "+0.0 pp", None),
     ((12, 10, "deployments", "higher"), "up 20% (better)", "up 20% (better)", 0.2, "+20%", None),
     ((10, 12, "hours", "lower"), "down 17% (better)", "down 17% (better)", 1 / 6, "-17%", None),
@@ -26,9 +40,30 @@ CASES = [
     ((5, 0, "deployments", "higher"), "up from 0", "up from 0", 1.0, "new", None),
     ((0, 0, "deployments", "higher"), None, None, None, "±0%", None),
     ((-1, 0, "currency", "lower"), None, None, None, "new", ""),
-    ((90, 120, "currency", "lower"), "down 25% (better)", "down 25% (better)", 0.25, "-25%", " (down 25% vs previous month)"),
-    ((120.4, 120, "currency", "lower"), "unchanged", "unchanged", 0.0, "+0%", " (unchanged vs previous month)"),
-    ((130, 120, "currency", "lower"), "up 8% (worse)", "up 8% (worse)", 10 / 120, "+8%", " (up 8% vs previous month)"),
+    (
+        (90, 120, "currency", "lower"),
+        "down 25% (better)",
+        "down 25% (better)",
+        0.25,
+        "-25%",
+        " (down 25% vs previous month)",
+    ),
+    (
+        (120.4, 120, "currency", "lower"),
+        "unchanged",
+        "unchanged",
+        0.0,
+        "+0%",
+        " (unchanged vs previous month)",
+    ),
+    (
+        (130, 120, "currency", "lower"),
+        "up 8% (worse)",
+        "up 8% (worse)",
+        10 / 120,
+        "+8%",
+        " (up 8% vs previous month)",
+    ),
 ]
 
 

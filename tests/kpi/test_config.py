@@ -72,7 +72,11 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
             "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets, "
             "earliest_event_date, future_tolerance_hours, row_drop_threshold",
         ),
-        ("incident_link_window_hours: soon\n", "incident_link_window_hours", "must be a number, got the text 'soon'"),
+        (
+            "incident_link_window_hours: soon\n",
+            "incident_link_window_hours",
+            "must be a number, got the text 'soon'",
+        ),
         ("incident_link_window_hours: -1\n", "incident_link_window_hours", "must be >= 0, got the number -1"),
         ("default_branches: main\n", "default_branches", "must be a list, got the text 'main'"),
         (
@@ -136,25 +140,49 @@ def _broken_catalog(change) -> dict:
 @pytest.mark.parametrize(
     ("doc", "key", "problem"),
     [
-        (_broken_catalog(lambda d: d["kpis"][1].update(aggregate="median")), "kpis[1].aggregate",
-         "must be one of sum, mean, p50, p90, p95, ratio, got the text 'median'"),
+        (
+            _broken_catalog(lambda d: d["kpis"][1].update(aggregate="median")),
+            "kpis[1].aggregate",
+            "must be one of sum, mean, p50, p90, p95, ratio, got the text 'median'",
+        ),
         (_broken_catalog(lambda d: d["kpis"][0].pop("measure")), "kpis[0].measure", "required, but missing"),
-        (_broken_catalog(lambda d: d["kpis"][2].update(id="deployment_frequency")), "kpis[2].id",
-         "duplicate KPI id deployment_frequency (also kpis[0])"),
-        (_broken_catalog(lambda d: d["kpis"][0].update(grains=["monthly", "daily"])), "kpis[0].grains[1]",
-         "must be one of monthly, weekly, got the text 'daily'"),
-        (_broken_catalog(lambda d: d["kpis"][0].update(tierd=True)), "kpis[0].tierd",
-         "unknown key (did you mean tiered?); expected one of: id, name, unit, better, measure, aggregate, grains, "
-         "empty, tiered, definition"),
-        (_broken_catalog(lambda d: d["groups"][0]["kpis"].append("mttr_hours")), "groups[0].kpis[2]",
-         "mttr_hours is not a KPI id of the catalog"),
-        (_broken_catalog(lambda d: d["groups"][0]["kpis"].append("deployment_frequency")), "groups[0].kpis[2]",
-         "deployment_frequency is listed twice in group dora"),
-        (_broken_catalog(lambda d: d["groups"].append({**d["groups"][0], "id": "lead"})), "groups[1].kpis[0]",
-         "deployment_frequency is already in headline group dora; a KPI leads in one headline group only "
-         "(list it in a group without headline: true to show it again)"),
-        (_broken_catalog(lambda d: d["groups"].append({**d["groups"][0], "headline": False})), "groups[1].id",
-         "duplicate group id dora (also groups[0])"),
+        (
+            _broken_catalog(lambda d: d["kpis"][2].update(id="deployment_frequency")),
+            "kpis[2].id",
+            "duplicate KPI id deployment_frequency (also kpis[0])",
+        ),
+        (
+            _broken_catalog(lambda d: d["kpis"][0].update(grains=["monthly", "daily"])),
+            "kpis[0].grains[1]",
+            "must be one of monthly, weekly, got the text 'daily'",
+        ),
+        (
+            _broken_catalog(lambda d: d["kpis"][0].update(tierd=True)),
+            "kpis[0].tierd",
+            "unknown key (did you mean tiered?); expected one of: id, name, unit, better, measure, aggregate, grains, "
+            "empty, tiered, definition",
+        ),
+        (
+            _broken_catalog(lambda d: d["groups"][0]["kpis"].append("mttr_hours")),
+            "groups[0].kpis[2]",
+            "mttr_hours is not a KPI id of the catalog",
+        ),
+        (
+            _broken_catalog(lambda d: d["groups"][0]["kpis"].append("deployment_frequency")),
+            "groups[0].kpis[2]",
+            "deployment_frequency is listed twice in group dora",
+        ),
+        (
+            _broken_catalog(lambda d: d["groups"].append({**d["groups"][0], "id": "lead"})),
+            "groups[1].kpis[0]",
+            "deployment_frequency is already in headline group dora; a KPI leads in one headline group only "
+            "(list it in a group without headline: true to show it again)",
+        ),
+        (
+            _broken_catalog(lambda d: d["groups"].append({**d["groups"][0], "headline": False})),
+            "groups[1].id",
+            "duplicate group id dora (also groups[0])",
+        ),
         (_broken_catalog(lambda d: d["groups"][0].update(kpis=[])), "groups[0].kpis", "must not be empty"),
     ],
 )
@@ -175,14 +203,26 @@ def test_the_valid_catalog_and_a_repeat_outside_headline_groups_load(tmp_path):
 @pytest.mark.parametrize(
     ("text", "key", "problem"),
     [
-        ("year: 2024\nmetrics:\n  deploy_frequency: {better: higher, tiers: {elite: 30, high: 4, medium: 1, low: null}}\n",
-         "metrics.deploy_frequency", "not a KPI id of the catalog"),
-        ("year: 2024\nmetrics:\n  change_failure_rate: {better: higher, tiers: {elite: 1, high: 2, medium: 3, low: null}}\n",
-         "metrics.change_failure_rate.better", "disagrees with the catalog (lower)"),
-        ("year: 2024\nmetrics:\n  change_failure_rate: {better: lower, tiers: {elite: 0.05, medium: 0.1, high: 0.2, low: null}}\n",
-         "metrics.change_failure_rate.tiers", "must list elite, high, medium, low in that order"),
-        ("year: 2024\nmetrics:\n  change_failure_rate: {better: lower, tiers: {elite: five, high: 2, medium: 3, low: null}}\n",
-         "metrics.change_failure_rate.tiers.elite", "must be a number, got the text 'five'"),
+        (
+            "year: 2024\nmetrics:\n  deploy_frequency: {better: higher, tiers: {elite: 30, high: 4, medium: 1, low: null}}\n",
+            "metrics.deploy_frequency",
+            "not a KPI id of the catalog",
+        ),
+        (
+            "year: 2024\nmetrics:\n  change_failure_rate: {better: higher, tiers: {elite: 1, high: 2, medium: 3, low: null}}\n",
+            "metrics.change_failure_rate.better",
+            "disagrees with the catalog (lower)",
+        ),
+        (
+            "year: 2024\nmetrics:\n  change_failure_rate: {better: lower, tiers: {elite: 0.05, medium: 0.1, high: 0.2, low: null}}\n",
+            "metrics.change_failure_rate.tiers",
+            "must list elite, high, medium, low in that order",
+        ),
+        (
+            "year: 2024\nmetrics:\n  change_failure_rate: {better: lower, tiers: {elite: five, high: 2, medium: 3, low: null}}\n",
+            "metrics.change_failure_rate.tiers.elite",
+            "must be a number, got the text 'five'",
+        ),
         ("metrics: {}\n", "year", "required, but missing"),
     ],
 )
@@ -198,24 +238,45 @@ def test_benchmark_mistakes_name_file_key_and_problem(tmp_path, text, key, probl
 @pytest.mark.parametrize(
     ("text", "key", "problem"),
     [
-        ("reporting_currency: EURO\n", "reporting_currency", "not a three-letter ISO 4217 code, got the text 'EURO'"),
+        (
+            "reporting_currency: EURO\n",
+            "reporting_currency",
+            "not a three-letter ISO 4217 code, got the text 'EURO'",
+        ),
         ("fx_rates: {EURO: 1.1}\n", "fx_rates.EURO", "not a three-letter ISO 4217 code, got the text 'EURO'"),
         ("fx_rates: {EUR: 0}\n", "fx_rates.EUR", "must be > 0, got the number 0"),
         ("fx_rates: {EUR: true}\n", "fx_rates.EUR", "must be a number, got true"),
-        ("charge_categories: {unit_costs: [Usage, Refund]}\n", "charge_categories.unit_costs[1]",
-         "unknown ChargeCategory Refund (known: Usage, Purchase, Tax, Credit, Adjustment)"),
-        ("ci_compute: {tags: {cost-category: 1}}\n", "ci_compute.tags.cost-category", "must be text, got the number 1"),
+        (
+            "charge_categories: {unit_costs: [Usage, Refund]}\n",
+            "charge_categories.unit_costs[1]",
+            "unknown ChargeCategory Refund (known: Usage, Purchase, Tax, Credit, Adjustment)",
+        ),
+        (
+            "ci_compute: {tags: {cost-category: 1}}\n",
+            "ci_compute.tags.cost-category",
+            "must be text, got the number 1",
+        ),
         (  # a typo in a source's settings was silently ignored before (OpenCost's default window was used)
             "sources: {opencost: {url: 'http://127.0.0.1:9', windw: 2d}}\n",
             "sources.opencost.windw",
             "unknown key (did you mean window?); expected one of: url, window, step, aggregate",
         ),
-        ("sources: {prometheus: {queries: {cpu: x}}}\n", "sources.prometheus.queries.cpu",
-         "must be one of cpu_usage, cpu_request, memory_usage, memory_request, got the text 'cpu'"),
-        ("sources: {prometheus: {step: 1x}}\n", "sources.prometheus.step", "'1x' is not a duration like 60s, 5m or 1h"),
+        (
+            "sources: {prometheus: {queries: {cpu: x}}}\n",
+            "sources.prometheus.queries.cpu",
+            "must be one of cpu_usage, cpu_request, memory_usage, memory_request, got the text 'cpu'",
+        ),
+        (
+            "sources: {prometheus: {step: 1x}}\n",
+            "sources.prometheus.step",
+            "'1x' is not a duration like 60s, 5m or 1h",
+        ),
         ("attribution: [service]\n", "attribution", "must be a mapping (key: value), got a list"),
-        ("sources: {aws_cost_explorer: {start: 2026-13-01}}\n", "(file)",
-         "not valid YAML: month must be in 1..12. Fix the file there and run again."),
+        (
+            "sources: {aws_cost_explorer: {start: 2026-13-01}}\n",
+            "(file)",
+            "not valid YAML: month must be in 1..12. Fix the file there and run again.",
+        ),
     ],
 )
 def test_cost_config_mistakes_name_file_key_and_problem(tmp_path, text, key, problem):
@@ -229,11 +290,28 @@ def test_cli_run_with_a_bad_config_prints_one_line_and_exits(tmp_path):
     files = tmp_path / "files"
     files.mkdir()
     (files / "services.csv").write_text("service,team\napi,payments\n")
-    (tmp_path / "BAD.yaml").write_text("targets:\n  change_failure_rate: {kind: absolute, op: '=<', value: 0.15}\n")
+    (tmp_path / "BAD.yaml").write_text(
+        "targets:\n  change_failure_rate: {kind: absolute, op: '=<', value: 0.15}\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "kpi_cli.main", "run", "--files", "files", "--warehouse", "w.duckdb", "--config", "BAD.yaml"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "kpi_cli.main",
+            "run",
+            "--files",
+            "files",
+            "--warehouse",
+            "w.duckdb",
+            "--config",
+            "BAD.yaml",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
@@ -251,7 +329,8 @@ def test_a_run_reads_each_configuration_file_once_and_writes_the_groups(tmp_path
     for name in ("kpi.yaml", "costs.yaml", "delivery.yaml"):
         shutil.copyfile(DEFAULT_CONFIG.with_name(name), config / name)
     sources = _write(
-        tmp_path, "sources.yaml",
+        tmp_path,
+        "sources.yaml",
         "github: {base_url: 'http://127.0.0.1:9', repos: [acme/api]}\nservices: [{service: api, team: payments}]\n",
     )
     files = tmp_path / "files"
@@ -267,7 +346,11 @@ def test_a_run_reads_each_configuration_file_once_and_writes_the_groups(tmp_path
 
     monkeypatch.setattr(yaml, "safe_load", counting)
     run_pipeline(
-        files, tmp_path / "w.duckdb", config=config / "kpi.yaml", sources=sources, fetch_sources=False,
+        files,
+        tmp_path / "w.duckdb",
+        config=config / "kpi.yaml",
+        sources=sources,
+        fetch_sources=False,
         as_of=dt.datetime(2030, 1, 1),
     )
     # before: costs.yaml twice (config tables, cost sources), sources.yaml once per source asset and check
@@ -300,9 +383,25 @@ def test_shipped_groups_keep_every_page_as_it_was():
             "lead_time_for_changes_p90_hours",
             "rework_rate",
         ),
-        "stability": ("change_failure_rate", "mttr_hours", "failed_deployment_recovery_time_p50_hours", "rework_rate"),
-        "ci": ("ci_pipeline_success_rate", "build_duration_p50_sec", "build_duration_p95_sec", "deployment_success_rate"),
-        "costs": ("cost_per_build", "cost_per_deploy", "cloud_cost", "cluster_cpu_efficiency", "cluster_memory_efficiency"),
+        "stability": (
+            "change_failure_rate",
+            "mttr_hours",
+            "failed_deployment_recovery_time_p50_hours",
+            "rework_rate",
+        ),
+        "ci": (
+            "ci_pipeline_success_rate",
+            "build_duration_p50_sec",
+            "build_duration_p95_sec",
+            "deployment_success_rate",
+        ),
+        "costs": (
+            "cost_per_build",
+            "cost_per_deploy",
+            "cloud_cost",
+            "cluster_cpu_efficiency",
+            "cluster_memory_efficiency",
+        ),
         "dora_tiers": (*dora, "time_to_restore_p50_hours"),  # Teams heat-map, report tier chart
         "team_comparison": ("rework_rate", "mttr_hours", "ci_pipeline_success_rate"),
     }
@@ -314,7 +413,9 @@ def test_secrets_stay_environment_variable_names(tmp_path):
     from platform_kpi.config import load_delivery_config, load_sources
 
     url = "https://hooks.example.invalid/services/s3cr3t"
-    delivery = load_delivery_config(_write(tmp_path, "delivery.yaml", "webhook: {url_env: HOOK}\n"), env={"HOOK": url})
+    delivery = load_delivery_config(
+        _write(tmp_path, "delivery.yaml", "webhook: {url_env: HOOK}\n"), env={"HOOK": url}
+    )
     assert delivery.webhook_url.reveal() == url and delivery.enabled
     assert "s3cr3t" not in repr(delivery) and "s3cr3t" not in str(delivery)
     sources = load_sources(_write(tmp_path, "sources.yaml", "github: {repos: [a/b], token_env: MY_TOKEN}\n"))

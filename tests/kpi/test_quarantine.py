@@ -150,7 +150,12 @@ def test_jsonl_line_that_is_not_json_is_reported_and_others_load(warehouse_of):
         }
     )
     assert quarantine(wh) == [
-        ("incidents", "incidents.jsonl", 2, "not valid JSON: Malformed JSON at byte 1 of input: unexpected character."),
+        (
+            "incidents",
+            "incidents.jsonl",
+            2,
+            "not valid JSON: Malformed JSON at byte 1 of input: unexpected character.",
+        ),
         ("incidents", "incidents.jsonl", 3, "not a JSON object (a JSON array; one object per line)"),
         ("incidents", "incidents.jsonl", 5, "resolved_at later is not an ISO-8601 time"),
     ]

@@ -28,8 +28,9 @@ def _uv() -> str:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([_uv(), "build", "--wheel", "--out-dir", str(out), str(REPO_ROOT)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [_uv(), "build", "--wheel", "--out-dir", str(out), str(REPO_ROOT)], check=True, capture_output=True
+    )
     (path,) = out.glob("platform_kpi-*.whl")
     return path
 
@@ -58,25 +59,36 @@ def test_kpi_demo_runs_from_a_fresh_environment_holding_only_the_wheel(wheel, tm
     # The exact versions of uv.lock, without the project itself (it comes from the wheel).
     subprocess.run(
         [uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", "-o", str(pins)],
-        check=True, cwd=REPO_ROOT, capture_output=True,
+        check=True,
+        cwd=REPO_ROOT,
+        capture_output=True,
     )
     subprocess.run([uv, "venv", "--python", sys.executable, str(venv)], check=True, capture_output=True)
     env = {**os.environ, "VIRTUAL_ENV": str(venv)}
-    subprocess.run([uv, "pip", "install", "-r", str(pins), str(wheel)], check=True, env=env,
-                   capture_output=True)
+    subprocess.run(
+        [uv, "pip", "install", "-r", str(pins), str(wheel)], check=True, env=env, capture_output=True
+    )
 
     work = tmp_path / "elsewhere"  # not the checkout: nothing may be found relative to the source tree
     work.mkdir()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("KPI_", "PYTHON", "VIRTUAL_ENV"))}
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import platform_kpi, sys; print(platform_kpi.__file__)"],
-        cwd=work, env=clean, capture_output=True, text=True, check=True,
+        cwd=work,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert str(venv) in where and str(REPO_ROOT) not in where, where
 
     run = subprocess.run(
         [str(venv / "bin" / "kpi"), "demo", "--dir", "demo", "--services", "4", "--today", "2026-12-01"],
-        cwd=work, env=clean, capture_output=True, text=True, timeout=900,
+        cwd=work,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert (work / "demo" / "warehouse.duckdb").exists()

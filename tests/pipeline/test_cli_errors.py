@@ -35,7 +35,7 @@ def test_every_failure_of_a_run_names_its_file_line_and_column(tmp_path: Path) -
     text = out.stdout + out.stderr
     assert out.returncode == 1, text
     assert "Traceback" not in text
-    summary = text[text.index("kpi run: The pipeline run failed"):].splitlines()
+    summary = text[text.index("kpi run: The pipeline run failed") :].splitlines()
     failures = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip() for line in summary[1:-1]}
     # which file, what is wrong and what is required, on one line
     assert failures["raw_files"] == (
@@ -52,7 +52,9 @@ def test_a_config_yaml_error_names_file_line_and_column_before_anything_runs(tmp
     (files / "services.csv").write_text("service,team\napi,payments\n")
     config = tmp_path / "kpi.yaml"
     config.write_text("kpis:\n  - id: x\n    name: [unclosed\n")
-    out = kpi("run", "--files", str(files), "--warehouse", str(tmp_path / "w.duckdb"), "--config", str(config))
+    out = kpi(
+        "run", "--files", str(files), "--warehouse", str(tmp_path / "w.duckdb"), "--config", str(config)
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     assert out.stderr == ""  # no traceback
     # the configuration is validated before the run starts: one line naming file, line and column, and
@@ -79,8 +81,17 @@ def test_kpi_report_into_a_read_only_folder_says_so_in_one_line(tmp_path: Path) 
     read_only = tmp_path / "reports"
     read_only.mkdir()
     read_only.chmod(0o555)
-    out = kpi("report", "--month", "2026-10", "--no-deliver", "--warehouse", str(warehouse), "--out", str(read_only),
-              prefix=_without_privileges())
+    out = kpi(
+        "report",
+        "--month",
+        "2026-10",
+        "--no-deliver",
+        "--warehouse",
+        str(warehouse),
+        "--out",
+        str(read_only),
+        prefix=_without_privileges(),
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     assert out.stderr == ""  # no traceback
     assert out.stdout.splitlines() == [
@@ -94,7 +105,9 @@ def test_kpi_report_out_is_a_file(tmp_path: Path) -> None:
     warehouse = build_warehouse(tmp_path, {"deployments.csv": deployments(dep("d1", "2026-10-05T10:00:00Z"))})
     a_file = tmp_path / "report.pdf"
     a_file.write_text("")
-    out = kpi("report", "--month", "2026-10", "--no-deliver", "--warehouse", str(warehouse), "--out", str(a_file))
+    out = kpi(
+        "report", "--month", "2026-10", "--no-deliver", "--warehouse", str(warehouse), "--out", str(a_file)
+    )
     assert (out.returncode, out.stderr) == (2, "")
     assert out.stdout.splitlines() == [
         f"kpi report: {a_file} is a file, not a folder. Pass --out DIR with the folder the reports go in."

@@ -24,7 +24,11 @@ KPI = str(Path(sys.executable).parent / "kpi")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_warehouse(
         tmp_path_factory.mktemp("cli-sql"),
-        {"deployments.csv": deployments("d1,api,production,success,2026-01-10T09:00:00Z,2026-01-10T10:00:00Z,,")},
+        {
+            "deployments.csv": deployments(
+                "d1,api,production,success,2026-01-10T09:00:00Z,2026-01-10T10:00:00Z,,"
+            )
+        },
     )
 
 
@@ -40,8 +44,12 @@ def test_sql_right_after_make_demo_reads_the_demo_warehouse(warehouse: Path, tmp
     stderr (not the CSV on stdout) says so."""
     (tmp_path / "data" / "demo").mkdir(parents=True)
     shutil.copy(warehouse, tmp_path / "data" / "demo" / "warehouse.duckdb")
-    done = kpi_sql("--format", "csv", "select kpi_id from marts.kpi_definitions where kpi_id = 'deployment_frequency'",
-                   cwd=tmp_path)
+    done = kpi_sql(
+        "--format",
+        "csv",
+        "select kpi_id from marts.kpi_definitions where kpi_id = 'deployment_frequency'",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["kpi_id", "deployment_frequency"]
     assert "data/demo/warehouse.duckdb" in done.stderr
@@ -57,7 +65,9 @@ def test_a_configured_warehouse_is_never_swapped_for_the_demo(warehouse: Path, t
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "table"])
 def test_max_rows_is_honoured_in_every_format(warehouse: Path, fmt: str) -> None:
-    done = kpi_sql("--warehouse", str(warehouse), "--format", fmt, "--max-rows", "5", "select * from range(1000) t(n)")
+    done = kpi_sql(
+        "--warehouse", str(warehouse), "--format", fmt, "--max-rows", "5", "select * from range(1000) t(n)"
+    )
     assert done.returncode == 0, done.stderr
     if fmt == "csv":
         assert done.stdout.splitlines() == ["n", "0", "1", "2", "3", "4"]
@@ -74,7 +84,9 @@ def test_rows_are_capped_by_default_and_uncut_results_say_nothing(warehouse: Pat
     lines = done.stdout.splitlines()
     assert len(lines) == 1 + 1000 and lines[-1] == "999"
     assert "stopped at 1,000 rows" in done.stderr
-    small = kpi_sql("--warehouse", str(warehouse), "--format", "csv", "--max-rows", "5", "select * from range(5) t(n)")
+    small = kpi_sql(
+        "--warehouse", str(warehouse), "--format", "csv", "--max-rows", "5", "select * from range(5) t(n)"
+    )
     assert small.stdout.splitlines() == ["n", "0", "1", "2", "3", "4"] and "stopped" not in small.stderr
 
 
@@ -104,7 +116,7 @@ def test_describe_show_summarize_explain_work(warehouse: Path) -> None:
 def test_allow_files_reads_a_file_on_ones_own_machine(warehouse: Path, tmp_path: Path) -> None:
     extra = tmp_path / "targets.csv"
     extra.write_text("kpi_id,goal\ndeployment_frequency,12\n")
-    query = (f"select t.goal, d.kpi_id from read_csv('{extra}') t join marts.kpi_definitions d using (kpi_id)")
+    query = f"select t.goal, d.kpi_id from read_csv('{extra}') t join marts.kpi_definitions d using (kpi_id)"
     refused = kpi_sql("--warehouse", str(warehouse), "--format", "csv", query)
     assert refused.returncode == 1 and "file system operations are disabled" in refused.stderr
     allowed = kpi_sql("--warehouse", str(warehouse), "--format", "csv", "--allow-files", query)

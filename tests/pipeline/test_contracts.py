@@ -85,7 +85,9 @@ def test_descriptions_are_sentences_not_placeholders():
 def test_drift_either_way_is_named(built):
     model = BY_TABLE["core.incident_links"]
     undescribed = dataclasses.replace(model, columns=model.columns[:-1])
-    phantom = dataclasses.replace(model, columns=(*model.columns, Column("severity", "Made up for the test.")))
+    phantom = dataclasses.replace(
+        model, columns=(*model.columns, Column("severity", "Made up for the test."))
+    )
     with read_connection(built) as con:
         assert contract_drift(con, undescribed) == [
             "core.incident_links has columns _models.yml does not describe: link_type"
@@ -168,7 +170,11 @@ def test_declared_tests_pass_on_a_clean_build(built):
 
 
 def _failures(outcomes):
-    return {(o.expectation.split(" (")[0], o.column): (o.unexpected_count, o.sample) for o in outcomes if not o.success}
+    return {
+        (o.expectation.split(" (")[0], o.column): (o.unexpected_count, o.sample)
+        for o in outcomes
+        if not o.success
+    }
 
 
 def test_declared_tests_fail_on_bad_data_and_name_the_values(tampered):
@@ -200,7 +206,10 @@ def test_a_failing_declared_test_fails_its_blocking_check_in_a_dagster_run(tampe
     repo = defs.get_repository_def()
     key = dg.AssetCheckKey(dg.AssetKey(["core", "incident_links"]), "contract_incident_links")
     result = dg.materialize(
-        [*{id(a): a for a in repo.assets_defs_by_key.values()}.values(), *repo.asset_checks_defs_by_key.values()],
+        [
+            *{id(a): a for a in repo.assets_defs_by_key.values()}.values(),
+            *repo.asset_checks_defs_by_key.values(),
+        ],
         selection=dg.AssetSelection.checks(key),
         raise_on_error=False,
     )

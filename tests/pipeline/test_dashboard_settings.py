@@ -16,12 +16,18 @@ def test_defaults_loopback_and_no_sign_in() -> None:
 
 
 def test_proxy_mode_from_the_environment() -> None:
-    auth = load_settings({
-        "KPI_DASHBOARD_AUTH": "Proxy", "KPI_DASHBOARD_USER_HEADER": "X-Auth-Request-Email",
-        "KPI_DASHBOARD_SQL_GROUP": "analysts",
-    }).dashboard_auth
+    auth = load_settings(
+        {
+            "KPI_DASHBOARD_AUTH": "Proxy",
+            "KPI_DASHBOARD_USER_HEADER": "X-Auth-Request-Email",
+            "KPI_DASHBOARD_SQL_GROUP": "analysts",
+        }
+    ).dashboard_auth
     assert (auth.mode, auth.user_header, auth.groups_header, auth.sql_group) == (
-        "proxy", "X-Auth-Request-Email", "X-Forwarded-Groups", "analysts",
+        "proxy",
+        "X-Auth-Request-Email",
+        "X-Forwarded-Groups",
+        "analysts",
     )
     who = viewer(auth, {"x-auth-request-email": "ann@example.org", "X-Forwarded-Groups": "staff, analysts"})
     assert who.user == "ann@example.org" and who.groups == {"staff", "analysts"}
@@ -31,7 +37,9 @@ def test_proxy_mode_from_the_environment() -> None:
         viewer(auth, {"X-Forwarded-User": "someone"})
     # no group configured: nobody gets the SQL page when sign-in is on
     no_group = DashboardAuth(mode="proxy")
-    assert not may_use_sql(no_group, viewer(no_group, {"X-Forwarded-User": "ann", "X-Forwarded-Groups": "admins"}))
+    assert not may_use_sql(
+        no_group, viewer(no_group, {"X-Forwarded-User": "ann", "X-Forwarded-Groups": "admins"})
+    )
 
 
 def test_a_bad_mode_names_the_variable() -> None:

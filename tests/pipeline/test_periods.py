@@ -1,4 +1,4 @@
-""""Last month" is decided once (platform_kpi.periods) for the report, the dashboard and the CLI."""
+""" "Last month" is decided once (platform_kpi.periods) for the report, the dashboard and the CLI."""
 
 from __future__ import annotations
 

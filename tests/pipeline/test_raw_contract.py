@@ -73,7 +73,11 @@ def test_every_raw_table_is_declared_with_exactly_its_columns_and_types(demo):
     assert {t: built[t] for t in built} == declared
     assert drift == []
     # The run wrote real rows through each kind of writer (files, FOCUS, OpenCost, the manifest).
-    assert rows["files__deployments"] > 1000 and rows["focus__costs"] > 1000 and rows["opencost__allocations"] > 100
+    assert (
+        rows["files__deployments"] > 1000
+        and rows["focus__costs"] > 1000
+        and rows["opencost__allocations"] > 100
+    )
     assert rows["files__manifest"] == len(ENTITIES)
     # Pinned types, not whatever a frame or a reader produced.
     assert ("payload", "json") in built["github__pulls"] and ("_line", "bigint") in built["focus__costs"]
@@ -103,7 +107,9 @@ def test_the_api_upsert_writes_the_declared_shape(tmp_path):
         assert store.commit(batch, "pulls", "2026-01-02") == 1  # changed payload: replaced, not duplicated
         assert store.commit(batch, "pulls", "2026-01-02") == 0  # unchanged: not rewritten
         drift = [p for p in raw_drift(con) if "lacks" not in p]  # only the API tables exist here
-        row = con.execute("select key, scope, payload->>'title', typeof(fetched_at) from raw.github__pulls").fetchall()
+        row = con.execute(
+            "select key, scope, payload->>'title', typeof(fetched_at) from raw.github__pulls"
+        ).fetchall()
     assert drift == []
     assert row == [("acme/api#1", "acme/api", "Fix it", "TIMESTAMP")]
 
@@ -116,7 +122,10 @@ def _deployments(con) -> pd.DataFrame:
     ("change", "message"),
     [
         (lambda f: f.assign(priority="high"), r"raw\.files__deployments: .*does not declare: priority"),
-        (lambda f: f.drop(columns=["commit_sha"]), r"raw\.files__deployments: .*missing declared columns: commit_sha"),
+        (
+            lambda f: f.drop(columns=["commit_sha"]),
+            r"raw\.files__deployments: .*missing declared columns: commit_sha",
+        ),
         (
             lambda f: f.drop(columns=["_line"]).assign(line_no=1),
             r"raw\.files__deployments: .*does not declare: line_no.*missing declared columns: _line",
@@ -139,10 +148,23 @@ def test_the_cost_and_api_writers_refuse_other_columns_too(copy):
     with write_connection(copy) as con:
         kept = con.execute("select count(*) from raw.opencost__allocations").fetchone()[0]
         frame = con.execute("select * exclude (total_cost) from raw.opencost__allocations").df()
-        with pytest.raises(ContractError, match=r"raw\.opencost__allocations: .*missing declared columns: total_cost"):
+        with pytest.raises(
+            ContractError, match=r"raw\.opencost__allocations: .*missing declared columns: total_cost"
+        ):
             replace_raw(con, "opencost__allocations", frame)
         assert con.execute("select count(*) from raw.opencost__allocations").fetchone()[0] == kept
-        extra = pd.DataFrame([{"key": "k", "scope": "s", "payload": "{}", "payload_sha": "x", "fetched_at": None, "etag": "w/1"}])
+        extra = pd.DataFrame(
+            [
+                {
+                    "key": "k",
+                    "scope": "s",
+                    "payload": "{}",
+                    "payload_sha": "x",
+                    "fetched_at": None,
+                    "etag": "w/1",
+                }
+            ]
+        )
         with pytest.raises(ContractError, match=r"raw\.github__pulls: .*does not declare: etag"):
             upsert_raw(con, "github__pulls", extra)
         with pytest.raises(ContractError, match=r"raw\.files__owners is not in sql/raw/_sources\.yml"):
@@ -227,7 +249,10 @@ def test_every_writer_takes_its_tables_from_the_contract(monkeypatch, tmp_path):
     tables = dict(raw_tables())
 
     def retype(name: str, column: str, data_type: str) -> None:
-        cols = tuple(dataclasses.replace(c, data_type=data_type) if c.name == column else c for c in tables[name].columns)
+        cols = tuple(
+            dataclasses.replace(c, data_type=data_type) if c.name == column else c
+            for c in tables[name].columns
+        )
         tables[name] = dataclasses.replace(tables[name], columns=cols)
 
     retype("aws_ce__costs", "_page", "integer")

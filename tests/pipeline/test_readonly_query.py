@@ -104,11 +104,13 @@ def test_the_query_dies_when_the_caller_stops_waiting(warehouse: Path) -> None:
 def test_the_query_dies_with_its_caller(warehouse: Path, tmp_path: Path) -> None:
     """A dashboard killed outright (no finally runs) leaves no query running on."""
     script = tmp_path / "caller.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         from platform_kpi.readonly_query import run_query
         from platform_kpi.settings import SqlLimits
         run_query({str(warehouse)!r}, {RUNAWAY!r}, SqlLimits(timeout_sec=None))
-    """))
+    """)
+    )
     caller = subprocess.Popen([sys.executable, str(script)])
     try:
         deadline = time.monotonic() + 60
@@ -150,13 +152,34 @@ def test_duplicate_names_and_exotic_types_come_back_displayable(warehouse: Path)
         LIMITS,
     )
     frame = result.frame
-    assert list(frame.columns) == ["a", "a_2", "A_3", "total", "big", "ubig", "gap", "list", "rec", "id", "forever", "month", "price"]
+    assert list(frame.columns) == [
+        "a",
+        "a_2",
+        "A_3",
+        "total",
+        "big",
+        "ubig",
+        "gap",
+        "list",
+        "rec",
+        "id",
+        "forever",
+        "month",
+        "price",
+    ]
     assert result.renamed == {"a_2": "a", "A_3": "A"}
     row = frame.iloc[0].to_dict()
-    assert row["total"] == 45 and frame["total"].dtype == "int64"  # sum() is a HUGEINT: an integer where it fits
+    assert (
+        row["total"] == 45 and frame["total"].dtype == "int64"
+    )  # sum() is a HUGEINT: an integer where it fits
     assert row["big"] == "170141183460469231731687303715884105727"
     assert row["ubig"] == "340282366920938463463374607431768211455"  # not wrapped to a negative decimal
-    assert (row["gap"], row["list"], row["rec"], row["id"]) == ("01:30:00", "[1, 2]", "{'k': 1}", "6ba7b810-9dad-11d1-80b4-00c04fd430c8")
+    assert (row["gap"], row["list"], row["rec"], row["id"]) == (
+        "01:30:00",
+        "[1, 2]",
+        "{'k': 1}",
+        "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+    )
     assert row["forever"] == "infinity"
     assert pd.Timestamp(row["month"]) == pd.Timestamp("2026-10-01") and row["price"] == Decimal("12.50")
     assert result.as_text == ["big", "ubig", "gap", "list", "rec", "id", "forever"]
@@ -167,4 +190,7 @@ def test_duplicate_names_and_exotic_types_come_back_displayable(warehouse: Path)
 
 
 def test_unique_names() -> None:
-    assert unique_names(["a", "a", "a_2", "A", "b"]) == (["a", "a_3", "a_2", "A_4", "b"], {"a_3": "a", "A_4": "A"})
+    assert unique_names(["a", "a", "a_2", "A", "b"]) == (
+        ["a", "a_3", "a_2", "A_4", "b"],
+        {"a_3": "a", "A_4": "A"},
+    )

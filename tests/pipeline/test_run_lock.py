@@ -73,7 +73,11 @@ class _Lines:
 def _kpi_run(files: Path, warehouse: Path, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
         [KPI, "run", "--files", str(files), "--warehouse", str(warehouse)],
-        cwd=REPO_ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -99,7 +103,9 @@ def test_a_second_kpi_run_waits_for_the_first_or_refuses_naming_it(tmp_path, mon
         # By default a second `kpi run` waits, says for whom, and runs once the first is done.
         second = _kpi_run(files, warehouse)
         lines = _Lines(second)
-        _wait_for(lambda: "Another run is writing" in lines.text, "the second run says it waits", procs=(second,))
+        _wait_for(
+            lambda: "Another run is writing" in lines.text, "the second run says it waits", procs=(second,)
+        )
         assert f"pid {first.pid} " in lines.text and "Waiting up to 3600s" in lines.text
         assert second.poll() is None  # still waiting: it did not touch the work file
         os.kill(first.pid, signal.SIGCONT)
@@ -133,14 +139,21 @@ def test_a_dagster_run_holds_the_lock_and_a_killed_holder_releases_it(tmp_path, 
     warehouse = tmp_path / "warehouse.duckdb"
     resource = WarehouseResource(warehouse=str(warehouse))
     holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(warehouse)], cwd=REPO_ROOT,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", _HOLDER, str(warehouse)],
+        cwd=REPO_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline() == "held\n"
         monkeypatch.setenv("KPI_LOCK_TIMEOUT_SEC", "0")
-        result = dg.materialize([kpi_config], resources={"warehouse": resource, "configuration": configuration_resource(DEFAULT_CONFIG)}, raise_on_error=False,
-                                instance=dg.DagsterInstance.ephemeral())
+        result = dg.materialize(
+            [kpi_config],
+            resources={"warehouse": resource, "configuration": configuration_resource(DEFAULT_CONFIG)},
+            raise_on_error=False,
+            instance=dg.DagsterInstance.ephemeral(),
+        )
         assert not result.success
         failure = "\n".join(str(e.event_specific_data.error) for e in result.all_events if e.is_run_failure)
         assert f"pid {holder.pid} " in failure and "(test holder," in failure, failure
@@ -149,7 +162,11 @@ def test_a_dagster_run_holds_the_lock_and_a_killed_holder_releases_it(tmp_path, 
         holder.kill()  # SIGKILL: no clean-up code runs; the OS drops the lock
         holder.wait()
     assert lock_path_for(warehouse).exists()  # the stale lock file does not block anyone
-    result = dg.materialize([kpi_config], resources={"warehouse": resource, "configuration": configuration_resource(DEFAULT_CONFIG)}, instance=dg.DagsterInstance.ephemeral())
+    result = dg.materialize(
+        [kpi_config],
+        resources={"warehouse": resource, "configuration": configuration_resource(DEFAULT_CONFIG)},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
     assert result.success
 
 
@@ -189,7 +206,10 @@ def test_a_killed_runs_leftovers_do_not_break_the_next_run_and_are_cleaned(tmp_p
     assert "Removed warehouse.work.duckdb.wal" in out and "Done in" in out
     assert not partial.exists() and not wal.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "files", "warehouse.duckdb", "warehouse.duckdb.lock", "warehouse.work.duckdb"
+        "files",
+        "warehouse.duckdb",
+        "warehouse.duckdb.lock",
+        "warehouse.work.duckdb",
     ]
     with read_connection(warehouse) as con:
         assert con.execute("select count(*) from core.deployments").fetchone()[0] == 5
@@ -228,7 +248,9 @@ def test_a_publish_that_runs_out_of_disk_leaves_no_temp_file(tmp_path):
     work = _small_work_file(tmp_path)
     published = tmp_path / "w.duckdb"
     published.write_bytes(b"the previous snapshot")
-    done = subprocess.run([sys.executable, "-c", _FULL_DISK_PUBLISH, str(work), str(published)], cwd=REPO_ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_PUBLISH, str(work), str(published)], cwd=REPO_ROOT
+    )
     assert done.returncode == errno.EFBIG
     assert published.read_bytes() == b"the previous snapshot"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb", "w.work.duckdb"]
@@ -253,4 +275,4 @@ def test_publish_flushes_the_copy_to_disk_before_the_rename(tmp_path, monkeypatc
     publish(work, published)
     tmp = str(published.with_name(f".w.duckdb.{os.getpid()}.tmp"))
     assert calls.index(("fsync", tmp)) < calls.index(("replace", tmp)), calls
-    assert ("fsync", str(tmp_path)) in calls[calls.index(("replace", tmp)):]  # the rename itself
+    assert ("fsync", str(tmp_path)) in calls[calls.index(("replace", tmp)) :]  # the rename itself

@@ -53,7 +53,10 @@ def refreshed(deployment) -> tuple[subprocess.CompletedProcess, int]:
     dagster = Path(sys.executable).with_name("dagster")
     proc = subprocess.Popen(
         [str(dagster), "job", "execute", "-m", "pipelines.definitions", "-j", "refresh_job"],
-        cwd=REPO_ROOT, env={**os.environ, **deployment}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO_ROOT,
+        env={**os.environ, **deployment},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     out = proc.communicate(timeout=900)[0]
@@ -80,7 +83,9 @@ def test_dagster_job_execute_runs_the_refresh_job_in_one_process(deployment, ref
     warehouse = Path(deployment["KPI_WAREHOUSE"])
     with read_connection(warehouse) as con:
         loaded = con.execute("select count(*) from core.deployments").fetchone()[0]
-        quarantined = con.execute("select count(*) from ops.quarantine where entity = 'deployments'").fetchone()[0]
+        quarantined = con.execute(
+            "select count(*) from ops.quarantine where entity = 'deployments'"
+        ).fetchone()[0]
     # Every line of the generated deployments.csv is either a deployment or quarantined with a reason.
     assert loaded > 0
     assert loaded + quarantined == _csv_records(Path(deployment["KPI_FILES_DIR"]) / "deployments.csv")
@@ -98,7 +103,9 @@ def test_the_monthly_schedule_runs_the_report_job_through_its_executor(deploymen
     tick = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 1, 7, tzinfo=dt.UTC))
     [request] = list(monthly_report_schedule.evaluate_tick(tick).run_requests)
     assert request.partition_key == "2026-10-01"
-    with dg.execute_job(dg.reconstructable(monthly_report_job), instance=instance, tags=request.tags) as result:
+    with dg.execute_job(
+        dg.reconstructable(monthly_report_job), instance=instance, tags=request.tags
+    ) as result:
         assert result.success, [e.message for e in result.all_events if e.is_failure]
         assert {e.pid for e in result.all_events if e.is_step_start} == {os.getpid()}
     report = Path(deployment["KPI_REPORTS_DIR"]) / "2026-10"

@@ -78,11 +78,18 @@ def config_file(tmp_path: Path, directory: Path | None = None) -> Path:
     return path
 
 
-def test_posts_the_summary_to_the_webhook_and_copies_to_a_directory(webhook, report: Path, tmp_path: Path) -> None:
+def test_posts_the_summary_to_the_webhook_and_copies_to_a_directory(
+    webhook, report: Path, tmp_path: Path
+) -> None:
     _, url = webhook
-    config = load_delivery_config(config_file(tmp_path, tmp_path / "shared"), env={"TEST_REPORT_WEBHOOK": url})
+    config = load_delivery_config(
+        config_file(tmp_path, tmp_path / "shared"), env={"TEST_REPORT_WEBHOOK": url}
+    )
     results = deliver_report(report, REPORT_MONTH, config)
-    assert [(r.ok, r.detail) for r in results] == [(True, "HTTP 200"), (True, f"copied to {tmp_path / 'shared' / '2026-10'}")]
+    assert [(r.ok, r.detail) for r in results] == [
+        (True, "HTTP 200"),
+        (True, f"copied to {tmp_path / 'shared' / '2026-10'}"),
+    ]
     [call] = Webhook.received
     assert call["content_type"] == "application/json"
     text = call["payload"]["text"]
@@ -90,7 +97,12 @@ def test_posts_the_summary_to_the_webhook_and_copies_to_a_directory(webhook, rep
     summary = (report / "report.md").read_text().split("## Executive summary")[1].split("\n## ")[0]
     first_bullet = next(line for line in summary.splitlines() if line.startswith("- "))
     assert first_bullet in text
-    assert sorted(p.name for p in (tmp_path / "shared" / "2026-10").iterdir()) == ["charts", "report.html", "report.md", "report.pdf"]
+    assert sorted(p.name for p in (tmp_path / "shared" / "2026-10").iterdir()) == [
+        "charts",
+        "report.html",
+        "report.md",
+        "report.pdf",
+    ]
 
 
 def test_a_failing_webhook_keeps_the_report_and_hides_the_url(webhook, report: Path, tmp_path: Path) -> None:
@@ -108,17 +120,30 @@ def test_a_failing_webhook_keeps_the_report_and_hides_the_url(webhook, report: P
     port = server.server_address[1]
     server.shutdown()
     server.server_close()
-    config = load_delivery_config(config_file(tmp_path), env={"TEST_REPORT_WEBHOOK": f"http://127.0.0.1:{port}{SECRET_PATH}"})
+    config = load_delivery_config(
+        config_file(tmp_path), env={"TEST_REPORT_WEBHOOK": f"http://127.0.0.1:{port}{SECRET_PATH}"}
+    )
     [result] = deliver_report(report, REPORT_MONTH, config)
     assert not result.ok and "could not reach the webhook" in result.detail
     assert "s3cr3t" not in result.detail
 
 
-def test_kpi_report_delivers_and_exits_3_when_delivery_fails(webhook, demo: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_kpi_report_delivers_and_exits_3_when_delivery_fails(
+    webhook, demo: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
     _, url = webhook
     monkeypatch.setenv("TEST_REPORT_WEBHOOK", url)
-    args = ["report", "--month", "2026-10", "--warehouse", str(demo / "warehouse.duckdb"), "--out", str(tmp_path / "r"),
-            "--delivery", str(config_file(tmp_path))]
+    args = [
+        "report",
+        "--month",
+        "2026-10",
+        "--warehouse",
+        str(demo / "warehouse.duckdb"),
+        "--out",
+        str(tmp_path / "r"),
+        "--delivery",
+        str(config_file(tmp_path)),
+    ]
     assert main(args) == 0
     assert "delivered to webhook ($TEST_REPORT_WEBHOOK): HTTP 200" in capsys.readouterr().out
     Webhook.status = 500
@@ -131,11 +156,17 @@ def test_kpi_report_delivers_and_exits_3_when_delivery_fails(webhook, demo: Path
 @pytest.mark.parametrize(
     ("text", "key", "problem"),
     [
-        ("webhook:\n  url: https://hooks.slack.com/services/x\n", "webhook.url",
-         "not allowed: the URL is a secret; name the environment variable that holds it in url_env"),
+        (
+            "webhook:\n  url: https://hooks.slack.com/services/x\n",
+            "webhook.url",
+            "not allowed: the URL is a secret; name the environment variable that holds it in url_env",
+        ),
         ("webhook: {url_env: HOOK}\n", "webhook.url_env", "the value of $HOOK is not an http(s) URL"),
-        ("webhok: {url_env: HOOK}\n", "webhok",
-         "unknown key (did you mean webhook?); expected one of: webhook, directory, timeout_seconds"),
+        (
+            "webhok: {url_env: HOOK}\n",
+            "webhok",
+            "unknown key (did you mean webhook?); expected one of: webhook, directory, timeout_seconds",
+        ),
         ("timeout_seconds: 0\n", "timeout_seconds", "must be > 0, got the number 0"),
         ("webhook: HOOK\n", "webhook", "must be a mapping (key: value), got the text 'HOOK'"),
     ],

@@ -39,18 +39,28 @@ def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
 @pytest.fixture(scope="module")
 def pdf_text(demo: Path) -> str:
     pdf = demo / "reports" / "2026-10" / "report.pdf"
-    out = subprocess.run([poppler("pdftotext"), str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [poppler("pdftotext"), str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
     return " ".join(out.split())  # lines wrap anywhere: compare on single spaces
 
 
 def test_pdf_has_the_sections(pdf_text: str, demo: Path) -> None:
     for section in (
-        "Platform KPI report — October 2026", "Executive summary", "All KPIs (organisation)", "Teams",
-        "Appendix: data quality", "Sources and freshness", "Quarantined input rows", "Data checks",
+        "Platform KPI report — October 2026",
+        "Executive summary",
+        "All KPIs (organisation)",
+        "Teams",
+        "Appendix: data quality",
+        "Sources and freshness",
+        "Quarantined input rows",
+        "Data checks",
         "Appendix: definitions",
     ):
         assert section in pdf_text, section
-    teams = [r[0] for r in rows(demo / "warehouse.duckdb", "select distinct team from core.services order by 1")]
+    teams = [
+        r[0] for r in rows(demo / "warehouse.duckdb", "select distinct team from core.services order by 1")
+    ]
     positions = [pdf_text.index(team, pdf_text.index("DORA tier by team")) for team in teams]
     assert len(positions) == len(teams) == 8
 
@@ -93,7 +103,14 @@ def test_pdf_pages_render_to_png(demo: Path) -> None:
     for old in PAGES_DIR.glob("page-*.png"):
         old.unlink()
     subprocess.run(
-        [poppler("pdftoppm"), "-r", "70", "-png", str(demo / "reports" / "2026-10" / "report.pdf"), str(PAGES_DIR / "page")],
+        [
+            poppler("pdftoppm"),
+            "-r",
+            "70",
+            "-png",
+            str(demo / "reports" / "2026-10" / "report.pdf"),
+            str(PAGES_DIR / "page"),
+        ],
         check=True,
     )
     pages = sorted(PAGES_DIR.glob("page-*.png"))
@@ -109,7 +126,11 @@ def test_markdown_and_html_say_what_the_pdf_says(pdf_text: str, demo: Path) -> N
     folder = demo / "reports" / "2026-10"
     md = (folder / "report.md").read_text()
     html = (folder / "report.html").read_text()
-    bullets = [line[2:] for line in md.split("## Executive summary")[1].split("\n## ")[0].splitlines() if line.startswith("- ")]
+    bullets = [
+        line[2:]
+        for line in md.split("## Executive summary")[1].split("\n## ")[0].splitlines()
+        if line.startswith("- ")
+    ]
     assert len(bullets) >= 6
     for bullet in bullets:
         plain = bullet.replace("**", "")
@@ -144,11 +165,34 @@ def parse(text: str):
 
 
 def test_kpi_report_command(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code = main(["report", "--month", "2026-09", "--warehouse", str(demo / "warehouse.duckdb"),
-                 "--out", str(tmp_path), "--no-deliver"])
+    code = main(
+        [
+            "report",
+            "--month",
+            "2026-09",
+            "--warehouse",
+            str(demo / "warehouse.duckdb"),
+            "--out",
+            str(tmp_path),
+            "--no-deliver",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert f"report.pdf: {tmp_path / '2026-09' / 'report.pdf'}" in out
     assert "September 2026" in (tmp_path / "2026-09" / "report.md").read_text()
-    assert main(["report", "--month", "2026-13", "--warehouse", str(demo / "warehouse.duckdb"), "--out", str(tmp_path)]) == 1
+    assert (
+        main(
+            [
+                "report",
+                "--month",
+                "2026-13",
+                "--warehouse",
+                str(demo / "warehouse.duckdb"),
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 1
+    )
     assert "is not in the form YYYY-MM" in capsys.readouterr().out

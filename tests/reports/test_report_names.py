@@ -45,7 +45,9 @@ def test_the_markdown_report_escapes_names(report: dict[str, Path]) -> None:
 def test_the_pdf_report_shows_names_as_typed_with_no_link(report: dict[str, Path]) -> None:
     pdf = report["report.pdf"]
     assert b"/URI" not in pdf.read_bytes()  # no link annotation
-    text = subprocess.run([poppler("pdftotext"), str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    text = subprocess.run(
+        [poppler("pdftotext"), str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
     text = " ".join(text.split())
     summary = text.split("Executive summary", 1)[1].split("All KPIs", 1)[0]
     for name in (LINK, HTML, BOLD):
