@@ -159,12 +159,17 @@ def run_pipeline(
     job = defs.resolve_job_def("refresh_job")
     if selection is not None or not checks:
         graph = defs.resolve_asset_graph()
-        # A multi-asset that cannot be subset (e.g. raw_costs writes raw and ops tables) runs whole.
-        selection = (selection or dg.AssetSelection.all()).required_multi_asset_neighbors()
-        keys = selection.resolve(graph) & set(job.asset_layer.executable_asset_keys)
-        job = job.get_subset(
-            asset_selection=keys, asset_check_selection=selection.resolve_checks(graph) if checks else set()
+        wanted = selection or dg.AssetSelection.all()
+        # A multi-asset that cannot be subset (e.g. raw_costs writes raw and ops tables) runs whole. The
+        # checks come from the selection itself: required_multi_asset_neighbors() keeps assets only, and
+        # an empty subset would be read by Dagster as the whole job.
+        keys = wanted.required_multi_asset_neighbors().resolve(graph) & set(
+            job.asset_layer.executable_asset_keys
         )
+        check_keys = wanted.resolve_checks(graph) if checks else set()
+        if not keys and not check_keys:
+            raise ValueError("The selection matches no asset or check of the refresh job; nothing to run.")
+        job = job.get_subset(asset_selection=keys, asset_check_selection=check_keys)
     total = len(job.graph.node_dict)
     handler = _StepHandler(progress, total)
 

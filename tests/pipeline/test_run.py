@@ -240,3 +240,26 @@ def test_every_command_has_help(capsys):
             kpi([command, "--help"])
         assert done.value.code == 0
         assert "usage: kpi " + command in capsys.readouterr().out
+
+
+def test_a_selection_of_checks_runs_only_the_checks(run, tmp_path):
+    # The benchmark's checks phase: before, a checks-only selection lost its checks on the way to the
+    # job subset, and an empty subset is the whole job to Dagster, so every asset was rebuilt too.
+    import shutil
+
+    from platform_kpi.settings import work_path_for
+
+    _, files, warehouse, full, _ = run
+    published = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse, work_path_for(published))  # the tables a run built, not yet checked
+    lines: list[str] = []
+    summary = run_pipeline(
+        files, published, selection=dg.AssetSelection.all_asset_checks(), progress=lines.append
+    )
+    steps = [line.split("] ", 1)[1].rsplit(" (", 1)[0] for line in lines if line.startswith("[")]
+    assert steps and not [s for s in steps if s.endswith("_models") or s in ("raw_files", "kpi_config")], (
+        steps
+    )
+    assert summary.checks_failed == 0 and summary.checks_passed == full.checks_passed
+    with pytest.raises(ValueError, match="matches no asset or check"):
+        run_pipeline(files, published, selection=dg.AssetSelection.groups("no_such_group"))
