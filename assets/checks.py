@@ -167,24 +167,19 @@ ACCOUNTING_KEY = dg.AssetKey(["ops", "file_accounting"])
 def file_accounting_balanced(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
         found = file_accounting.unbalanced_files(con)
-        _record(
-            con,
-            "ops.file_accounting",
-            "file_accounting_balanced",
-            [
-                Outcome(
-                    "lines and records add up",
-                    "file",
-                    found.ok,
-                    len(found.messages),
-                    "; ".join(found.messages[:3]),
-                )
-            ],
-        )
+        return _accounting_result(con, "file_accounting_balanced", "lines and records add up", "file", found)
+
+
+def _accounting_result(
+    con, check: str, expectation: str, column: str, found, **metadata
+) -> dg.AssetCheckResult:
+    """Record one file-accounting finding in ops.check_results and return it as the check's result."""
+    outcome = Outcome(expectation, column, found.ok, len(found.messages), "; ".join(found.messages[:3]))
+    _record(con, "ops.file_accounting", check, [outcome])
     return dg.AssetCheckResult(
         passed=found.ok,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"failures": "; ".join(found.messages) or "none"},
+        metadata={"failures": "; ".join(found.messages) or "none", **metadata},
     )
 
 
@@ -201,28 +196,14 @@ def no_silent_row_drop(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         current = file_accounting.loaded_rows(con)
         threshold = con.execute("select row_drop_threshold from ops.kpi_settings").fetchone()[0]
         found = file_accounting.row_drops(current, previous, threshold, warehouse.allow_row_drop)
-        _record(
+        return _accounting_result(
             con,
-            "ops.file_accounting",
             "no_silent_row_drop",
-            [
-                Outcome(
-                    "rows within row_drop_threshold of the last publish",
-                    "loaded",
-                    found.ok,
-                    len(found.messages),
-                    "; ".join(found.messages[:3]),
-                )
-            ],
+            "rows within row_drop_threshold of the last publish",
+            "loaded",
+            found,
+            accepted_drop=bool(found.messages and found.ok),
         )
-    return dg.AssetCheckResult(
-        passed=found.ok,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "failures": "; ".join(found.messages) or "none",
-            "accepted_drop": bool(found.messages and found.ok),
-        },
-    )
 
 
 DOMAIN_TABLES = (
