@@ -6,11 +6,14 @@ BIN := $(VENV)/bin
 
 .PHONY: install demo test bench dashboard dev lint format clean
 
-# Create .venv from uv.lock (installs uv into the user site if it is missing).
+# Create .venv from uv.lock (installs uv into the user site if it is missing). --compile-bytecode:
+# uv installs sources only, and where PYTHONDONTWRITEBYTECODE is set (this image sets it) every Python
+# process compiled dagster, pandas and Great Expectations again. Measured on the 2-core machine, busy:
+# `import pipelines.execute` 10.2-14.6 s -> 4.0-5.3 s; `import great_expectations` 22-25 s -> 8-11 s.
 $(BIN)/kpi: uv.lock pyproject.toml
 	@if [ -z "$(UV)" ]; then $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv; fi
 	@UV=$$(command -v uv || echo $$($(PYTHON) -m site --user-base)/bin/uv); \
-		$$UV sync --frozen --python $(PYTHON)
+		$$UV sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $(BIN)/kpi
 
 install: $(BIN)/kpi
