@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from platform_kpi.models import ContractError
+from platform_kpi.models import YAML_LOADER, ContractError
 from platform_kpi.settings import SQL_DIR
 
 SOURCES_FILE = "_sources.yml"
@@ -62,7 +62,7 @@ class RawTable:
 
 def load_sources(path: Path) -> dict[str, RawTable]:
     """The raw tables ``path`` (a dbt sources file with the one source ``raw``) declares, by name."""
-    doc = yaml.safe_load(path.read_text()) or {}
+    doc = yaml.load(path.read_text(), Loader=YAML_LOADER) or {}
     sources = doc.get("sources") or []
     if [s.get("name") for s in sources] != [SCHEMA]:
         raise ContractError(f"{path}: expected exactly one source, named {SCHEMA}")
