@@ -46,7 +46,9 @@ def build(home: Path, services: int) -> Path:
 
     files, warehouse = home / "files", home / "warehouse.duckdb"
     started = time.perf_counter()
-    counts = generate_demo_org(files, services=services, inject_bad_rows=False, today=dt.date(2026, 11, 28))
+    counts = generate_demo_org(
+        files, services=services, months=12, inject_bad_rows=False, today=dt.date(2026, 11, 28)
+    )
     print(
         f"generated {services} services in {time.perf_counter() - started:.1f}s: "
         + ", ".join(f"{k} {v:,}" for k, v in counts.items()),

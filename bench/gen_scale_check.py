@@ -22,7 +22,7 @@ from platform_kpi.demo.org import generate_demo_org  # noqa: E402
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="demo-org-scale-") as tmp:
         began = time.perf_counter()
-        counts = generate_demo_org(Path(tmp), services=1000, inject_bad_rows=False)
+        counts = generate_demo_org(Path(tmp), services=1000, months=12, inject_bad_rows=False)
         seconds = time.perf_counter() - began
         size_mb = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 1e6
     for entity, rows in counts.items():

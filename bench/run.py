@@ -171,7 +171,9 @@ def main() -> int:
         shutil.rmtree(root, ignore_errors=True)
         print(f"Generating {args.services} services × 12 months into {files_dir} ...", flush=True)
         started = time.perf_counter()
-        counts = generate_demo_org(files_dir, services=args.services, today=TODAY, inject_bad_rows=False)
+        counts = generate_demo_org(
+            files_dir, services=args.services, months=12, today=TODAY, inject_bad_rows=False
+        )
         marker.write_text(json.dumps(counts))
         print(f"  generated in {time.perf_counter() - started:.1f}s", flush=True)
     counts = json.loads(marker.read_text())

@@ -120,9 +120,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     home = Path(args.dir)
     files_dir, warehouse, reports = home / "files", home / "warehouse.duckdb", home / "reports"
     today = dt.date.fromisoformat(args.today) if args.today else (load_settings().today or today_utc())
-    _say(f"Generating the demo organisation ({args.services} services, seed {args.seed}) in {files_dir} ...")
+    _say(
+        f"Generating the demo organisation ({args.services} services, {args.months} months plus this one, "
+        f"seed {args.seed}) in {files_dir} ..."
+    )
     started = time.perf_counter()
-    counts = generate_demo_org(files_dir, services=args.services, seed=args.seed, today=today, progress=_say)
+    counts = generate_demo_org(
+        files_dir, services=args.services, months=args.months, seed=args.seed, today=today, progress=_say
+    )
     counts.update(generate_demo_costs(files_dir, seed=args.seed, today=today))  # FOCUS exports, OpenCost
     _say(
         "  "
@@ -315,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--dir", default=str(DEMO_DIR), help="where files, warehouse and reports go (default data/demo)"
     )
     demo.add_argument("--services", type=int, default=40, help="number of services (default 40)")
+    demo.add_argument(
+        "--months", type=int, default=24, help="full months of history before the current one (default 24)"
+    )
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--today", help="pretend today is this date (YYYY-MM-DD); default: today (UTC)")
     demo.add_argument(

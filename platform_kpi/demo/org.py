@@ -1040,7 +1040,7 @@ def generate_demo_org(
     *,
     services: int = 40,
     teams: int = 8,
-    months: int = 12,
+    months: int = 24,
     seed: int = 7,
     today: dt.date | None = None,
     inject_bad_rows: bool = True,
@@ -1052,7 +1052,9 @@ def generate_demo_org(
     cycle through the elite, high, medium and low delivery tiers (see :func:`team_profiles`)
     and own ``services`` services between them, unevenly.  History covers ``months`` full
     calendar months before ``today``'s month plus the current month up to the start of
-    ``today`` (UTC; defaults to the current UTC date).  Nothing is dated in the future.
+    ``today`` (UTC; defaults to the current UTC date).  Nothing is dated in the future.  The
+    default, two full years, is what year-over-year values, targets relative to the previous year
+    and the report's "same month last year" need to be read.
 
     What the data shows, per tier: elite teams deploy to production several times a day,
     changes reach production within hours, ~4% of deployments degrade service (at or under

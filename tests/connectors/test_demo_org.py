@@ -14,7 +14,7 @@ import pytest
 from platform_kpi.demo.org import generate_demo_org, team_names, team_profiles
 
 TODAY = dt.date(2026, 5, 9)
-WINDOW_START = pd.Timestamp("2025-05-01", tz="UTC")  # 12 full months before May 2026
+WINDOW_START = pd.Timestamp("2024-05-01", tz="UTC")  # the default 24 full months before May 2026
 WINDOW_END = pd.Timestamp("2026-05-09", tz="UTC")  # start of TODAY
 PARTIAL_MONTH = pd.Timestamp("2026-05-01", tz="UTC")
 MONTHS_COVERED = (WINDOW_END - WINDOW_START).days / 30.436875
@@ -181,9 +181,10 @@ def test_row_counts_match_the_stated_scale(dirty):
     for entity in HEADERS:
         assert counts[entity] == len(_read(folder, entity)), entity
     assert counts["services"] == 40
-    assert 9_000 <= counts["deployments"] <= 15_000  # ~25 per service-month
-    assert 60_000 <= counts["builds"] <= 100_000  # ~167 per service-month
-    assert 600 <= counts["incidents"] <= 1_000  # ~1.7 per service-month
+    service_months = 40 * MONTHS_COVERED
+    assert 18 * service_months <= counts["deployments"] <= 31 * service_months  # ~25 per service-month
+    assert 125 * service_months <= counts["builds"] <= 210 * service_months  # ~167 per service-month
+    assert 1.25 * service_months <= counts["incidents"] <= 2.1 * service_months  # ~1.7 per service-month
     assert counts["deployments"] < counts["changes"] < 4 * counts["deployments"]
 
 
@@ -208,7 +209,7 @@ def test_every_timestamp_is_inside_the_window_and_none_is_in_the_future(dirty):
 
 def test_window_is_the_full_months_plus_the_current_partial_month(dirty):
     folder, _ = dirty
-    expected = [str(p) for p in pd.period_range("2025-05", "2026-05", freq="M")]
+    expected = [str(p) for p in pd.period_range("2024-05", "2026-05", freq="M")]
     for entity, column in (
         ("deployments", "started_at"),
         ("builds", "finished_at"),

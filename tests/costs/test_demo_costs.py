@@ -32,7 +32,7 @@ def test_writes_aws_parquet_1_2_azure_csv_gz_1_0_and_opencost(demo):
     )
     assert {r["aws"]: r["v"] for r in versions} == {True: ["1.2"], False: ["1.0"]}
     assert query(wh, "select count(*) as n from marts.cost_quarantine") == [{"n": 0}]
-    assert sorted(p.name for p in (files / "opencost").glob("*.json"))[0] == "2025-05.json"
+    assert sorted(p.name for p in (files / "opencost").glob("*.json"))[0] == "2024-05.json"
 
 
 def test_same_seed_same_costs(demo, tmp_path):
@@ -51,7 +51,7 @@ def test_costs_cover_the_builds_months_and_cost_per_build_falls(demo):
         "select month, value, sample_size from marts.kpi_monthly where kpi_id = 'cost_per_build' "
         "and scope_type = 'org' order by month",
     )
-    assert [str(r["month"]) for r in rows][0] == "2025-05-01" and str(rows[-1]["month"]) == "2026-05-01"
+    assert [str(r["month"]) for r in rows][0] == "2024-05-01" and str(rows[-1]["month"]) == "2026-05-01"
     assert all(r["value"] is not None and r["sample_size"] > 0 for r in rows)
     full = rows[:-1]  # May 2026 is partial
     assert full[-1]["value"] < full[0]["value"]  # runner prices fall ~1.5% a month

@@ -21,7 +21,13 @@ def both(tmp_path_factory):
     root = tmp_path_factory.mktemp("equivalence")
     files_dir = root / "files"
     generate_demo_org(
-        files_dir, services=16, teams=8, seed=11, today=dt.date(2026, 11, 28), inject_bad_rows=False
+        files_dir,
+        services=16,
+        teams=8,
+        months=12,
+        seed=11,
+        today=dt.date(2026, 11, 28),
+        inject_bad_rows=False,
     )
     texts = {p.name: p.read_text() for p in files_dir.iterdir()}
     warehouse = build_warehouse(root, texts)

@@ -3,6 +3,7 @@ marts.kpi_monthly, the three formats agree, a re-run replaces the month, and the
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -141,6 +142,32 @@ def test_markdown_and_html_say_what_the_pdf_says(pdf_text: str, demo: Path) -> N
     assert html.count("src='data:image/png;base64,") == 2  # self-contained: charts embedded
 
 
+def test_two_years_of_demo_history_give_year_over_year_values_and_relative_targets(demo: Path) -> None:
+    """The demo spans 24 full months, so the report month has last year's value for every KPI that had
+    data then, targets relative to the previous year are set, and the report names last year's movers."""
+    warehouse = demo / "warehouse.duckdb"
+    assert rows(warehouse, "select min(month) from marts.kpi_monthly") == [(dt.date(2024, 11, 1),)]
+    year_ago = dt.date(REPORT_MONTH.year - 1, REPORT_MONTH.month, 1)
+    pairs = rows(
+        warehouse,
+        "select k.kpi_id, k.value, k.previous_year_value, k.target, k.target_kind, y.value "
+        "from marts.kpi_monthly k join marts.kpi_monthly y using (kpi_id, scope_type, scope) "
+        "where k.scope_type = 'org' and k.month = ? and y.month = ? and y.value is not null",
+        [REPORT_MONTH, year_ago],
+    )
+    dora = {"deployment_frequency", "lead_time_for_changes_p50_hours", "change_failure_rate", "mttr_hours"}
+    assert dora <= {kpi_id for kpi_id, *_ in pairs} and len(pairs) >= 12
+    for kpi_id, _value, previous_year, _target, _kind, then in pairs:
+        assert previous_year == pytest.approx(then, rel=1e-12), kpi_id
+    # config/kpi.yaml: deployment_frequency +25% and lead time -20% on the previous year
+    relative = {kpi_id: (target, then) for kpi_id, _v, _p, target, kind, then in pairs if kind == "relative"}
+    assert relative["deployment_frequency"][0] == pytest.approx(relative["deployment_frequency"][1] * 1.25)
+    lead = relative["lead_time_for_changes_p50_hours"]
+    assert lead[0] == pytest.approx(lead[1] * 0.80)
+    md = (demo / "reports" / "2026-10" / "report.md").read_text()
+    assert "Biggest movers year over year (since October 2025): " in md
+
+
 def test_rerunning_a_month_replaces_it(demo: Path, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     write_report(demo / "warehouse.duckdb", REPORT_MONTH, reports)
@@ -154,7 +181,7 @@ def test_rerunning_a_month_replaces_it(demo: Path, tmp_path: Path) -> None:
 
 
 def test_unknown_month_names_the_months_available(demo: Path, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"No KPI values for 2019-01 .* Months available: 2025-11, "):
+    with pytest.raises(ValueError, match=r"No KPI values for 2019-01 .* Months available: 2024-11, "):
         write_report(demo / "warehouse.duckdb", parse("2019-01"), tmp_path)
 
 
