@@ -78,7 +78,15 @@ class WarehouseResource(dg.ConfigurableResource):
         owner = f"Dagster run {run.run_id} of {run.job_name}" if run else "Dagster"
         on_wait = context.log.info if context.log else None
         with run_lock(self.published_path, owner=owner, progress=on_wait):
-            yield self
+            # Held open for the run: DuckDB keeps one database instance per file and process while any
+            # connection to it is open, so every step's connect() reuses it (its catalog and cached
+            # blocks) instead of loading the file again (0.2-0.3 s a step at 1,000 services).
+            self.work_path.parent.mkdir(parents=True, exist_ok=True)
+            keeper = duckdb.connect(str(self.work_path))
+            try:
+                yield self
+            finally:
+                keeper.close()
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
