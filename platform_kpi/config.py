@@ -555,6 +555,9 @@ class KpiRules(Model):
     #: the largest share of an entity's previously published file rows a run may lose before it stops
     #: instead of publishing (0.5: stop when a file now gives less than half the rows; 1: never stop)
     row_drop_threshold: Annotated[float, BeforeValidator(_not_bool), AfterValidator(_share)] = 0.5
+    #: reviewers that are bots (matched case-insensitively), besides any login ending in [bot] and GitHub
+    #: users of type Bot: their reviews and approvals are not reviews in the pull-request flow
+    review_bot_logins: tuple[NonEmpty, ...] = ()
 
     @field_validator("benchmark_year")
     @classmethod
