@@ -228,7 +228,11 @@ class GitHubConnector(Connector):
 
         batch = Batch(SOURCE)
         for pr in listed:
-            batch.add("pulls", _key(pr), repo, pr)
+            old = stored.get(_key(pr))
+            # an unchanged pull request keeps its stored payload: that of GET /pulls/{n}, which the
+            # listing's shorter item (no size, no commit count) must not overwrite
+            if old is None or old.get("updated_at") != pr.get("updated_at"):
+                batch.add("pulls", _key(pr), repo, pr)
         for key, commits, files, detail, reviews, events in parallel(fetch, merged):
             batch.add("pull_commits", key, repo, commits)
             if files is not None:

@@ -114,6 +114,8 @@ def test_github_stages_ignore_bots_self_reviews_and_post_merge_reviews(tmp_path)
         cfg = write_sources(tmp_path / "s.yaml", sim, {"github": GITHUB}, SERVICES)
         wh = tmp_path / "wh.duckdb"
         assert sync(wh, cfg, env_for(sim))["github"].error is None
+        # A second sync lists the same pull requests again: their stored detail (size) stays.
+        assert sync(wh, cfg, env_for(sim), now=T(2026, 11, 15, 13))["github"].error is None
     config = tmp_path / "kpi.yaml"
     shipped = DEFAULT_CONFIG.read_text()
     assert "review_bot_logins: []" in shipped
