@@ -71,7 +71,7 @@ ready as (
 ),
 
 commit_counts as (
-    select key, json_array_length(payload) as n from raw.github__pull_commits
+    select key, json_array_length(payload)::bigint as n from raw.github__pull_commits
 ),
 
 by_path as (

@@ -90,7 +90,7 @@ ready as (
 ),
 
 commit_counts as (
-    select key, json_array_length(payload) as n from raw.gitlab__merge_request_commits
+    select key, json_array_length(payload)::bigint as n from raw.gitlab__merge_request_commits
 ),
 
 service_map as (
