@@ -902,10 +902,14 @@ class GithubSource(_ApiSource):
     repos: Names = ()
     deployment_workflows: dict[Name, NonEmpty] = Field(default_factory=dict)  #: workflow file -> environment
     run_window_days: Positive | None = None
+    #: read each merged pull request's size, reviews and ready-for-review time (3 requests more each)
+    pr_flow: bool | None = None
 
 
 class GitlabSource(_ApiSource):
     projects: Names = ()
+    #: read each merged merge request's approvals and notes (2 requests more each)
+    pr_flow: bool | None = None
 
 
 class JenkinsSource(_ApiSource):

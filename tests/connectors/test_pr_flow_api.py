@@ -231,3 +231,22 @@ def test_gitlab_notes_and_approvals_give_ready_first_review_and_approval(tmp_pat
         "and scope_type = 'org' and month = '2026-11-01'",
     )[0]
     assert (rate["value"], rate["sample_size"]) == (pytest.approx(3 / 4), 4)
+
+
+def test_pr_flow_false_skips_the_extra_requests_and_claims_nothing_about_reviews(tmp_path):
+    with Simulator(_github_data()) as sim:
+        cfg = write_sources(tmp_path / "s.yaml", sim, {"github": {**GITHUB, "pr_flow": False}}, SERVICES)
+        wh = tmp_path / "wh.duckdb"
+        assert sync(wh, cfg, env_for(sim))["github"].error is None
+        flow = sim.requests("github", r"/pulls/\d+$|/reviews$|/events$")
+    assert flow == []
+    build(wh, cfg)
+    got = rows(wh, "select count(*) as n, count(*) filter (where pr_flow_known) as known from core.changes")
+    assert got == [{"n": 3, "known": 0}]
+    # the listing still gives the opening time: coding 08:00 -> 09:00; pickup and review unknown
+    stages = rows(
+        wh,
+        "select coding_time_sec, pickup_time_sec, review_time_sec from core.change_lead_times "
+        "where change_id = 'github:change:acme/api#1'",
+    )
+    assert stages == [{"coding_time_sec": 3600, "pickup_time_sec": None, "review_time_sec": None}]
