@@ -82,8 +82,21 @@ ENTITIES: dict[str, EntitySpec] = {
             "changes",
             "change_id",
             ("change_id", "service", "first_commit_at", "merged_at"),
-            ("deployment_id",),
-            ("first_commit_at", "merged_at"),
+            # The pull-request flow (all optional; a file without them loads as before). The review
+            # times are the source's already-filtered ones: the first review by someone other than
+            # the author and not a bot, and the first approval.
+            (
+                "deployment_id",
+                "opened_at",
+                "ready_at",
+                "first_review_at",
+                "approved_at",
+                "additions",
+                "deletions",
+                "commits",
+                "url",
+            ),
+            ("first_commit_at", "merged_at", "opened_at", "ready_at", "first_review_at", "approved_at"),
         ),
         EntitySpec(
             "incidents",

@@ -11,7 +11,10 @@ Per repository three streams, each with its own cursor:
   1,000 runs a filtered listing returns is split in half. Stored runs not yet completed are re-read.
 * ``pulls:<repo>`` - ``state=closed&sort=updated&direction=desc`` read until ``updated_at`` is before
   (cursor - look-back); commits (and files, in repositories shared by several services) only for merged
-  pull requests that are new or changed.
+  pull requests that are new or changed. For those also, unless the source option ``pr_flow`` is false,
+  the pull request itself (``GET /pulls/{n}``: the listing lacks additions, deletions and commits), its
+  reviews (``GET /pulls/{n}/reviews``) and its issue events (``GET /issues/{n}/events``: the
+  ``ready_for_review`` time of a draft) - three requests more per merged pull request, read once.
 """
 
 from __future__ import annotations
@@ -198,7 +201,16 @@ class GitHubConnector(Connector):
         ]
         shared = self._shared_repo(repo)
 
-        def fetch(pr: dict) -> tuple[str, list, list | None]:
+        flow = bool(self.source_config.options.get("pr_flow", True))
+
+        def every(path: str) -> list:
+            return [
+                item
+                for page in self.client.link_pages(path, {"per_page": self.per_page})
+                for item in page.json()
+            ]
+
+        def fetch(pr: dict) -> tuple[str, list, list | None, dict | None, list | None, list | None]:
             commits: list = []
             for page in self.client.link_pages(
                 f"repos/{repo}/pulls/{pr['number']}/commits", {"per_page": self.per_page}
@@ -206,22 +218,31 @@ class GitHubConnector(Connector):
                 commits.extend(page.json())
                 if len(commits) >= MAX_PR_COMMITS:
                     break
-            files = None
-            if shared:
-                files = []
-                for page in self.client.link_pages(
-                    f"repos/{repo}/pulls/{pr['number']}/files", {"per_page": self.per_page}
-                ):
-                    files.extend(page.json())
-            return _key(pr), commits, files
+            files = every(f"repos/{repo}/pulls/{pr['number']}/files") if shared else None
+            detail = reviews = events = None
+            if flow:
+                detail = self.client.get_json(f"repos/{repo}/pulls/{pr['number']}")
+                reviews = every(f"repos/{repo}/pulls/{pr['number']}/reviews")
+                events = every(f"repos/{repo}/issues/{pr['number']}/events")
+            return _key(pr), commits, files, detail, reviews, events
 
         batch = Batch(SOURCE)
         for pr in listed:
-            batch.add("pulls", _key(pr), repo, pr)
-        for key, commits, files in parallel(fetch, merged):
+            old = stored.get(_key(pr))
+            # an unchanged pull request keeps its stored payload: that of GET /pulls/{n}, which the
+            # listing's shorter item (no size, no commit count) must not overwrite
+            if old is None or old.get("updated_at") != pr.get("updated_at"):
+                batch.add("pulls", _key(pr), repo, pr)
+        for key, commits, files, detail, reviews, events in parallel(fetch, merged):
             batch.add("pull_commits", key, repo, commits)
             if files is not None:
                 batch.add("pull_files", key, repo, files)
+            if detail is not None:
+                batch.add("pulls", key, repo, detail)  # the listed item plus size and commit count
+            if reviews is not None:
+                batch.add("pull_reviews", key, repo, reviews)
+            if events is not None:
+                batch.add("pull_events", key, repo, events)
         return batch, max_iso(cursor, *(p.get("updated_at") for p in listed))
 
 

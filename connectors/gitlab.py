@@ -5,7 +5,10 @@ Every listing is filtered by ``updated_after`` (cursor - look-back), ordered by 
 and read page by page while ``x-next-page`` names a next page (the ``Link`` header is the fallback:
 past 10,000 records GitLab stops sending totals, never the next page). Pipeline listings carry no
 timings, so each new or changed pipeline is read once more in full (``GET /pipelines/:id``); merged
-merge requests that are new or changed get their commits read for the first commit time.
+merge requests that are new or changed get their commits read for the first commit time and, unless
+the source option ``pr_flow`` is false, their approvals (``GET .../approvals``, Premium: a 403/404 there
+is read as "no approvals") and notes (``GET .../notes``: comments are reviews; system notes give the
+ready and approval times).
 """
 
 from __future__ import annotations
@@ -113,11 +116,31 @@ class GitLabConnector(Connector):
             ]
             return str(mr.get("id")), out
 
+        flow = bool(self.source_config.options.get("pr_flow", True))
+
+        def review(mr: dict) -> tuple[str, dict | None, list]:
+            base = f"projects/{pid}/merge_requests/{mr['iid']}"
+            # approvals are a Premium feature: GitLab Free answers 403 or 404; the notes still tell
+            # (GitLab's rate limit is a 429, so a 403 here is never a limit to wait out)
+            answer = self.client.get(f"{base}/approvals", accept=(403, 404))
+            approvals = answer.json() if answer.status_code == 200 else None
+            notes = [
+                n
+                for page in self._pages(f"{base}/notes", {"sort": "asc", "order_by": "created_at"})
+                for n in page
+            ]
+            return str(mr.get("id")), approvals, notes
+
         batch = Batch(SOURCE)
         for mr in items:
             batch.add("merge_requests", str(mr.get("id")), project, mr)
         for key, cs in parallel(commits, changed):
             batch.add("merge_request_commits", key, project, cs)
+        if flow:
+            for key, approvals, notes in parallel(review, changed):
+                if approvals is not None:
+                    batch.add("merge_request_approvals", key, project, approvals)
+                batch.add("merge_request_notes", key, project, notes)
         return batch, cursor
 
 

@@ -218,6 +218,30 @@ def lead_time_stages(
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def slowest_changes(
+    path: str, version: float, scope_type: str, scope: str, month: dt.date, limit: int = 20
+) -> pd.DataFrame:
+    """The changes deployed in ``month`` with the longest lead time, with their stages (hours) and a
+    link to the pull/merge request (only an http(s) address: the link is rendered)."""
+    return query(
+        path,
+        """
+        select change_id, service, team, deployed_at,
+            lead_time_sec / 3600.0 as lead_hours, coding_time_sec / 3600.0 as coding_hours,
+            pickup_time_sec / 3600.0 as pickup_hours, review_time_sec / 3600.0 as review_hours,
+            deploy_time_sec / 3600.0 as deploy_hours, additions + deletions as size_lines,
+            case when regexp_full_match(url, 'https?://[^\\s<>"]+') then url end as url
+        from core.change_lead_times
+        where deployed_at >= ? and deployed_at < ?
+            and (? = 'org' or (? = 'team' and team = ?) or (? = 'service' and service = ?))
+        order by lead_time_sec desc, change_id
+        limit ?
+        """,
+        [month, _month_after(month), scope_type, scope_type, scope, scope_type, scope, limit],
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def lead_time_buckets(path: str, version: float, scope_type: str, scope: str, month: dt.date) -> pd.DataFrame:
     return query(
         path,

@@ -40,6 +40,29 @@ def plain(text: object) -> str:
     return html.escape(str(text))
 
 
+def link_table(frame: pd.DataFrame, link: str, href: str, test_id: str) -> str:
+    """A small HTML table of ``frame`` whose ``link`` column links to the address in its ``href``
+    column (opened in a new tab). Every cell is HTML-escaped and only an http(s) address becomes a
+    link: the text is user data, and a ``javascript:`` address must never be clickable."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns if c != href)
+    rows = []
+    for record in frame.to_dict("records"):
+        cells = []
+        for column in frame.columns:
+            if column == href:
+                continue
+            text = html.escape("" if record[column] is None else str(record[column]))
+            url = record.get(href) if column == link else None
+            if isinstance(url, str) and re.fullmatch(r"https?://[^\s<>\"']+", url):
+                text = f"<a href='{html.escape(url)}' target='_blank' rel='noopener noreferrer'>{text}</a>"
+            cells.append(f"<td>{text}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f"<table class='link-table' data-testid='{html.escape(test_id)}'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def css() -> None:
     st.markdown(
         """
@@ -54,6 +77,10 @@ def css() -> None:
         .b-medium {background: #fef3c7; color: #b45309;} .b-low {background: #fee2e2; color: #b91c1c;}
         .b-none {background: #f3f4f6; color: #6b7280;} .b-met {background: #dcfce7; color: #15803d;}
         .b-missed {background: #fee2e2; color: #b91c1c;}
+        .link-table {font-size: 0.82rem; border-collapse: collapse; width: 100%;}
+        .link-table th {text-align: left; color: #4b5563; font-weight: 500; border-bottom: 1px solid #e5e7eb;}
+        .link-table td, .link-table th {padding: 0.2rem 0.5rem;}
+        .link-table tbody tr:nth-child(odd) {background: #fafafa;}
         </style>
         """,
         unsafe_allow_html=True,

@@ -555,6 +555,9 @@ class KpiRules(Model):
     #: the largest share of an entity's previously published file rows a run may lose before it stops
     #: instead of publishing (0.5: stop when a file now gives less than half the rows; 1: never stop)
     row_drop_threshold: Annotated[float, BeforeValidator(_not_bool), AfterValidator(_share)] = 0.5
+    #: reviewers that are bots (matched case-insensitively), besides any login ending in [bot] and GitHub
+    #: users of type Bot: their reviews and approvals are not reviews in the pull-request flow
+    review_bot_logins: tuple[NonEmpty, ...] = ()
 
     @field_validator("benchmark_year")
     @classmethod
@@ -899,10 +902,14 @@ class GithubSource(_ApiSource):
     repos: Names = ()
     deployment_workflows: dict[Name, NonEmpty] = Field(default_factory=dict)  #: workflow file -> environment
     run_window_days: Positive | None = None
+    #: read each merged pull request's size, reviews and ready-for-review time (3 requests more each)
+    pr_flow: bool | None = None
 
 
 class GitlabSource(_ApiSource):
     projects: Names = ()
+    #: read each merged merge request's approvals and notes (2 requests more each)
+    pr_flow: bool | None = None
 
 
 class JenkinsSource(_ApiSource):

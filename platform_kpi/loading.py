@@ -112,7 +112,8 @@ def write_config_tables(
         "$as_of::timestamp as as_of, $config as config_path, "
         "$earliest::timestamp as earliest_event_at, "
         "$as_of::timestamp + to_milliseconds(cast($tolerance * 3600000 as bigint)) as latest_event_at, "
-        "$tolerance::double as future_tolerance_hours, $drop::double as row_drop_threshold",
+        "$tolerance::double as future_tolerance_hours, $drop::double as row_drop_threshold, "
+        "$bots::varchar[] as review_bot_logins",
         {
             "pattern": rules.production_environment_pattern,
             "window": rules.incident_link_window_hours,
@@ -123,6 +124,7 @@ def write_config_tables(
             "earliest": dt.datetime.combine(rules.earliest_event_date, dt.time()),
             "tolerance": rules.future_tolerance_hours,
             "drop": rules.row_drop_threshold,
+            "bots": sorted({b.strip().lower() for b in rules.review_bot_logins}),
         },
     )
     status_csv = str(SQL_DIR / "seeds" / "status_map.csv")

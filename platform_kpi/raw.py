@@ -26,8 +26,24 @@ from platform_kpi.raw_tables import ensure_raw_tables, upsert_raw
 
 #: Every raw table API connectors write, by source (created empty when a source is not configured).
 RAW_TABLES: dict[str, tuple[str, ...]] = {
-    "github": ("deployments", "deployment_statuses", "workflow_runs", "pulls", "pull_commits", "pull_files"),
-    "gitlab": ("deployments", "pipelines", "merge_requests", "merge_request_commits"),
+    "github": (
+        "deployments",
+        "deployment_statuses",
+        "workflow_runs",
+        "pulls",
+        "pull_commits",
+        "pull_files",
+        "pull_reviews",
+        "pull_events",
+    ),
+    "gitlab": (
+        "deployments",
+        "pipelines",
+        "merge_requests",
+        "merge_request_commits",
+        "merge_request_approvals",
+        "merge_request_notes",
+    ),
     "jenkins": ("builds",),
     "pagerduty": ("incidents",),
     "opsgenie": ("alerts", "incidents"),

@@ -7,6 +7,37 @@ import streamlit as st
 from dashboards import context, data, ui
 from platform_kpi.catalog import format_value
 
+STAGES = {"coding": "#6366f1", "pickup": "#f59e0b", "review": "#10b981", "deploy": "#0ea5e9"}
+
+
+def stage_bar(stages: pd.DataFrame) -> go.Figure:
+    """Per month, the median of each lead-time stage stacked, and the median lead time as a marker."""
+    fig = go.Figure()
+    for stage, color in STAGES.items():
+        part = stages[stages["stage"] == stage]
+        fig.add_bar(
+            x=part["month"],
+            y=part["p50_hours"],
+            name=stage,
+            marker_color=color,
+            customdata=part["n"],
+            hovertemplate=f"{stage}: %{{y:.1f}} h (n = %{{customdata}})<extra></extra>",
+        )
+    total = stages[stages["stage"] == "total"]
+    fig.add_scatter(
+        x=total["month"],
+        y=total["p50_hours"],
+        mode="markers",
+        name="lead time (median)",
+        marker={"color": "#111827", "symbol": "diamond", "size": 8},
+    )
+    fig.update_layout(barmode="stack")
+    ui.layout(fig, title="Lead time by stage (median hours, stacked)", height=340)
+    fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.15, "yanchor": "top"})
+    fig.update_yaxes(title="hours", rangemode="tozero")
+    return fig
+
+
 ctx = context.get()
 f = ctx.filters
 rows = data.table_rows(*ctx.db)
@@ -91,33 +122,72 @@ with right:
     if stages.empty:
         ui.empty(f"No deployed changes for {f.scope_label} in this range.")
     else:
-        fig = go.Figure()
-        for stage, part in stages[stages["stage"] != "total"].groupby("stage", sort=False):
-            fig.add_scatter(x=part["month"], y=part["p50_hours"], mode="lines+markers", name=stage)
-        ui.layout(fig, title="Median hours per stage", height=340)
-        fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.15, "yanchor": "top"})
-        fig.update_yaxes(title="hours", rangemode="tozero")
-        ui.plot(fig, "lt_stages")
+        ui.plot(stage_bar(stages), "lt_stages")
     total = stages[(stages["stage"] == "total")]
     ui.definition(
-        "Coding is first commit to merge; release is merge to the production deployment that shipped the change.",
+        "Lead time split by stage: coding (first commit to PR opened), pickup (opened or ready for review "
+        "to first review), review (first review to approval or merge), deploy (merge to production).",
         total["n"].sum() if len(total) else 0,
         "changes",
     )
 
+st.markdown("#### Pull-request flow")
+flow_kpis = data.kpi_groups(*ctx.db)["pr_flow"]
+ui.kpi_tile_row(kpis, f.month, flow_kpis[:3], f.month_label())
+ui.kpi_tile_row(kpis, f.month, flow_kpis[3:], f.month_label())
+st.caption(
+    "Medians per stage do not add up to the median lead time. Pickup and review count reviewed changes "
+    "only; reviews by the author or by bots are not reviews."
+)
 if len(stages):
-    month_stages = stages[stages["month"] == pd.Timestamp(f.month)]
-    if len(month_stages):
-        table = pd.DataFrame(
-            {
-                "Stage": month_stages["stage"],
-                "Median": [format_value(v, "hours") for v in month_stages["p50_hours"]],
-                "p90": [format_value(v, "hours") for v in month_stages["p90_hours"]],
-                "Changes": month_stages["n"],
-            }
-        )
+    months = sorted(stages["month"].unique(), reverse=True)
+    chosen = st.selectbox(
+        "Slowest changes of",
+        months,
+        index=months.index(pd.Timestamp(f.month)) if pd.Timestamp(f.month) in months else 0,
+        format_func=lambda m: f"{pd.Timestamp(m):%B %Y}",
+        key="pr_flow_month",
+    )
+    month_stages = stages[stages["month"] == pd.Timestamp(chosen)]
+    table = pd.DataFrame(
+        {
+            "Stage": month_stages["stage"],
+            "Median": [format_value(v, "hours") for v in month_stages["p50_hours"]],
+            "p90": [format_value(v, "hours") for v in month_stages["p90_hours"]],
+            "Changes": month_stages["n"],
+        }
+    )
+    left, right = st.columns([1, 3])
+    with left:
         st.dataframe(table, hide_index=True)
-        ui.export(month_stages, f"lead time stages {f.scope[1]} {f.month:%Y-%m}", key="stages")
+        ui.export(month_stages, f"lead time stages {f.scope[1]} {pd.Timestamp(chosen):%Y-%m}", key="stages")
+    with right:
+        slow = data.slowest_changes(*ctx.db, *f.scope, pd.Timestamp(chosen).date())
+        if slow.empty:
+            ui.empty(f"No change of {f.scope_label} reached production in {pd.Timestamp(chosen):%B %Y}.")
+        else:
+            shown = ui.formatted(
+                slow.assign(change_id=slow["change_id"].str.split(":", n=2).str[-1]).rename(
+                    columns={
+                        "change_id": "Change",
+                        "service": "Service",
+                        "lead_hours": "Lead time",
+                        "coding_hours": "Coding",
+                        "pickup_hours": "Pickup",
+                        "review_hours": "Review",
+                        "deploy_hours": "Deploy",
+                        "size_lines": "Lines",
+                    }
+                )[["Change", "Service", "Lead time", "Coding", "Pickup", "Review", "Deploy", "Lines", "url"]],
+                {c: "hours" for c in ("Lead time", "Coding", "Pickup", "Review", "Deploy")},
+            )
+            shown["Lines"] = [f"{int(v):,}" if pd.notna(v) else "n/a" for v in shown["Lines"]]
+            st.caption(
+                f"The {len(slow)} slowest changes deployed in {pd.Timestamp(chosen):%B %Y} "
+                "(a change links to its pull or merge request)."
+            )
+            st.markdown(ui.link_table(shown, "Change", "url", "slowest-changes"), unsafe_allow_html=True)
+            ui.export(slow, f"slowest changes {f.scope[1]} {pd.Timestamp(chosen):%Y-%m}", key="slowest")
 
 st.markdown("#### Deployments")
 deps = data.deployments(*ctx.db, f.team, f.service, f.environment, f.start, f.end)

@@ -57,7 +57,21 @@ ENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
         "is_rollback",
         "is_hotfix",
     ),
-    "changes": ("change_id", "service", "first_commit_at", "merged_at", "deployment_id"),
+    "changes": (
+        "change_id",
+        "service",
+        "first_commit_at",
+        "merged_at",
+        "deployment_id",
+        "opened_at",
+        "ready_at",
+        "first_review_at",
+        "approved_at",
+        "additions",
+        "deletions",
+        "commits",
+        "url",
+    ),
     "incidents": (
         "incident_id",
         "service",
@@ -79,8 +93,12 @@ ENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
 
 _STR = pa.string()
 _BOOL = pa.bool_()
+_INT = pa.int64()
+_COUNTS = frozenset({"additions", "deletions", "commits"})
 _SCHEMAS: dict[str, pa.Schema] = {
-    name: pa.schema([(col, _BOOL if col.startswith("is_") else _STR) for col in cols])
+    name: pa.schema(
+        [(col, _BOOL if col.startswith("is_") else _INT if col in _COUNTS else _STR) for col in cols]
+    )
     for name, cols in ENTITY_COLUMNS.items()
 }
 
@@ -165,6 +183,15 @@ PROFILES: tuple[TeamProfile, ...] = (
         "low", 0.20, 0.6, 3.0, 30.0, 0.06, 0.42, 10.0, 720.0, 300.0, 360.0, 120.0, 1.1, 36.0, 22.0, 0.20
     ),
 )
+
+
+#: The pull-request flow per tier (same order as PROFILES): the share of the first-commit-to-merge time
+#: a change waits for its first review (pickup: slower teams wait longer), the share merged without any
+#: review, the share opened as drafts, and the median size in lines changed.
+_PR_PICKUP_SHARE = np.array([0.15, 0.22, 0.32, 0.42])
+_PR_UNREVIEWED = np.array([0.03, 0.07, 0.14, 0.28])
+_PR_DRAFT = np.array([0.12, 0.15, 0.20, 0.25])
+_PR_SIZE_LINES = np.array([70.0, 140.0, 280.0, 560.0])
 
 
 def _attr(name: str) -> np.ndarray:
@@ -577,6 +604,57 @@ class _Changes:
     ts_offset: np.ndarray
 
 
+@dataclass
+class _PullFlow:
+    """The pull-request flow of each change (epoch seconds; -1 = none)."""
+
+    opened: np.ndarray
+    ready: np.ndarray  # -1 unless opened as a draft
+    first_review: np.ndarray  # -1 when merged without review
+    approved: np.ndarray  # -1 when nobody approved
+    additions: np.ndarray
+    deletions: np.ndarray
+    commits: np.ndarray
+
+
+def _simulate_pull_flow(rng: np.random.Generator, org: _Org, changes: _Changes) -> _PullFlow:
+    """Split each change's first commit -> merge into coding, pickup, review and approval -> merge.
+
+    The four spans are drawn (lognormal) and scaled to fill the change's time exactly, so every time
+    stays in order and inside the window. The file holds the already-filtered first human review: the
+    bots and self-reviews a real source has are not representable here (the simulator adds some).
+    """
+    n = changes.svc.size
+    prof = org.profile[changes.svc]
+    span = (changes.merged - changes.first_commit).astype(np.float64)
+    coding = rng.lognormal(np.log(0.45), 0.6, n)
+    pickup = rng.lognormal(np.log(_PR_PICKUP_SHARE[prof]), 0.8)
+    review = rng.lognormal(np.log(0.25), 0.7, n)
+    tail = rng.lognormal(np.log(0.05), 0.8, n)  # approval -> merge
+    reviewed = rng.random(n) >= _PR_UNREVIEWED[prof]
+    draft = rng.random(n) < _PR_DRAFT[prof]
+    approves = rng.random(n) < 0.9
+    ready_at = rng.random(n) * 0.8  # a draft is marked ready this far into its wait for review
+    pickup, review = np.where(reviewed, pickup, 0.0), np.where(reviewed, review, 0.0)
+    scale = span / (coding + pickup + review + tail)
+    opened = changes.first_commit + np.floor(coding * scale).astype(np.int64)
+    first_review = opened + np.floor(pickup * scale).astype(np.int64)
+    approved = first_review + np.floor(review * scale).astype(np.int64)
+    ready = opened + np.floor(pickup * scale * ready_at).astype(np.int64)
+    size = np.maximum(1, rng.lognormal(np.log(_PR_SIZE_LINES[prof]), 1.0)).astype(np.int64)
+    deletions = np.floor(size * rng.random(n) * 0.6).astype(np.int64)
+    commits = 1 + rng.poisson(np.minimum(20.0, np.sqrt(size) / 3))
+    return _PullFlow(
+        opened=opened,
+        ready=np.where(draft, ready, -1),
+        first_review=np.where(reviewed, first_review, -1),
+        approved=np.where(reviewed & approves, approved, -1),
+        additions=size - deletions,
+        deletions=deletions,
+        commits=commits,
+    )
+
+
 def _simulate_changes(rng: np.random.Generator, org: _Org, win: _Window, deps: _Deployments) -> _Changes:
     ok = deps.ok_prod
     svc = deps.svc[ok]
@@ -932,16 +1010,33 @@ def _deployment_tables(deps: _Deployments, org: _Org, win: _Window, bad: bool) -
         )
 
 
-def _change_tables(changes: _Changes, deps: _Deployments, org: _Org) -> Iterable[pa.Table]:
+def _change_tables(changes: _Changes, flow: _PullFlow, deps: _Deployments, org: _Org) -> Iterable[pa.Table]:
     n = changes.svc.size
+    style, offset = changes.ts_style, changes.ts_offset
+
+    def when(seconds: np.ndarray) -> pa.Array:
+        return _timestamps(seconds, style, offset, seconds >= 0)
+
+    # The pull request's address on GitHub: its repository and number (the change id's number).
+    numbers = pc.cast(pa.array(np.arange(1, n + 1, dtype=np.int64)), _STR)
+    repo = pa.array(org.repo, _STR).take(pa.array(changes.svc))
+    url = pc.binary_join_element_wise("https://github.com/", repo, "/pull/", numbers, "")
     yield _table(
         "changes",
         {
             "change_id": _ids("chg", 1, n + 1, _id_width(n)),
             "service": pa.array(org.service, _STR).take(pa.array(changes.svc)),
-            "first_commit_at": _timestamps(changes.first_commit, changes.ts_style, changes.ts_offset),
-            "merged_at": _timestamps(changes.merged, changes.ts_style, changes.ts_offset),
+            "first_commit_at": _timestamps(changes.first_commit, style, offset),
+            "merged_at": _timestamps(changes.merged, style, offset),
             "deployment_id": _ref_ids("dep", changes.deployment, _id_width(deps.n + 2)),
+            "opened_at": when(flow.opened),
+            "ready_at": when(flow.ready),
+            "first_review_at": when(flow.first_review),
+            "approved_at": when(flow.approved),
+            "additions": pa.array(flow.additions, _INT),
+            "deletions": pa.array(flow.deletions, _INT),
+            "commits": pa.array(flow.commits, _INT),
+            "url": url,
         },
     )
 
@@ -1096,8 +1191,10 @@ def generate_demo_org(
     out.mkdir(parents=True, exist_ok=True)
 
     window = _Window.ending(today, months)
-    org_rng, dep_rng, chg_rng, inc_rng, bld_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
+    # A sixth stream for the pull-request flow: spawn(6)'s first five are spawn(5)'s, so adding it
+    # changed none of the other columns.
+    org_rng, dep_rng, chg_rng, inc_rng, bld_rng, flow_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)
     )
     org = _build_org(org_rng, services, teams)
     counts: dict[str, int] = {}
@@ -1120,7 +1217,9 @@ def generate_demo_org(
     emit("services", [_services_table(org)])
     deps = _simulate_deployments(dep_rng, org, window)
     emit("deployments", _deployment_tables(deps, org, window, inject_bad_rows))
-    emit("changes", _change_tables(_simulate_changes(chg_rng, org, window, deps), deps, org))
+    changes = _simulate_changes(chg_rng, org, window, deps)
+    emit("changes", _change_tables(changes, _simulate_pull_flow(flow_rng, org, changes), deps, org))
+    del changes
     emit(
         "incidents",
         _incident_tables(_simulate_incidents(inc_rng, org, window, deps), deps, org, window, inject_bad_rows),

@@ -5,6 +5,11 @@ PagerDuty's. Services of the shared ``acme/monorepo`` are told apart by path: de
 path in their payload, workflow runs have one workflow file per service, pull requests change files
 under the service's folder. ``write_demo_sources_yaml`` writes the matching sources.yaml.
 
+A change's pull-request flow (opened, ready for review, first review, approval, size) becomes the pull
+request's ``created_at``, a ``ready_for_review`` issue event, reviews and its size; every third pull
+request also gets the reviews a real one collects that do not count (a GitHub App's, the author's own,
+a pending one), so the API path must filter them to give the files' numbers.
+
 What GitHub and PagerDuty cannot express is lost on the way, as it would be with the real systems:
 GitHub has no "cancelled" deployment state (such deployments end up ``inactive``), incidents do not
 name the deployment that caused them (they are linked by time window), and a build whose start time
@@ -52,6 +57,31 @@ def _num(identifier: str) -> int:
 
 def _sha(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
+
+
+def _reviews(number: int, opened: str, row: dict[str, str]) -> list[dict]:
+    """A pull request's reviews: the file's first human review and approval, and on every third pull
+    request the ones that must not count (a GitHub App, the author, a review never submitted)."""
+
+    def review(rid: int, login: str, state: str, at: str | None, kind: str = "User") -> dict:
+        item = {"id": rid, "user": {"login": login, "type": kind}, "state": state, "body": ""}
+        if at is not None:
+            item["submitted_at"] = at
+        return item
+
+    out = []
+    if number % 3 == 0:
+        out += [
+            review(number * 10 + 1, "github-actions[bot]", "COMMENTED", opened, "Bot"),
+            review(number * 10 + 2, "dev", "COMMENTED", opened),
+            review(number * 10 + 3, "pat", "PENDING", None),
+        ]
+    first, approved = _z(row.get("first_review_at", "")), _z(row.get("approved_at", ""))
+    if first:
+        out.append(review(number * 10 + 4, "sam", "APPROVED" if first == approved else "COMMENTED", first))
+    if approved and approved != first:
+        out.append(review(number * 10 + 5, "kim", "APPROVED", approved))
+    return out
 
 
 def _rows(files_dir: Path, entity: str) -> list[dict[str, str]]:
@@ -176,24 +206,35 @@ def build_sim_data(files_dir: Path) -> SimData:
         first, merged = _z(row["first_commit_at"]), _z(row["merged_at"])
         repo = repo_of(row["service"])
         merge_sha = shas.get(row["deployment_id"]) or _sha(row["change_id"])
-        gh.pulls.setdefault(repo, []).append(
-            {
-                "url": f"https://api.github.com/repos/{repo}/pulls/{number}",
-                "id": 10_000_000 + number,
-                "number": number,
-                "state": "closed",
-                "title": f"Change {row['change_id']}",
-                "user": {"login": "dev", "id": 2},
-                "created_at": first,
-                "updated_at": merged,
-                "closed_at": merged,
-                "merged_at": merged,
-                "merge_commit_sha": merge_sha,
-                "draft": False,
-                "head": {"ref": f"feature/{row['change_id']}", "sha": _sha(row["change_id"] + "head")},
-                "base": {"ref": "main"},
-            }
-        )
+        pull = {
+            "url": f"https://api.github.com/repos/{repo}/pulls/{number}",
+            "id": 10_000_000 + number,
+            "number": number,
+            "html_url": row.get("url") or f"https://github.com/{repo}/pull/{number}",
+            "state": "closed",
+            "title": f"Change {row['change_id']}",
+            "user": {"login": "dev", "id": 2, "type": "User"},
+            "created_at": _z(row.get("opened_at", "")) or first,
+            "updated_at": merged,
+            "closed_at": merged,
+            "merged_at": merged,
+            "merge_commit_sha": merge_sha,
+            "draft": False,
+            "head": {"ref": f"feature/{row['change_id']}", "sha": _sha(row["change_id"] + "head")},
+            "base": {"ref": "main"},
+        }
+        for size in ("additions", "deletions", "commits"):
+            if row.get(size):
+                pull[size] = int(row[size])
+        gh.pulls.setdefault(repo, []).append(pull)
+        if row.get("opened_at"):
+            gh.pull_reviews[(repo, number)] = _reviews(number, pull["created_at"], row)
+            ready = _z(row.get("ready_at", ""))
+            gh.pull_events[(repo, number)] = (
+                [{"id": number, "event": "ready_for_review", "created_at": ready, "actor": pull["user"]}]
+                if ready
+                else []
+            )
         gh.pull_commits[(repo, number)] = [
             {
                 "sha": _sha(row["change_id"] + "c1"),

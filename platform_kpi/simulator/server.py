@@ -78,6 +78,8 @@ class GitHubData:
     pulls: dict[str, list[dict]] = field(default_factory=dict)
     pull_commits: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
     pull_files: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
+    pull_reviews: dict[tuple[str, int], list[dict]] = field(default_factory=dict)  # chronological
+    pull_events: dict[tuple[str, int], list[dict]] = field(default_factory=dict)  # issue events
 
 
 @dataclass
@@ -86,6 +88,9 @@ class GitLabData:
     pipelines: dict[str, list[dict]] = field(default_factory=dict)  # full pipeline objects (with timings)
     merge_requests: dict[str, list[dict]] = field(default_factory=dict)
     mr_commits: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
+    #: (project, iid) -> the approvals object; a merge request without one answers 404 (GitLab Free)
+    mr_approvals: dict[tuple[str, int], dict] = field(default_factory=dict)
+    mr_notes: dict[tuple[str, int], list[dict]] = field(default_factory=dict)  # oldest first
 
 
 @dataclass
@@ -107,6 +112,19 @@ DEFAULT_TOKENS = {
     "opsgenie": "og-sim-key",
 }
 JENKINS_USER = "kpi-bot"
+#: fields of a pull request that only ``GET /pulls/{n}`` sends, not the listing
+_PULL_DETAIL_ONLY = frozenset(
+    {
+        "additions",
+        "deletions",
+        "commits",
+        "changed_files",
+        "comments",
+        "review_comments",
+        "merged",
+        "mergeable",
+    }
+)
 
 
 class _Reply(Exception):
@@ -295,12 +313,23 @@ class Simulator:
             )
             desc = query.get("direction", ["desc"])[0] == "desc"
             prs = sorted(prs, key=lambda p: (p.get(key) or "", p["number"]), reverse=desc)
+            # the listing has no size or commit count: only GET /pulls/{n} does
+            prs = [{k: v for k, v in p.items() if k not in _PULL_DETAIL_ONLY} for p in prs]
             chunk, headers = self._page(prs, query, base)
             return chunk, {**rate, **headers}
-        if m2 := re.fullmatch(r"pulls/(\d+)/(commits|files)", rest):
-            store = g.pull_commits if m2.group(2) == "commits" else g.pull_files
-            items = store.get((repo, int(m2.group(1))), [])[: 250 if m2.group(2) == "commits" else 3000]
+        if m2 := re.fullmatch(r"pulls/(\d+)", rest):
+            for p in g.pulls.get(repo, []):
+                if p["number"] == int(m2.group(1)):
+                    return p, rate
+            raise _Reply(404, {"message": "Not Found"})
+        if m2 := re.fullmatch(r"pulls/(\d+)/(commits|files|reviews)", rest):
+            kind = m2.group(2)
+            store = {"commits": g.pull_commits, "files": g.pull_files, "reviews": g.pull_reviews}[kind]
+            items = store.get((repo, int(m2.group(1))), [])[: 250 if kind == "commits" else 3000]
             chunk, headers = self._page(items, query, base)
+            return chunk, {**rate, **headers}
+        if m2 := re.fullmatch(r"issues/(\d+)/events", rest):
+            chunk, headers = self._page(g.pull_events.get((repo, int(m2.group(1))), []), query, base)
             return chunk, {**rate, **headers}
         raise _Reply(404, {"message": "Not Found"})
 
@@ -378,6 +407,18 @@ class Simulator:
             return offset_page(since(mrs, "updated_at"))
         if m2 := re.fullmatch(r"merge_requests/(\d+)/commits", rest):
             return offset_page(gl.mr_commits.get((project, int(m2.group(1))), []))
+        if m2 := re.fullmatch(r"merge_requests/(\d+)/approvals", rest):
+            approvals = gl.mr_approvals.get((project, int(m2.group(1))))
+            if approvals is None:
+                raise _Reply(404, {"message": "404 Not found"})
+            return approvals, rate
+        if m2 := re.fullmatch(r"merge_requests/(\d+)/notes", rest):
+            notes = sorted(
+                gl.mr_notes.get((project, int(m2.group(1))), []),
+                key=lambda n: (n.get("created_at") or "", n.get("id", 0)),
+                reverse=query.get("sort", ["desc"])[0] == "desc",
+            )
+            return offset_page(notes)
         raise _Reply(404, {"message": "404 Not found"})
 
     # -- Jenkins -----------------------------------------------------------------------------------

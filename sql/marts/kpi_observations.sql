@@ -46,6 +46,30 @@ final as (
     select 'lead_time_for_changes_hours', change_id, service, team, deployed_at, lead_time_sec / 3600.0
     from core.change_lead_times
     union all
+    -- the lead time's stages (core.change_lead_times), in the month the change reached production
+    select 'coding_time_hours', change_id, service, team, deployed_at, coding_time_sec / 3600.0
+    from core.change_lead_times
+    union all
+    select 'pickup_time_hours', change_id, service, team, deployed_at, pickup_time_sec / 3600.0
+    from core.change_lead_times
+    where pickup_time_sec is not null
+    union all
+    select 'review_time_hours', change_id, service, team, deployed_at, review_time_sec / 3600.0
+    from core.change_lead_times
+    where review_time_sec is not null
+    union all
+    select 'deploy_time_hours', change_id, service, team, deployed_at, deploy_time_sec / 3600.0
+    from core.change_lead_times
+    union all
+    -- merged changes, in the month they merged, where the source gives their size / reviews
+    select 'pr_size_lines', change_id, service, team, merged_at, (additions + deletions)::double
+    from core.changes
+    where additions is not null and deletions is not null
+    union all
+    select 'unreviewed_merge_rate', change_id, service, team, merged_at, (first_review_at is null)::double
+    from core.changes
+    where pr_flow_known
+    union all
     select 'time_to_restore_hours', incident_id, service, team, resolved_at, time_to_restore_sec / 3600.0
     from core.incidents
     where resolved_at is not null

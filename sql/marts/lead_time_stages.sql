@@ -1,21 +1,29 @@
--- Lead time for changes split into its stages per month (of the deploying deployment) and scope:
--- coding (first commit to merge) and release (merge to production), with the total for reference.
--- Medians and p90 in hours; n is the number of deployed changes.
+-- Lead time for changes split into its stages (the pull-request flow, see core.change_lead_times) per
+-- month (of the deploying deployment) and scope: coding (first commit to PR opened), pickup (opened or
+-- ready for review to first review), review (first review to approval or merge), deploy (merge to
+-- production), with the total for reference. Medians and p90 in hours; n is the number of deployed
+-- changes measured in the stage (pickup and review count only reviewed changes).
 with source as not materialized (
     select * from core.change_lead_times
 ),
 
 staged as not materialized (
-    select change_id, service, team, date_trunc('month', deployed_at)::date as month, 'coding' as stage,
-        1 as stage_order, epoch(merged_at - first_commit_at) / 3600.0 as hours
+    select date_trunc('month', deployed_at)::date as month, service, team, 'coding' as stage,
+        1 as stage_order, coding_time_sec / 3600.0 as hours
     from source
     union all
-    select change_id, service, team, date_trunc('month', deployed_at)::date, 'release', 2,
-        epoch(deployed_at - merged_at) / 3600.0
+    select date_trunc('month', deployed_at)::date, service, team, 'pickup', 2, pickup_time_sec / 3600.0
+    from source
+    where pickup_time_sec is not null
+    union all
+    select date_trunc('month', deployed_at)::date, service, team, 'review', 3, review_time_sec / 3600.0
+    from source
+    where review_time_sec is not null
+    union all
+    select date_trunc('month', deployed_at)::date, service, team, 'deploy', 4, deploy_time_sec / 3600.0
     from source
     union all
-    select change_id, service, team, date_trunc('month', deployed_at)::date, 'total', 3,
-        lead_time_sec / 3600.0
+    select date_trunc('month', deployed_at)::date, service, team, 'total', 5, lead_time_sec / 3600.0
     from source
 ),
 

@@ -2,6 +2,11 @@
 -- the successful production deployment of their merge commit when GitHub (or a Jenkins deployment job
 -- whose build carries that commit) has one. In a repository shared by several services the service is the
 -- one owning most of the pull request's changed files.
+-- The pull-request flow: opened = created_at; ready = the first ready_for_review issue event (a draft);
+-- first review / approval = the earliest submitted review / APPROVED review before the merge by someone
+-- other than the author and not a bot (user.type Bot, a login ending in [bot], or one of
+-- ops.kpi_settings.review_bot_logins). Pending reviews (no submitted_at) are not reviews; a dismissed
+-- review was one. Reviews of commits since force-pushed away still count: the first review stays first.
 with source as (
     select key, scope as repo, payload
     from raw.github__pulls
@@ -25,6 +30,48 @@ files as (
 
 service_map as (
     select scope, path, service from ops.source_service_map where source = 'github'
+),
+
+reviews as (
+    select
+        p.key,
+        utc_ts(r ->> 'submitted_at') as submitted_at,
+        upper(r ->> 'state') as state,
+        r -> 'user' ->> 'login' as login,
+        r -> 'user' ->> 'type' as user_type,
+        p.payload -> 'user' ->> 'login' as author,
+        utc_ts(p.payload ->> 'merged_at') as merged_at
+    from (select key, unnest(from_json(payload, '["json"]')) as r from raw.github__pull_reviews) as rv
+    join source as p using (key)
+),
+
+human_reviews as (
+    select
+        key,
+        min(submitted_at) as first_review_at,
+        min(submitted_at) filter (where state = 'APPROVED') as approved_at
+    from reviews
+    cross join ops.kpi_settings as t
+    where submitted_at is not null
+        and submitted_at <= merged_at
+        and state <> 'PENDING'
+        and login is not null
+        and login <> coalesce(author, '')
+        and coalesce(user_type, '') <> 'Bot'
+        and not ends_with(lower(login), '[bot]')
+        and not list_contains(t.review_bot_logins, lower(login))
+    group by key
+),
+
+ready as (
+    select key, min(utc_ts(e ->> 'created_at')) as ready_at
+    from (select key, unnest(from_json(payload, '["json"]')) as e from raw.github__pull_events)
+    where e ->> 'event' = 'ready_for_review'
+    group by key
+),
+
+commit_counts as (
+    select key, json_array_length(payload)::bigint as n from raw.github__pull_commits
 ),
 
 by_path as (
@@ -85,6 +132,15 @@ renamed as (
         fd.deployment_id,
         s.repo,
         s.payload ->> 'number' as number,
+        utc_ts(s.payload ->> 'created_at') as opened_at,
+        rd.ready_at,
+        hr.first_review_at,
+        hr.approved_at,
+        try_cast(s.payload ->> 'additions' as bigint) as additions,
+        try_cast(s.payload ->> 'deletions' as bigint) as deletions,
+        coalesce(try_cast(s.payload ->> 'commits' as bigint), cc.n) as commits,
+        s.payload ->> 'html_url' as url,
+        s.key in (select key from raw.github__pull_reviews) as pr_flow_known,
         'github:repos/' || s.repo || '/pulls' as _file,
         cast(null as bigint) as _line,
         s.payload::varchar as _record
@@ -93,6 +149,9 @@ renamed as (
     left join path_choice as p using (key)
     left join repo_level as r on r.scope = s.repo
     left join first_deployment as fd on fd.commit_sha = s.payload ->> 'merge_commit_sha'
+    left join human_reviews as hr using (key)
+    left join ready as rd using (key)
+    left join commit_counts as cc using (key)
 ),
 
 final as (

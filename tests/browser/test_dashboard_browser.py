@@ -189,3 +189,35 @@ def test_export_downloads_the_table_shown(page, dashboard_url: str, demo: Path) 
         frame = reader(download.path())
         got = [tuple(r) for r in frame[["pipeline", "builds", "flaky_failures"]].itertuples(index=False)]
         assert got == [tuple(r) for r in expected]
+
+
+def test_pr_flow_stage_bar_drills_into_the_slowest_changes_with_links(
+    page, dashboard_url: str, demo: Path
+) -> None:
+    """The Delivery page's lead-time chart is split by stage (stacked medians per month); choosing a
+    month lists that month's slowest changes, each linking to its pull request."""
+    page.goto(f"{dashboard_url}/delivery")
+    wait_ready(page, 4)
+    legend = page.locator(".js-plotly-plot .legendtext").all_text_contents()  # SVG: no innerText
+    assert {"coding", "pickup", "review", "deploy", "lead time (median)"} <= set(legend), legend
+    assert page.get_by_text("Pull-request flow").count() == 1
+    assert "Pickup time (median)" in metric_values(page)
+
+    choose(page, "Slowest changes of", "September 2026")
+    wait_ready(page, 4)
+    page.wait_for_selector("text=deployed in September 2026")
+    with read_connection(demo / "warehouse.duckdb") as con:
+        expected = con.execute(
+            "select url from core.change_lead_times "
+            "where deployed_at >= '2026-09-01' and deployed_at < '2026-10-01' "
+            "order by lead_time_sec desc, change_id limit 20"
+        ).fetchall()
+    links = page.locator("table.link-table a")
+    assert links.count() == len(expected) == 20
+    hrefs = [a.get_attribute("href") for a in links.all()]
+    assert hrefs == [u for (u,) in expected]
+    assert all(re.fullmatch(r"https://github\.com/acme/[a-z-]+/pull/\d+", h) for h in hrefs), hrefs
+    first = links.first
+    assert (first.get_attribute("target"), first.get_attribute("rel")) == ("_blank", "noopener noreferrer")
+    page.get_by_text("Pull-request flow").scroll_into_view_if_needed()
+    snap(page, "delivery-pr-flow")

@@ -175,6 +175,182 @@ def github_deployment_status(status_id: int, dep_id: int, state: str, at: dt.dat
     return s
 
 
+_OCTOCAT: dict[str, Any] = {
+    "login": "octocat",
+    "id": 1,
+    "node_id": "MDQ6VXNlcjE=",
+    "avatar_url": "https://github.com/images/error/octocat_happy.gif",
+    "gravatar_id": "",
+    "url": "https://api.github.com/users/octocat",
+    "html_url": "https://github.com/octocat",
+    "type": "User",
+    "site_admin": False,
+}
+
+
+def _user(login: str, user_type: str = "User") -> dict:
+    """The documented ``octocat`` user object with another login (and type, for a bot)."""
+    return {
+        **_OCTOCAT,
+        "login": login,
+        "url": f"https://api.github.com/users/{login}",
+        "html_url": f"https://github.com/{login}",
+        "type": user_type,
+    }
+
+
+# "Get a pull request", example response, REST API 2022-11-28 (only this endpoint, not the listing,
+# carries `additions`, `deletions`, `commits`, `changed_files`):
+# https://docs.github.com/en/rest/pulls/pulls?apiVersion=2022-11-28#get-a-pull-request
+_PULL: dict[str, Any] = {
+    "url": "https://api.github.com/repos/octocat/Hello-World/pulls/1347",
+    "id": 1,
+    "node_id": "MDExOlB1bGxSZXF1ZXN0MQ==",
+    "html_url": "https://github.com/octocat/Hello-World/pull/1347",
+    "diff_url": "https://github.com/octocat/Hello-World/pull/1347.diff",
+    "patch_url": "https://github.com/octocat/Hello-World/pull/1347.patch",
+    "issue_url": "https://api.github.com/repos/octocat/Hello-World/issues/1347",
+    "number": 1347,
+    "state": "open",
+    "locked": True,
+    "title": "Amazing new feature",
+    "user": _OCTOCAT,
+    "body": "Please pull these awesome changes in!",
+    "labels": [],
+    "milestone": None,
+    "active_lock_reason": "too heated",
+    "created_at": "2011-01-26T19:01:12Z",
+    "updated_at": "2011-01-26T19:01:12Z",
+    "closed_at": "2011-01-26T19:01:12Z",
+    "merged_at": "2011-01-26T19:01:12Z",
+    "merge_commit_sha": "e5bd3914e2e596debea16f433f57875b5b90bcd6",
+    "assignee": _OCTOCAT,
+    "assignees": [_OCTOCAT],
+    "requested_reviewers": [],
+    "requested_teams": [],
+    "head": {
+        "label": "octocat:new-topic",
+        "ref": "new-topic",
+        "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    },
+    "base": {"label": "octocat:master", "ref": "master", "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e"},
+    "author_association": "OWNER",
+    "auto_merge": None,
+    "draft": False,
+    "merged": False,
+    "mergeable": True,
+    "rebaseable": True,
+    "mergeable_state": "clean",
+    "merged_by": _OCTOCAT,
+    "comments": 10,
+    "review_comments": 0,
+    "maintainer_can_modify": True,
+    "commits": 3,
+    "additions": 100,
+    "deletions": 3,
+    "changed_files": 5,
+}
+
+
+def github_pull(
+    number: int,
+    repo: str,
+    author: str,
+    created: dt.datetime,
+    merged: dt.datetime,
+    merge_sha: str,
+    *,
+    additions: int = 100,
+    deletions: int = 3,
+    commits: int = 3,
+) -> dict:
+    """The documented pull request, merged (state closed), in ``repo``; size as documented unless given."""
+    pr = copy.deepcopy(_PULL)
+    pr.update(
+        id=9_000 + number,
+        number=number,
+        url=f"https://api.github.com/repos/{repo}/pulls/{number}",
+        html_url=f"https://github.com/{repo}/pull/{number}",
+        state="closed",
+        user=_user(author),
+        created_at=_z(created),
+        updated_at=_z(merged),
+        closed_at=_z(merged),
+        merged_at=_z(merged),
+        merge_commit_sha=merge_sha,
+        merged=True,
+        additions=additions,
+        deletions=deletions,
+        commits=commits,
+    )
+    return pr
+
+
+# "List reviews for a pull request", example response (one review), REST API 2022-11-28:
+# https://docs.github.com/en/rest/pulls/reviews?apiVersion=2022-11-28#list-reviews-for-a-pull-request
+_REVIEW: dict[str, Any] = {
+    "id": 80,
+    "node_id": "MDE3OlB1bGxSZXF1ZXN0UmV2aWV3ODA=",
+    "user": _OCTOCAT,
+    "body": "Here is the body for the review.",
+    "state": "APPROVED",
+    "html_url": "https://github.com/octocat/Hello-World/pull/12#pullrequestreview-80",
+    "pull_request_url": "https://api.github.com/repos/octocat/Hello-World/pulls/12",
+    "_links": {
+        "html": {"href": "https://github.com/octocat/Hello-World/pull/12#pullrequestreview-80"},
+        "pull_request": {"href": "https://api.github.com/repos/octocat/Hello-World/pulls/12"},
+    },
+    "submitted_at": "2019-11-17T17:43:43Z",
+    "commit_id": "ecdd80bb57125d7ba9641ffaa4d7d2c19d3f3091",
+    "author_association": "COLLABORATOR",
+}
+
+
+def github_review(
+    review_id: int,
+    login: str,
+    state: str,
+    submitted: dt.datetime | None,
+    *,
+    user_type: str = "User",
+    commit_id: str = "ecdd80bb57125d7ba9641ffaa4d7d2c19d3f3091",
+) -> dict:
+    """The documented review by ``login`` (a ``Bot`` type for an app); PENDING reviews have no
+    ``submitted_at`` (the create-review docs: a pending review is not submitted)."""
+    review = copy.deepcopy(_REVIEW)
+    review.update(id=review_id, user=_user(login, user_type), state=state, commit_id=commit_id)
+    if submitted is None:
+        del review["submitted_at"]
+    else:
+        review["submitted_at"] = _z(submitted)
+    return review
+
+
+# "List issue events" (for an issue or pull request), example response, REST API 2022-11-28, with the
+# event named as the "Issue event types" page names a draft marked ready (`ready_for_review`):
+# https://docs.github.com/en/rest/issues/events?apiVersion=2022-11-28#list-issue-events
+# https://docs.github.com/en/rest/using-the-rest-api/issue-event-types#ready_for_review
+_ISSUE_EVENT: dict[str, Any] = {
+    "id": 1,
+    "node_id": "MDEwOklzc3VlRXZlbnQx",
+    "url": "https://api.github.com/repos/octocat/Hello-World/issues/events/1",
+    "actor": _OCTOCAT,
+    "event": "closed",
+    "commit_id": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    "commit_url": "https://api.github.com/repos/octocat/Hello-World/commits/6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    "created_at": "2011-04-14T16:00:49Z",
+    "performed_via_github_app": None,
+}
+
+
+def github_issue_event(event_id: int, event: str, at: dt.datetime, actor: str = "octocat") -> dict:
+    item = copy.deepcopy(_ISSUE_EVENT)
+    item.update(
+        id=event_id, event=event, created_at=_z(at), actor=_user(actor), commit_id=None, commit_url=None
+    )
+    return item
+
+
 # -- GitLab ------------------------------------------------------------------------------------------------
 
 # "List project merge requests", example response: a merged merge request whose `merge_commit_sha` and
@@ -289,6 +465,70 @@ def gitlab_mr_commit(sha: str, authored: dt.datetime) -> dict:
         "committed_date": authored.isoformat(timespec="seconds") + "+00:00",
         "created_at": authored.isoformat(timespec="seconds") + "+00:00",
         "message": "Replace sanitize with escape once",
+    }
+
+
+# "Get Configuration" of a merge request's approvals (Merge request-level MR approvals), example
+# response. This version of the example has no `approved_at` (newer GitLab sends it per approver).
+# https://docs.gitlab.com/ee/api/merge_request_approvals.html#get-configuration-1
+def gitlab_mr_approvals(mr_id: int, iid: int, approvers: list[str], created: dt.datetime) -> dict:
+    return {
+        "id": mr_id,
+        "iid": iid,
+        "project_id": 1,
+        "title": "Approvals API",
+        "description": "Test",
+        "state": "merged",
+        "created_at": _z(created, True),
+        "updated_at": _z(created, True),
+        "merge_status": "cannot_be_merged",
+        "approvals_required": 2,
+        "approvals_left": max(0, 2 - len(approvers)),
+        "approved_by": [
+            {
+                "user": {
+                    "name": "Administrator" if login == "root" else login,
+                    "username": login,
+                    "id": 1 + i,
+                    "state": "active",
+                    "avatar_url": "http://www.gravatar.com/avatar/e64c7d89f26bd1972efa854d13d7dd61?s=80&d=identicon",
+                    "web_url": f"http://localhost:3000/{login}",
+                }
+            }
+            for i, login in enumerate(approvers)
+        ],
+    }
+
+
+# "Get single merge request note", example response (the list endpoint returns an array of these):
+# https://docs.gitlab.com/ee/api/notes.html#get-single-merge-request-note
+# System-note bodies as GitLab writes them ("approved this merge request", "marked this merge request
+# as **ready**"), from GitLab's system-note service.
+def gitlab_mr_note(
+    note_id: int, iid: int, username: str, at: dt.datetime, body: str, system: bool = False
+) -> dict:
+    return {
+        "id": note_id,
+        "body": body,
+        "attachment": None,
+        "author": {
+            "id": 1,
+            "username": username,
+            "email": "admin@example.com",
+            "name": "Pip",
+            "state": "active",
+            "created_at": "2013-09-30T13:46:01Z",
+        },
+        "created_at": _z(at, True),
+        "updated_at": _z(at, True),
+        "system": system,
+        "noteable_id": 2,
+        "noteable_type": "MergeRequest",
+        "project_id": 5,
+        "noteable_iid": iid,
+        "resolvable": False,
+        "confidential": False,
+        "internal": False,
     }
 
 

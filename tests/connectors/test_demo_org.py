@@ -22,13 +22,14 @@ MONTHS_COVERED = (WINDOW_END - WINDOW_START).days / 30.436875
 HEADERS = {
     "services": "service,team,repo,tier",
     "deployments": "deployment_id,service,environment,status,started_at,finished_at,commit_sha,is_rollback,is_hotfix",
-    "changes": "change_id,service,first_commit_at,merged_at,deployment_id",
+    "changes": "change_id,service,first_commit_at,merged_at,deployment_id,opened_at,ready_at,first_review_at,"
+    "approved_at,additions,deletions,commits,url",
     "incidents": "incident_id,service,created_at,resolved_at,severity,caused_by_deployment_id",
     "builds": "build_id,service,branch,status,started_at,finished_at,is_default_branch",
 }
 TS_COLUMNS = {
     "deployments": ("started_at", "finished_at"),
-    "changes": ("first_commit_at", "merged_at"),
+    "changes": ("first_commit_at", "merged_at", "opened_at", "ready_at", "first_review_at", "approved_at"),
     "incidents": ("created_at", "resolved_at"),
     "builds": ("started_at", "finished_at"),
 }
@@ -291,6 +292,37 @@ def test_deployment_frequency_and_lead_time_follow_the_team_profiles(clean):
     assert freq[0] >= 30 and 4 <= freq[1] < 30 and 1 <= freq[2] < 4 and freq[3] < 1, freq
     # ... and lead time < 1 day, 1 day - 1 week, 1 week - 1 month, 1 - 6 months.
     assert lead[0] < 24 and 24 <= lead[1] < 168 and 168 <= lead[2] < 720 and 720 <= lead[3] < 4320, lead
+
+
+def test_pull_request_flow_is_ordered_and_follows_the_team_profiles(clean):
+    services = _read(clean, "services")
+    changes = _with_profile(_read(clean, "changes"), services)
+    t = {c: _utc(changes[c]) for c in TS_COLUMNS["changes"]}
+    opened, ready, review, approved = t["opened_at"], t["ready_at"], t["first_review_at"], t["approved_at"]
+    # Every change has an opening time; the flow's times are in order and inside first commit .. merge.
+    assert opened.notna().all()
+    assert (t["first_commit_at"] <= opened).all() and (opened <= t["merged_at"]).all()
+    assert ((ready.isna()) | ((opened <= ready) & (ready <= review.fillna(t["merged_at"])))).all()
+    assert ((review.isna()) | ((opened <= review) & (review <= t["merged_at"]))).all()
+    assert ((approved.isna()) | ((review <= approved) & (approved <= t["merged_at"]))).all()
+    assert (approved.isna() | review.notna()).all()  # an approval is a review
+    # Some drafts, some unreviewed merges, sizes as whole numbers and links to the pull request.
+    assert 0.05 < ready.notna().mean() < 0.4
+    size = changes.additions.astype(int) + changes.deletions.astype(int)
+    assert (changes.commits.astype(int) >= 1).all() and (size >= 1).all()
+    assert changes.url.str.fullmatch(r"https://github\.com/[a-z0-9-]+/[a-z0-9-]+/pull/\d+").all()
+    # Slower tiers: more changes merged without review, longer pickup and bigger pull requests.
+    by = changes.assign(
+        unreviewed=review.isna(),
+        pickup=(review - ready.fillna(opened)).dt.total_seconds() / 3600,
+        size=size,
+    ).groupby("profile")
+    unreviewed = [by.unreviewed.mean()[p] for p in TIERS]
+    pickup = [by.pickup.median()[p] for p in TIERS]
+    sizes = [by["size"].median()[p] for p in TIERS]
+    assert unreviewed == sorted(unreviewed) and unreviewed[0] > 0 and unreviewed[-1] < 0.5, unreviewed
+    assert pickup == sorted(pickup) and len(set(pickup)) == 4, pickup
+    assert sizes == sorted(sizes) and len(set(sizes)) == 4, sizes
 
 
 def test_change_failure_rate_and_restore_time_follow_the_team_profiles(clean):

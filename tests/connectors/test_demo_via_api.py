@@ -16,6 +16,14 @@ DORA = (
     "change_failure_rate",
     "mttr_hours",
     "time_to_restore_p50_hours",
+    # the pull-request flow: the API path filters the bots, self-reviews and pending reviews the
+    # simulator adds, and reads drafts' ready times from issue events, to give the files' numbers
+    "coding_time_p50_hours",
+    "pickup_time_p50_hours",
+    "review_time_p50_hours",
+    "deploy_time_p50_hours",
+    "pr_size_p50_lines",
+    "unreviewed_merge_rate",
 )
 
 

@@ -138,8 +138,15 @@ def test_new_items_and_late_statuses_fetch_only_those(org):
     assert changes["github:change:acme/api#4"] == ("api", fx.T(2026, 11, 14, 7), fx.T(2026, 11, 15, 8), None)
     assert len(deps) == 9 and len(builds) == 8 and len(changes) == 4
     # The listings' first pages (acme/api's deployments now need two: 9 and 6 are both new or open, and
-    # page size is 2) + the three sub-resources.
-    assert len(sim.requests("github")) == 8 + 3
+    # page size is 2) + the three sub-resources + the new merged pull request's flow: itself (size),
+    # its reviews and its issue events.
+    flow = sorted(p for _, p, _, _ in sim.requests("github", r"/pulls/\d+$|/reviews$|/events$"))
+    assert flow == [
+        "/github/repos/acme/api/issues/4/events",
+        "/github/repos/acme/api/pulls/4",
+        "/github/repos/acme/api/pulls/4/reviews",
+    ]
+    assert len(sim.requests("github")) == 8 + 3 + 3
 
 
 def test_missing_token_variable_is_named(tmp_path):

@@ -163,11 +163,15 @@ def test_multi_page_sync_incremental_and_rate_limit_reset(tmp_path):
         g.merge_requests[P].append(mr(3, T(2026, 11, 14, 9), T(2026, 11, 15, 9), "9" * 40))
         g.mr_commits[(P, 3)] = [commit(T(2026, 11, 14, 8))]
         sim.reset_log()
-        assert sync(wh, cfg, env_for(sim))["gitlab"].written == 4
+        # written: the deployment, pipeline, merge request, its commits and its notes (its approvals
+        # answer 404 here, as on GitLab Free: nothing to write)
+        assert sync(wh, cfg, env_for(sim))["gitlab"].written == 5
         assert sorted(p for _, p, _, _ in sim.requests("gitlab")) == [
             "/gitlab/api/v4/projects/acme%2Fplatform/deployments",
             "/gitlab/api/v4/projects/acme%2Fplatform/merge_requests",
+            "/gitlab/api/v4/projects/acme%2Fplatform/merge_requests/3/approvals",
             "/gitlab/api/v4/projects/acme%2Fplatform/merge_requests/3/commits",
+            "/gitlab/api/v4/projects/acme%2Fplatform/merge_requests/3/notes",
             "/gitlab/api/v4/projects/acme%2Fplatform/pipelines",
             "/gitlab/api/v4/projects/acme%2Fplatform/pipelines/13",
         ]

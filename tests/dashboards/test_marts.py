@@ -103,7 +103,7 @@ def test_lead_time_stages_and_bands(warehouse_of) -> None:
         for r in query(warehouse, "select * from marts.lead_time_stages where month = '2026-03-01'")
     }
     assert stages[("api", "coding")] == (pytest.approx(1.25), 2)  # median of 2 h and 0.5 h
-    assert stages[("api", "release")] == (pytest.approx(0.5), 2)  # median of 1 h and 0 h
+    assert stages[("api", "deploy")] == (pytest.approx(0.5), 2)  # median of 1 h and 0 h
     assert stages[("api", "total")] == (pytest.approx(1.75), 2)  # median of 3 h and 0.5 h
     assert stages[("payments", "total")] == (
         pytest.approx(3.0),

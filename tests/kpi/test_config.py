@@ -70,7 +70,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
             "incident_link_window_hour",
             "unknown key (did you mean incident_link_window_hours?); expected one of: "
             "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets, "
-            "earliest_event_date, future_tolerance_hours, row_drop_threshold",
+            "earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins",
         ),
         (
             "incident_link_window_hours: soon\n",
@@ -404,6 +404,15 @@ def test_shipped_groups_keep_every_page_as_it_was():
         ),
         "dora_tiers": (*dora, "time_to_restore_p50_hours"),  # Teams heat-map, report tier chart
         "team_comparison": ("rework_rate", "mttr_hours", "ci_pipeline_success_rate"),
+        # the Delivery page's pull-request flow tiles (issue 12 §3)
+        "pr_flow": (
+            "coding_time_p50_hours",
+            "pickup_time_p50_hours",
+            "review_time_p50_hours",
+            "deploy_time_p50_hours",
+            "pr_size_p50_lines",
+            "unreviewed_merge_rate",
+        ),
     }
     assert [g.id for g in shipped_catalog().groups if g.headline] == ["dora"]
     assert shipped_catalog().tiers == ("elite", "high", "medium", "low")
