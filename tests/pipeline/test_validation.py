@@ -43,7 +43,7 @@ def test_gx_sees_recent_problems_and_sql_sees_all_of_history(con):
     assert sql[("expect_column_values_to_be_unique", "build_id")] == 1
     for found in (gx, sql):
         assert found[("expect_column_values_to_be_in_set", "status")] == 1  # BROKEN
-        assert found[("expect_column_values_to_be_in_set", "service")] == 1  # ghost
+        assert found[("expect_column_values_to_be_null", "unknown_service")] == 1  # ghost
         assert found[("expect_column_pair_values_a_to_be_greater_than_b", "finished_at >= started_at")] == 1
         assert found[("expect_column_values_to_be_between", "duration_sec")] == 1
     # GX names the bad values; the history count says how many.
@@ -51,6 +51,8 @@ def test_gx_sees_recent_problems_and_sql_sees_all_of_history(con):
         o.sample for o in outcomes if "Great" in o.expectation and o.column == "status" and not o.success
     )
     assert "BROKEN" in sample
+    unknown = next(o.sample for o in outcomes if "Great" in o.expectation and o.column == "unknown_service")
+    assert "ghost" in unknown
 
 
 def test_a_clean_table_passes_every_expectation(con):
