@@ -260,6 +260,7 @@ def test_rollback_frequency_and_rework_rate(warehouse_of):
     # Successful production deployments d1..d5 = 5; rollbacks among them d2, d4 = 2.
     rb = kpi(wh, "rollback_frequency", "2024-01")
     assert (rb["value"], rb["sample_size"]) == (2, 5)
-    # Rework: rollback or hotfix: d2, d3, d4 = 3 of 5 = 0.6.
+    # Rework: rollbacks d2, d4; the hotfix d3 has no incident before it, so it is planned: 2 of 5 = 0.4
+    # (tests/kpi/test_rework_rate.py pins the incident rules).
     rw = kpi(wh, "rework_rate", "2024-01")
-    assert (rw["value"], rw["sample_size"]) == (pytest.approx(0.6), 5)
+    assert (rw["value"], rw["sample_size"]) == (pytest.approx(0.4), 5)
