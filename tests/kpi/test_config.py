@@ -70,7 +70,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
             "incident_link_window_hour",
             "unknown key (did you mean incident_link_window_hours?); expected one of: "
             "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets, "
-            "earliest_event_date, future_tolerance_hours, row_drop_threshold",
+            "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold",
         ),
         (
             "incident_link_window_hours: soon\n",

@@ -16,7 +16,10 @@ from tests.conftest import dep, deployments, inc, incidents, kpi, query
 
 def reasons(wh) -> dict[str, tuple[bool, str | None]]:
     rows = query(wh, "select deployment_id, is_rework, rework_reason from core.deployment_outcomes")
-    return {r["deployment_id"].removeprefix("files:deployment:"): (r["is_rework"], r["rework_reason"]) for r in rows}
+    return {
+        r["deployment_id"].removeprefix("files:deployment:"): (r["is_rework"], r["rework_reason"])
+        for r in rows
+    }
 
 
 @pytest.fixture(scope="module")
