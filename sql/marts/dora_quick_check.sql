@@ -9,6 +9,7 @@
 --   deployment frequency (D deployments in a month of N days): D > 24N (more than hourly) -> 6;
 --   N < D <= 24N -> 5; N/7 < D <= N -> 4; 1 < D <= N/7 -> 3; D = 1, or D = 0 with a deployment in
 --   the five months before -> 2; none in those six months -> 1.
+--   (The month in progress counts its deployments so far against all its days: read full months.)
 -- score = (bucket - 1) x 2; change fail and rework (ratio r, p = 100 r): score = 10 - p/10.
 with source as (
     select month, scope_type, scope, kpi_id, value
