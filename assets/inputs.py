@@ -74,8 +74,10 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 "allowed time window, row-drop threshold).",
                 "status_map": "How raw status spellings map to normalized statuses.",
                 "kpi_definitions": "The KPI catalog: every KPI's id, unit, aggregation and written definition.",
-                "kpi_groups": "KPI groups of the catalog in reading order (DORA keys, each page's tiles, the report's).",
+                "kpi_groups": "KPI groups of the catalog in reading order (DORA throughput and instability, each page's tiles, the report's).",
                 "dora_benchmarks": "DORA performance clusters (tiers) of the configured report year.",
+                "quick_check_benchmarks": "DORA Quick Check benchmark rows (mean, sd on the 0-10 score scale) "
+                "of the configured edition, industry and organisation size.",
                 "kpi_targets": "Targets per KPI from the config file (absolute, relative or trend).",
             }[key[1]],
         )

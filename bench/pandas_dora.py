@@ -477,6 +477,26 @@ def _platform_kpis(
 # --------------------------------------------------------------------------------------------------
 
 
+def rework(spd: pd.DataFrame, incidents: pd.DataFrame, link_window: pd.Timedelta) -> pd.Series:
+    """Whether each SPD (aligned with ``spd``'s index) is rework: a rollback, or a hotfix of service S
+    that finished after an incident of S was created, where the incident names the SPD of S just
+    before the hotfix as its cause (any time before), or was created at most ``link_window`` before
+    the hotfix finished."""
+    ordered = spd.sort_values(["service", "finished_at", "deployment_id"])
+    previous = ordered.groupby("service", sort=False)["deployment_id"].shift(1)
+    hotfixes = ordered.assign(previous=previous)
+    hotfixes = hotfixes[hotfixes["is_hotfix"] & ~hotfixes["is_rollback"]]
+    known = incidents[incidents["created_at"].notna() & incidents["service"].notna()]
+    pairs = hotfixes[["deployment_id", "service", "finished_at", "previous"]].merge(
+        known[["service", "created_at", "caused_by_deployment_id"]], on="service"
+    )
+    pairs = pairs[pairs["created_at"] <= pairs["finished_at"]]
+    named = pairs["caused_by_deployment_id"].notna() & (pairs["caused_by_deployment_id"] == pairs["previous"])
+    recent = pairs["created_at"] >= pairs["finished_at"] - link_window
+    fixed = set(pairs.loc[named | recent, "deployment_id"])
+    return spd["is_rollback"] | spd["deployment_id"].isin(fixed)
+
+
 def compute_monthly(
     inputs: dict[str, pd.DataFrame],
     *,
@@ -493,7 +513,7 @@ def compute_monthly(
     # Successful production deployments, with failure flag and recovery moment.
     spd = failed_deployments(successful_production_deployments(deployments), incidents, link_window)
     spd["period"] = month_start(spd["finished_at"])
-    spd["is_rework"] = spd["is_rollback"] | spd["is_hotfix"]
+    spd["is_rework"] = rework(spd, incidents, link_window)
 
     recovered = spd[spd["failed"] & spd["recovered_at"].notna()].copy()
     recovered["recovery_hours"] = (recovered["recovered_at"] - recovered["finished_at"]) / HOUR

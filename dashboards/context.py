@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboards.filters import Filters
 
-_KEY = "_kpi_context"
+KEY = "_kpi_context"
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,8 @@ class Context:
 
 
 def set_context(ctx: Context) -> None:
-    st.session_state[_KEY] = ctx
+    st.session_state[KEY] = ctx
 
 
 def get() -> Context:
-    return st.session_state[_KEY]
+    return st.session_state[KEY]

@@ -105,6 +105,26 @@ def tiers(path: str, version: float) -> tuple[str, ...]:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def tier_year(path: str, version: float) -> int | None:
+    """The DORA report year whose clusters give the tiers (tiers are always labelled with it)."""
+    frame = query(path, "select max(benchmark_year) as year from marts.dora_benchmarks")
+    year = frame["year"].iloc[0] if len(frame) else None
+    return None if year is None or pd.isna(year) else int(year)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def quick_check(path: str, version: float, scope_type: str, scope: str, month: dt.date) -> pd.DataFrame:
+    """marts.dora_quick_check rows of one scope and month (empty for a warehouse built before it)."""
+    if "marts.dora_quick_check" not in table_rows(path, version):
+        return pd.DataFrame()
+    return query(
+        path,
+        "select * from marts.dora_quick_check where scope_type = ? and scope = ? and month = ?",
+        [scope_type, scope, month],
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def definitions(path: str, version: float) -> pd.DataFrame:
     return query(path, "select * from marts.kpi_definitions").set_index("kpi_id", drop=False)
 

@@ -87,10 +87,12 @@ def css() -> None:
     )
 
 
-def badges(tier: object, met: object) -> str:
-    """Tier and target badges as one line of HTML (one element per tile keeps reruns light)."""
+def badges(tier: object, met: object, tier_year: int | None = None) -> str:
+    """Tier and target badges as one line of HTML (one element per tile keeps reruns light). A tier is
+    the cluster of one DORA report year, named with it ('Elite tier · DORA 2024')."""
     if isinstance(tier, str) and tier in TIER_COLORS:
-        out = f"<span class='kpi-badge b-{tier}'>{tier.title()} tier</span>"
+        year = f" · DORA {int(tier_year)}" if tier_year else ""
+        out = f"<span class='kpi-badge b-{tier}'>{tier.title()} tier{year}</span>"
     else:
         out = "<span class='kpi-badge b-none' title='No DORA benchmark cluster, or no value'>No tier</span>"
     if met is None or pd.isna(met):
@@ -119,10 +121,19 @@ def sparkline_svg(points: list[float]) -> str:
     )
 
 
-def kpi_tile(row: pd.Series, history: pd.DataFrame, month_label: str, *, sparkline: bool = True) -> None:
+def kpi_tile(
+    row: pd.Series,
+    history: pd.DataFrame,
+    month_label: str,
+    *,
+    sparkline: bool = True,
+    tier_year: int | None = None,
+) -> None:
     """One KPI: value, change vs previous month (delta) and vs the same month last year, sparkline,
     tier and target badges, sample size. ``history`` is the KPI's rows over the selected range."""
     unit, better = row["unit"], row["better"]
+    if tier_year is None:
+        tier_year = _tier_year()
     # '+3.1 pp' for ratios, '+12%' otherwise; None when there is nothing to compare with
     mom, yoy = (change(row["value"], row[c], unit) for c in ("previous_month_value", "previous_year_value"))
     points = [float(v) for v in history["value"] if pd.notna(v)]  # months without a value are gaps
@@ -137,11 +148,20 @@ def kpi_tile(row: pd.Series, history: pd.DataFrame, month_label: str, *, sparkli
     target = format_value(row["target"], unit) if pd.notna(row["target"]) else None
     spark = sparkline_svg(points) if sparkline else ""
     st.markdown(
-        f"{spark}<div>{badges(row['tier'], row['target_met'])}</div><div class='kpi-sub'>{month_label} · n = {int(row['sample_size']):,}<br>"
+        f"{spark}<div>{badges(row['tier'], row['target_met'], tier_year)}</div><div class='kpi-sub'>{month_label} · n = {int(row['sample_size']):,}<br>"
         f"vs same month last year: {yoy.signed() if yoy else 'no data a year ago'}"
         f"{'<br>target ' + target if target else ''}</div>",
         unsafe_allow_html=True,
     )
+
+
+def _tier_year() -> int | None:
+    """The tiers' DORA report year of the warehouse the page reads (None outside a page)."""
+    from dashboards import context, data
+
+    if context.KEY not in st.session_state:
+        return None
+    return data.tier_year(*context.get().db)
 
 
 def kpi_tile_row(kpis: pd.DataFrame, month: object, kpi_ids: tuple[str, ...], month_label: str) -> None:

@@ -34,7 +34,7 @@ def load_catalog(path: Path | None = None) -> list[Kpi]:
 
 
 def kpi_group(group_id: str, catalog: Catalog | None = None) -> tuple[str, ...]:
-    """The KPI ids of a catalog group (e.g. ``dora``: the four DORA keys), in reading order."""
+    """The KPI ids of a catalog group (e.g. ``throughput``: DORA's three throughput metrics), in reading order."""
     return (catalog or _shipped()).group(group_id).kpis
 
 

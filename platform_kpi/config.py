@@ -1,7 +1,8 @@
 """Every configuration file of the product as a typed model, validated once, with one error type.
 
 The files: ``catalog/kpis.yaml`` (the KPI catalog, its groups and the DORA tier names),
-``catalog/benchmarks/dora_<year>.yaml`` (DORA performance clusters), ``config/kpi.yaml`` (KPI rules and
+``catalog/benchmarks/dora_<year>.yaml`` (DORA performance clusters),
+``catalog/benchmarks/quick_check_<edition>.yaml`` (DORA Quick Check benchmarks), ``config/kpi.yaml`` (KPI rules and
 targets), ``config/costs.yaml`` (cost rules and cost sources), ``config/delivery.yaml`` (where the
 monthly report goes) and ``sources.yaml`` (the API sources). ``load_config`` reads all of them for a
 run; the pipeline then passes the typed objects down instead of reading files again.
@@ -474,6 +475,131 @@ def load_benchmark_file(year: int, catalog: Catalog, catalog_dir: Path | None = 
     )
 
 
+# --- catalog/benchmarks/quick_check_<edition>.yaml ----------------------------------------------------
+
+#: The five DORA metrics the Quick Check scores, as KPI ids of the catalog, in DORA's order.
+QUICK_CHECK_KPIS = (
+    "lead_time_for_changes_p50_hours",
+    "deployment_frequency",
+    "failed_deployment_recovery_time_p50_hours",
+    "change_failure_rate",
+    "rework_rate",
+)
+
+
+def _score(value: float) -> float:
+    if not 0 <= value <= 10:
+        raise problem(f"must be on the Quick Check's 0-10 scale, got {_kind(value)}")
+    return value
+
+
+class QuickCheckStat(Model):
+    """One metric of one benchmark row: mean and standard deviation as the file stores them."""
+
+    mean: Annotated[float, BeforeValidator(_not_bool), AfterValidator(_score)]
+    sd: Positive
+
+
+class QuickCheckCuts(Model):
+    """Benchmark rows of one cut (industries or organisation sizes): row name -> KPI id -> mean, sd.
+
+    ``inverted`` lists the KPI ids this cut stores as 10 - score (instability: change fail and rework
+    as p/10; the 2025 org-size file also stores recovery that way), so the score is 10 - stored."""
+
+    inverted: tuple[NonEmpty, ...] = ()
+    rows: dict[Name, dict[Name, QuickCheckStat]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> QuickCheckCuts:
+        for i, kid in enumerate(self.inverted):
+            if kid not in QUICK_CHECK_KPIS:
+                raise problem(
+                    f"{kid} is not a Quick Check metric ({', '.join(QUICK_CHECK_KPIS)})", ("inverted", i)
+                )
+        for row, metrics in self.rows.items():
+            for kid in metrics:
+                if kid not in QUICK_CHECK_KPIS:
+                    raise problem(
+                        f"not a Quick Check metric ({', '.join(QUICK_CHECK_KPIS)})", ("rows", row, kid)
+                    )
+        return self
+
+    def score_rows(self, cut_type: str, cut: str, edition: int) -> list[dict[str, Any]]:
+        """The row ``cut`` on the score scale (10 best): one dict per metric it has."""
+        return [
+            {
+                "edition": edition,
+                "cut_type": cut_type,
+                "cut": cut,
+                "kpi_id": kid,
+                "mean": 10 - stat.mean if kid in self.inverted else stat.mean,
+                "sd": stat.sd,
+                "stored_mean": stat.mean,
+            }
+            for kid, stat in self.rows[cut].items()
+        ]
+
+
+class QuickCheckFile(Model):
+    """DORA Quick Check benchmark of one edition: the survey distribution (mean, sd) per industry and
+    per organisation size, on the Quick Check's 0-10 scale."""
+
+    edition: int
+    source: str = ""
+    industries: QuickCheckCuts
+    org_sizes: QuickCheckCuts = Field(default_factory=QuickCheckCuts)
+
+
+def quick_check_path(edition: int, catalog_dir: Path | None = None) -> Path:
+    return Path(catalog_dir or CATALOG_DIR) / "benchmarks" / f"quick_check_{edition}.yaml"
+
+
+def quick_check_editions(catalog_dir: Path | None = None) -> list[str]:
+    folder = Path(catalog_dir or CATALOG_DIR) / "benchmarks"
+    return sorted(p.stem.removeprefix("quick_check_") for p in folder.glob("quick_check_*.yaml"))
+
+
+def load_quick_check_file(edition: int, catalog_dir: Path | None = None) -> QuickCheckFile:
+    path = quick_check_path(edition, catalog_dir)
+    return parse(QuickCheckFile, read_yaml(path, what=f"DORA Quick Check benchmark of {edition}"), path)
+
+
+@dataclass(frozen=True)
+class QuickCheckBenchmark:
+    """The benchmark rows a run compares with: the chosen edition's industry row and org-size row."""
+
+    edition: int
+    industry: str
+    org_size: str | None
+    source: str
+    rows: tuple[dict[str, Any], ...]  #: score-scale mean and sd per (cut_type, kpi_id)
+
+
+def select_quick_check(
+    choice: QuickCheckChoice, kpi_path: Path, catalog_dir: Path | None = None
+) -> QuickCheckBenchmark:
+    """The chosen rows of the chosen edition; an industry or org size the file lacks is a ConfigError
+    on config/kpi.yaml naming the rows the file has."""
+    file = load_quick_check_file(choice.edition, catalog_dir)
+    rows: list[dict[str, Any]] = []
+    for key, cuts, name in (
+        ("industry", file.industries, choice.industry),
+        ("org_size", file.org_sizes, choice.org_size),
+    ):
+        if name is None:
+            continue
+        if name not in cuts.rows:
+            have = ", ".join(cuts.rows) or "none"
+            raise ConfigError(
+                kpi_path,
+                f"quick_check.{key}",
+                f"the {choice.edition} Quick Check benchmark has no {key.replace('_', ' ')} row {name!r}; "
+                f"it has: {have}",
+            )
+        rows += cuts.score_rows(key, name, file.edition)
+    return QuickCheckBenchmark(file.edition, choice.industry, choice.org_size, file.source, tuple(rows))
+
+
 # --- config/kpi.yaml ---------------------------------------------------------------------------------
 
 _TARGET_KEYS = {
@@ -540,6 +666,27 @@ def _share(value: float) -> float:
     return value
 
 
+class QuickCheckChoice(Model):
+    """config/kpi.yaml quick_check: which Quick Check edition, industry row and organisation-size row
+    the scores are placed against."""
+
+    edition: int = 2025
+    industry: NonEmpty = "all"
+    org_size: NonEmpty | None = None
+
+    @field_validator("edition")
+    @classmethod
+    def _file_exists(cls, edition: int, info: ValidationInfo) -> int:
+        catalog_dir = (info.context or {}).get("catalog_dir")
+        if catalog_dir is not None and not quick_check_path(edition, catalog_dir).is_file():
+            have = ", ".join(quick_check_editions(catalog_dir)) or "none"
+            raise problem(
+                f"no DORA Quick Check benchmark for {edition} (catalog/benchmarks/quick_check_{edition}.yaml); "
+                f"available editions: {have}"
+            )
+        return edition
+
+
 class KpiRules(Model):
     """config/kpi.yaml: the rules every KPI is computed with, and the targets."""
 
@@ -548,6 +695,7 @@ class KpiRules(Model):
     default_branches: tuple[NonEmpty, ...] = ("main", "master")
     benchmark_year: int = 2024
     targets: dict[str, Target] = Field(default_factory=dict)
+    quick_check: QuickCheckChoice = Field(default_factory=QuickCheckChoice)
     #: input times before this date are quarantined (a 0001 or 1970 default, not an event)
     earliest_event_date: Annotated[dt.date, BeforeValidator(_date)] = dt.date(2000, 1, 1)
     #: input times more than this many hours after the run are quarantined (a year-2999 typo)
@@ -1050,6 +1198,7 @@ class Configuration:
     catalog: Catalog
     rules: KpiRules
     benchmarks: BenchmarkFile  #: the clusters of rules.benchmark_year
+    quick_check: QuickCheckBenchmark  #: the Quick Check rows of rules.quick_check
     costs: CostConfig
     delivery: DeliveryConfig
     sources: SourcesConfig
@@ -1088,6 +1237,7 @@ def load_config(
         catalog=catalog,
         rules=rules,
         benchmarks=load_benchmark_file(rules.benchmark_year, catalog, catalog_dir),
+        quick_check=select_quick_check(rules.quick_check, kpi_path, catalog_dir),
         costs=load_cost_config(cost_config_path_for(kpi_path)),
         delivery=delivery_config_for(kpi_path, delivery, env),
         sources=load_sources(sources),

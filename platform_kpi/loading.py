@@ -22,6 +22,7 @@ CONFIG_TABLES = (
     ("marts", "kpi_definitions"),
     ("marts", "kpi_groups"),
     ("marts", "dora_benchmarks"),
+    ("marts", "quick_check_benchmarks"),
     ("marts", "kpi_targets"),
 )
 RAW_FILE_TABLES = tuple(("raw", f"files__{entity}") for entity in files.ENTITIES) + (
@@ -99,7 +100,7 @@ def write_config_tables(
     *,
     as_of: dt.datetime | None = None,
 ) -> dict[str, int]:
-    """Write the catalog and its groups, benchmark tiers, targets, status map, rules and cost rules
+    """Write the catalog and its groups, benchmark tiers, Quick Check benchmark rows, targets, status map, rules and cost rules
     used by this run (``config``: the run's configuration, or the KPI config path to load it from)."""
     if not isinstance(config, Configuration):
         config = load_config(config)
@@ -177,6 +178,16 @@ def write_config_tables(
         "create or replace table marts.dora_benchmarks as select benchmark_year::integer as benchmark_year, "
         "kpi_id, tier, tier_rank::integer as tier_rank, better, bound::double as bound from benchmarks"
     )
+    quick_check = pd.DataFrame(
+        list(config.quick_check.rows),
+        columns=["edition", "cut_type", "cut", "kpi_id", "mean", "sd", "stored_mean"],
+    )
+    quick_check["source"] = config.quick_check.source
+    con.execute(
+        "create or replace table marts.quick_check_benchmarks as select edition::integer as edition, "
+        "cut_type::varchar as cut_type, cut::varchar as cut, kpi_id::varchar as kpi_id, mean::double as mean, "
+        "sd::double as sd, stored_mean::double as stored_mean, source::varchar as source from quick_check"
+    )
     targets = pd.DataFrame(
         [
             {
@@ -204,5 +215,6 @@ def write_config_tables(
         "kpis": len(definitions),
         "groups": groups["group_id"].nunique(),
         "benchmarks": len(benchmarks),
+        "quick_check_benchmarks": len(quick_check),
         "targets": len(targets),
     }

@@ -31,7 +31,7 @@ st.selectbox(
 if f.service is None:
     st.caption(f"Services of {f.scope_label} in {f.month_label()}: choose one above (or in the sidebar).")
     table = data.service_kpis(*ctx.db, f.month, f.team)
-    table = table[table["kpi_id"].isin(groups["dora"])]
+    table = table[table["kpi_id"].isin((*groups["throughput"], *groups["instability"]))]
     if table.empty:
         ui.empty(f"No services with KPI values in {f.month_label()}.")
         st.stop()
@@ -55,7 +55,8 @@ focus = kpis[kpis["month"] == pd.Timestamp(f.month)].set_index("kpi_id", drop=Fa
 if focus.empty:
     ui.empty(f"No KPI values for {ui.md(f.service)} in {f.month_label()}.")
     st.stop()
-for col, kid in zip(st.columns(len(groups["dora"])), groups["dora"], strict=True):
+five = (*groups["throughput"], *groups["instability"])  # DORA's five metrics: throughput, instability
+for col, kid in zip(st.columns(len(five)), five, strict=True):
     with col:
         ui.kpi_tile(focus.loc[kid], kpis[kpis["kpi_id"] == kid], f.month_label())
 

@@ -64,7 +64,12 @@ fig = go.Figure(
         hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>",
     )
 )
-ui.layout(fig, title=f"DORA tier by team, {f.month_label()}", height=80 + 46 * len(team_names))
+TIER_YEAR = data.tier_year(*ctx.db)
+ui.layout(
+    fig,
+    title=f"DORA tier by team, {f.month_label()} (DORA {TIER_YEAR} clusters)",
+    height=80 + 46 * len(team_names),
+)
 fig.update_yaxes(autorange="reversed", gridcolor=None)
 fig.update_xaxes(side="top")
 fig.update_layout(margin={"t": 90})

@@ -13,7 +13,8 @@ TIER_HEX = {"elite": "#15803d", "high": "#2563eb", "medium": "#d97706", "low": "
 
 
 def render_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
-    """Static PNG charts (matplotlib, no browser): the DORA trends and the team tier heat-map."""
+    """Static PNG charts (matplotlib, no browser): the trends of DORA's five metrics (throughput row,
+    instability row) and the team tier heat-map."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -24,8 +25,13 @@ def render_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
     charts = {}
     plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
 
-    fig, axes = plt.subplots(2, 2, figsize=(9, 5.2), dpi=150)
-    for ax, kid in zip(axes.flat, data.dora, strict=True):
+    # DORA's two groups, one per row: throughput (three metrics) above, instability (two) below.
+    rows = (data.groups["throughput"], data.groups["instability"])
+    fig, axes = plt.subplots(2, 3, figsize=(10, 5.2), dpi=150)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, kid in ((axes[i][j], kid) for i, keys in enumerate(rows) for j, kid in enumerate(keys[:3])):
+        ax.set_axis_on()
         series = data.history[data.history["kpi_id"] == kid]
         if series.empty:
             ax.set_axis_off()
@@ -35,7 +41,8 @@ def render_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
         ax.plot(series["month"], series["value"] * scale, marker="o", color="#4f46e5", linewidth=2)
         if series["target"].notna().any():
             ax.plot(series["month"], series["target"] * scale, linestyle=":", color="#9ca3af", label="target")
-        ax.set_title(series["name"].iloc[0], fontsize=10, loc="left")
+        group = "Throughput" if kid in rows[0] else "Instability"
+        ax.set_title(f"{group}: {series['name'].iloc[0]}", fontsize=9, loc="left")
         ax.set_ylim(bottom=0)
         ax.set_ylabel({"ratio": "%", "hours": "hours", "deployments": "deployments"}.get(unit, unit))
         ax.tick_params(axis="x", labelrotation=30)

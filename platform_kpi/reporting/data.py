@@ -29,12 +29,15 @@ class ReportData:
     sources: pd.DataFrame  # table_name, source, rows, newest_event
     sync_state: pd.DataFrame | None  # ops.sync_state, or None when no connector is configured
     as_of: dt.datetime | None
-    groups: dict[str, tuple[str, ...]]  # the catalog's KPI groups (marts.kpi_groups), e.g. "dora"
+    groups: dict[str, tuple[str, ...]]  # the catalog's KPI groups (marts.kpi_groups), e.g. "throughput"
     tiers: tuple[str, ...]  # the DORA tiers, best first
+    tier_year: int | None = None  # the DORA report year whose clusters give the tiers
+    quick_check: pd.DataFrame | None = None  # marts.dora_quick_check rows of the month, scope org
 
     @property
     def dora(self) -> tuple[str, ...]:
-        return self.groups["dora"]
+        """DORA's five metrics: the throughput group, then the instability group."""
+        return (*self.groups["throughput"], *self.groups["instability"])
 
 
 def parse_month(text: str) -> dt.date:
@@ -109,8 +112,29 @@ def load_report_data(warehouse: Path, month: dt.date) -> ReportData:
             row = con.execute("select max(as_of) from ops.kpi_settings").fetchone()
             as_of = row[0] if row else None
         groups, tiers = read_groups(con), read_tiers(con)
+        tier_year = con.execute("select max(benchmark_year) from marts.dora_benchmarks").fetchone()[0]
+        quick_check = (
+            con.execute(
+                "select * from marts.dora_quick_check where month = ? and scope_type = 'org'", [month]
+            ).df()
+            if "marts.dora_quick_check" in tables
+            else None
+        )
     for frame in (org, teams, history):
         frame["month"] = pd.to_datetime(frame["month"])
     return ReportData(
-        month, org, teams, history, definitions, quarantine, checks, sources, sync_state, as_of, groups, tiers
+        month,
+        org,
+        teams,
+        history,
+        definitions,
+        quarantine,
+        checks,
+        sources,
+        sync_state,
+        as_of,
+        groups,
+        tiers,
+        tier_year,
+        quick_check,
     )

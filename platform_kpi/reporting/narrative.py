@@ -12,6 +12,7 @@ import pandas as pd
 
 from platform_kpi.catalog import change, format_value
 from platform_kpi.markup import md_escape
+from platform_kpi.quick_check import CAUTION, quick_check_table
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.reporting.data import ReportData
 
@@ -29,8 +30,48 @@ def _move(
     return (moved.size, phrase) if phrase else None
 
 
-def _tier_text(tier: object) -> str:
-    return f"{tier} tier" if isinstance(tier, str) else "no DORA tier"
+def _tier_text(tier: object, year: int | None = None) -> str:
+    """'elite tier, DORA 2024': tiers are the clusters of one report year, named with it."""
+    if not isinstance(tier, str):
+        return "no DORA tier"
+    return f"{tier} tier, DORA {year}" if year else f"{tier} tier"
+
+
+def _tier_header(data: ReportData) -> str:
+    return f"Tier (DORA {data.tier_year})" if data.tier_year else "Tier"
+
+
+GROUP_NAMES = {"throughput": "Throughput", "instability": "Instability"}
+
+
+def quick_check_blocks(data: ReportData) -> list[Block]:
+    """The Quick Check section: the organisation's scores with their spread and DORA's caution."""
+    frame = data.quick_check
+    blocks = [Block("heading", "Throughput and instability: DORA Quick Check scores")]
+    if frame is None or frame.empty:
+        return [
+            *blocks,
+            Block("paragraph", "No Quick Check scores in this warehouse (rebuild it to add them)."),
+        ]
+    bench = frame.dropna(subset=["benchmark_edition"])
+    where = (
+        f"DORA's {int(bench['benchmark_edition'].iloc[0])} Quick Check benchmark, industry "
+        f"{bench['industry'].iloc[0]}"
+        + (f", organisation size {bench['org_size'].iloc[0]}" if bench["org_size"].notna().any() else "")
+        if len(bench)
+        else "no benchmark"
+    )
+    blocks.append(
+        Block(
+            "paragraph",
+            f"{CAUTION} Scores use DORA's 0-10 scale (10 best); the benchmark position compares the score "
+            f"with {where}, assuming a normal distribution of its mean and standard deviation.",
+        )
+    )
+    names = dict(zip(data.definitions["kpi_id"], data.definitions["name"], strict=True))
+    header, rows = quick_check_table(frame, names)
+    blocks.append(Block("table", header=header, rows=rows))
+    return blocks
 
 
 def _target_text(row: pd.Series) -> str:
@@ -40,26 +81,29 @@ def _target_text(row: pd.Series) -> str:
     return f"target {target} {'met' if row['target_met'] else 'missed'}"
 
 
+def _key_sentence(r: pd.Series, data: ReportData, month: str, prev: str) -> str:
+    if int(r["sample_size"]) == 0 and r["unit"] != "deployments":
+        return f"{r['name']}: no value in {month} (nothing to measure)."
+    mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"])
+    target = _target_text(r)
+    return (
+        f"{r['name']} was **{format_value(r['value'], r['unit'])}** in {month} "
+        f"({_tier_text(r['tier'], data.tier_year)}"
+        f"{', ' + target if target else ''}), "
+        + (f"{mom[1]} on {prev}" if mom else f"with no value for {prev} to compare")
+        + f"; n = {int(r['sample_size']):,}."
+    )
+
+
 def summary_sentences(data: ReportData) -> list[str]:
     """The executive summary in plain sentences, generated from the numbers."""
     org = data.org.set_index("kpi_id")
     month, prev = f"{data.month:%B %Y}", _prev_label(data.month)
     out = []
-    for kid in data.dora:
-        if kid not in org.index:
-            continue
-        r = org.loc[kid]
-        if int(r["sample_size"]) == 0 and r["unit"] != "deployments":
-            out.append(f"{r['name']}: no value in {month} (nothing to measure).")
-            continue
-        mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"])
-        target = _target_text(r)
-        out.append(
-            f"{r['name']} was **{format_value(r['value'], r['unit'])}** in {month} ({_tier_text(r['tier'])}"
-            f"{', ' + target if target else ''}), "
-            + (f"{mom[1]} on {prev}" if mom else f"with no value for {prev} to compare")
-            + f"; n = {int(r['sample_size']):,}."
-        )
+    for group in ("throughput", "instability"):
+        for kid in data.groups[group]:
+            if kid in org.index:
+                out.append(f"{GROUP_NAMES[group]}: " + _key_sentence(org.loc[kid], data, month, prev))
     met = data.org.dropna(subset=["target_met"])
     if len(met):
         missed = met[~met["target_met"].astype(bool)]
@@ -103,7 +147,8 @@ def summary_sentences(data: ReportData) -> list[str]:
             top = best[best == best.iloc[0]].index.tolist()
             count = "all four" if best.iloc[0] == 4 else f"{best.iloc[0]} of the four"
             parts.append(
-                f"{', '.join(map(md_escape, top))} {'is' if len(top) == 1 else 'are'} elite on {count} DORA keys"
+                f"{', '.join(map(md_escape, top))} {'is' if len(top) == 1 else 'are'} elite on {count} tiered "
+                f"DORA metrics (DORA {data.tier_year} clusters)"
             )
         if worst.iloc[0] > 0:
             low = worst[worst == worst.iloc[0]].index.tolist()
@@ -129,8 +174,15 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
     )
     blocks.append(Block("heading", "Executive summary"))
     blocks.append(Block("bullets", items=summary_sentences(data)))
+    blocks += quick_check_blocks(data)
     if "dora_trends" in charts:
-        blocks.append(Block("image", "DORA keys, last 12 months (organisation)", image=charts["dora_trends"]))
+        blocks.append(
+            Block(
+                "image",
+                "DORA's five metrics, last 12 months (organisation): throughput above, instability below",
+                image=charts["dora_trends"],
+            )
+        )
 
     blocks.append(Block("heading", "All KPIs (organisation)"))
     rows = []
@@ -151,13 +203,21 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
         )
     blocks.append(
         Block(
-            "table", header=["KPI", "Value", "Tier", "Target", "Met", "vs prev. month", "Sample"], rows=rows
+            "table",
+            header=["KPI", "Value", _tier_header(data), "Target", "Met", "vs prev. month", "Sample"],
+            rows=rows,
         )
     )
 
     blocks.append(Block("heading", "Teams"))
     if "team_tiers" in charts:
-        blocks.append(Block("image", f"DORA tier by team, {month}", image=charts["team_tiers"]))
+        blocks.append(
+            Block(
+                "image",
+                f"DORA tier by team, {month} (DORA {data.tier_year} clusters)",
+                image=charts["team_tiers"],
+            )
+        )
     for team, part in data.teams.groupby("scope", sort=True):
         blocks.append(Block("heading", team, level=3))
         part = part.set_index("kpi_id")
@@ -167,13 +227,13 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
                 r = part.loc[kid]
                 mom = _move(r["value"], r["previous_month_value"], r["unit"], r["better"], compact=True)
                 sentences.append(
-                    f"{r['name']} {format_value(r['value'], r['unit'])} ({_tier_text(r['tier'])}"
+                    f"{r['name']} {format_value(r['value'], r['unit'])} ({_tier_text(r['tier'], data.tier_year)}"
                     + (f", {mom[1]}" if mom else "")
                     + ")"
                 )
         blocks.append(Block("paragraph", "; ".join(sentences) + "."))
         rows = []
-        for kid in (*data.dora, *data.groups["team_comparison"]):
+        for kid in dict.fromkeys((*data.dora, *data.groups["team_comparison"])):
             if kid in part.index:
                 r = part.loc[kid]
                 met = "—" if pd.isna(r["target_met"]) else ("met" if r["target_met"] else "missed")
@@ -188,7 +248,11 @@ def build_blocks(data: ReportData, charts: dict[str, Path]) -> list[Block]:
                     ]
                 )
         blocks.append(
-            Block("table", header=["KPI", "Value", "Prev. month", "Tier", "Target", "Sample"], rows=rows)
+            Block(
+                "table",
+                header=["KPI", "Value", "Prev. month", _tier_header(data), "Target", "Sample"],
+                rows=rows,
+            )
         )
 
     blocks.append(Block("heading", "Appendix: data quality"))

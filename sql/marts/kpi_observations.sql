@@ -32,7 +32,7 @@ final as (
     select 'change_failure_rate', deployment_id, service, team, finished_at, is_failed::double
     from successful_production
     union all
-    select 'rework_rate', deployment_id, service, team, finished_at, (is_rollback or is_hotfix)::double
+    select 'rework_rate', deployment_id, service, team, finished_at, is_rework::double
     from successful_production
     union all
     select 'failed_deployment_recovery_time_hours', deployment_id, service, team, finished_at,

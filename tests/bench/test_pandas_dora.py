@@ -317,12 +317,38 @@ def test_failed_deployment_recovery_time(failure_inputs):
 
 def test_rework_and_rollback_frequency(failure_inputs):
     out = compute_monthly(failure_inputs)
-    # svc-a: rollbacks a5, a8, hotfix a9 (a0 is staging) -> rework 3/9, rollback_frequency 2
-    assert kpi(out, "2026-03-01", "rework_rate") == (pytest.approx(3 / 9), 9)
+    # svc-a: rollbacks a5, a8 (a0 is staging); hotfix a9 is not rework: the last svc-a incident (i7)
+    # was 47.5 h before it and names a7, not a8 -> rework 2/9, rollback_frequency 2
+    assert kpi(out, "2026-03-01", "rework_rate") == (pytest.approx(2 / 9), 9)
     assert kpi(out, "2026-03-01", "rollback_frequency") == (2.0, 9)
     assert kpi(out, "2026-03-01", "deployment_frequency") == (9.0, 9)
     assert kpi(out, "2026-03-01", "rollback_frequency", "all", "org") == (3.0, 12)
     assert kpi(out, "2026-03-01", "rework_rate", "svc-b") == (pytest.approx(1 / 3), 3)
+
+
+def test_rework_hotfix_needs_an_incident_before_it(tmp_path):
+    inputs = write_inputs(
+        tmp_path,
+        deployments=[
+            dep("d3", "2026-03-05T00:00:00Z"),
+            dep("h1", "2026-03-08T00:00:00Z", is_hotfix="true"),  # i1 names d3 (just before): explicit
+            dep("d4", "2026-03-10T00:00:00Z"),
+            dep("h2", "2026-03-10T20:00:00Z", is_hotfix="true"),  # 14 h after i2: within the window
+            dep("h3", "2026-03-20T00:00:00Z", is_hotfix="true"),  # no incident in the 24 h before
+            dep("h4", "2026-03-25T00:00:00Z", is_hotfix="true"),  # i3 comes after it
+        ],
+        incidents=[
+            inc("i1", "2026-03-05T02:00:00Z", "2026-03-08T00:30:00Z", caused_by="d3"),
+            inc("i2", "2026-03-10T06:00:00Z", "2026-03-10T21:00:00Z"),
+            inc("i3", "2026-03-25T01:00:00Z", "2026-03-25T02:00:00Z"),
+        ],
+    )
+    # h1, h2 rework of 6 SPDs -> 2/6; with a 12 h window h2 is not -> 1/6.
+    assert kpi(compute_monthly(inputs), "2026-03-01", "rework_rate") == (pytest.approx(2 / 6), 6)
+    assert kpi(compute_monthly(inputs, link_window_hours=12), "2026-03-01", "rework_rate") == (
+        pytest.approx(1 / 6),
+        6,
+    )
 
 
 def test_mttr_and_time_to_restore(failure_inputs):
@@ -471,7 +497,8 @@ def test_scopes_and_shape(tmp_path):
     assert kpi(out, jan, "deployment_frequency", "alpha", "team") == (3.0, 3)
     assert kpi(out, jan, "deployment_frequency", "beta", "team") == (1.0, 1)
     assert kpi(out, jan, "deployment_frequency", "svc-zzz") == (1.0, 1)
-    assert kpi(out, jan, "rework_rate", "alpha", "team") == (pytest.approx(1 / 3), 3)
+    # x3 is a hotfix with no incident before it: planned, not rework
+    assert kpi(out, jan, "rework_rate", "alpha", "team") == (0.0, 3)
     assert kpi(out, jan, "deployment_success_rate", "beta", "team") == (0.5, 2)
     assert kpi(out, jan, "deployment_success_rate", "all", "org") == (pytest.approx(5 / 6), 6)
     assert set(out.loc[out["scope_type"] == "team", "scope"]) == {"alpha", "beta"}

@@ -108,6 +108,51 @@ def test_each_page_renders_and_is_screenshotted(
     assert not errors, errors
 
 
+def test_overview_leads_with_throughput_and_instability_and_says_the_caution(
+    page, dashboard_url: str, demo: Path
+) -> None:
+    """The Overview's first rows are DORA's two groups, then the Quick Check scores with their spread
+    and DORA's caution that the metrics are meant per service; saved as overview-dora-groups.png."""
+    page.goto(f"{dashboard_url}/overview")
+    wait_ready(page)
+    headings = [h.inner_text().strip() for h in page.locator("h4").all()]
+    assert headings[:4] == ["Throughput", "Instability", "DORA Quick Check", "Also watched"], headings
+    for name in ("Throughput", "Instability", "DORA Quick Check"):
+        assert page.get_by_role("heading", name=name, exact=True).is_visible()
+    caution = page.get_by_text("DORA's metrics are meant per service (application)")
+    assert caution.is_visible()
+    assert "shown with its spread across services" in caution.inner_text()
+    # Five tiles lead, in the catalog's order, with their values from marts.kpi_monthly.
+    values = metric_values(page)
+    names = list(values)[:5]
+    assert names == [
+        "Lead time for changes (median)",
+        "Deployment frequency",
+        "Failed deployment recovery time (median)",
+        "Change failure rate",
+        "Rework rate",
+    ]
+    warehouse = demo / "warehouse.duckdb"
+    assert values["Rework rate"] == kpi_value(warehouse, "rework_rate", "2026-10", "org", "all")
+    # Tier badges name the report year of their clusters.
+    assert page.get_by_text(re.compile(r"(Elite|High|Medium|Low) tier · DORA 2024")).first.is_visible()
+    # The Quick Check table: the organisation's overall score and its spread across the 40 services.
+    with read_connection(warehouse) as con:
+        score, p25, p75 = con.execute(
+            "select score, score_p25, score_p75 from marts.dora_quick_check where month = date '2026-10-01' "
+            "and scope_type = 'org' and metric = 'overall'"
+        ).fetchone()
+    table = page.locator("[data-testid='stTable']").first
+    assert table.is_visible()
+    overall = table.locator("tr", has_text="Overall score").inner_text()
+    assert (
+        f"{score:.1f}" in overall and f"p25-p75 {p25:.1f}-{p75:.1f}" in overall and "40 services" in overall
+    )
+    assert "about the" in table.inner_text()
+    snap(page, "overview-dora-groups")
+    assert (SCREENSHOTS / "overview-dora-groups.png").stat().st_size > 50_000
+
+
 def test_team_filter_through_the_ui_updates_url_and_numbers(page, dashboard_url: str, demo: Path) -> None:
     warehouse = demo / "warehouse.duckdb"
     page.goto(f"{dashboard_url}/")

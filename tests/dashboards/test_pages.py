@@ -84,7 +84,7 @@ def test_every_page_renders_on_the_demo(app, page: str) -> None:
 def test_overview_tiles_equal_kpi_monthly_for_the_last_full_month(app, demo: Path) -> None:
     at = app()
     metrics = {m.label: m.value for m in at.metric}
-    for kid in kpi_group("dora"):
+    for kid in (*kpi_group("throughput"), *kpi_group("instability")):
         row = kpi_row(demo / "warehouse.duckdb", kid, "2026-10")
         assert metrics[row["name"]] == format_value(row["value"], row["unit"])
     assert "Oct 2026" in texts(at)
@@ -180,7 +180,7 @@ def test_service_drilldown_picker_sets_the_global_filter(app) -> None:
     assert at.selectbox(key="f_service").value == "payments-queue"
     assert at.selectbox(key="f_team").value == "payments"
     assert at.query_params["service"] == "payments-queue"
-    assert len(at.metric) == len(kpi_group("dora"))
+    assert len(at.metric) == len(kpi_group("throughput")) + len(kpi_group("instability"))
 
 
 def test_data_health_shows_quarantine_and_checks_and_unconfigured_sources(app, demo: Path) -> None:

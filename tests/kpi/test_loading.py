@@ -88,10 +88,11 @@ def test_jsonl_input_gives_the_same_kpis_as_csv(tmp_path):
     assert kpi(from_jsonl, "lead_time_for_changes_p50_hours", "2024-01")["value"] == 3.0
     # February: d2 (08:00 UTC) and d3. d2 failed (i1 8:30 within the window, and d3 is a rollback)
     # -> CFR 1/2; recovered at the earlier of d3's finish (09:00, 1 h) and i1's resolution (09:30)
-    # -> 1 h. Rework: d2 hotfix, d3 rollback -> 2/2. Success rate: d2, d3 success, d4 failure -> 2/3.
+    # -> 1 h. Rework: d3 rollback; d2 is a hotfix made before i1 (no incident before it): 1/2.
+    # Success rate: d2, d3 success, d4 failure -> 2/3.
     assert kpi(from_jsonl, "change_failure_rate", "2024-02")["value"] == 0.5
     assert kpi(from_jsonl, "failed_deployment_recovery_time_p50_hours", "2024-02")["value"] == 1.0
-    assert kpi(from_jsonl, "rework_rate", "2024-02")["value"] == 1.0
+    assert kpi(from_jsonl, "rework_rate", "2024-02")["value"] == 0.5
     assert kpi(from_jsonl, "deployment_success_rate", "2024-02")["value"] == pytest.approx(2 / 3)
     # CI: b1 success, b2 failure -> 1/2; durations 300 s and 600 s -> median 450 s.
     assert kpi(from_jsonl, "ci_pipeline_success_rate", "2024-02")["value"] == 0.5

@@ -158,7 +158,7 @@ targets:
 def test_trend_target_is_mean_of_previous_months(warehouse_of):
     # Default config: rework_rate {kind: trend, direction: down, months: 3}.
     plan = {
-        # month: (deployments, of which hotfixes) -> rework rate
+        # month: (deployments, of which rollbacks: always rework) -> rework rate
         "01": (2, 1),  # 0.5
         "02": (4, 1),  # 0.25
         "03": (2, 0),  # 0.0
@@ -166,9 +166,9 @@ def test_trend_target_is_mean_of_previous_months(warehouse_of):
         "05": (4, 1),  # 0.25
     }
     rows = []
-    for month, (total, hotfixes) in plan.items():
+    for month, (total, rollbacks) in plan.items():
         for day in range(1, total + 1):
-            rows.append(dep(f"d{month}{day}", f"2024-{month}-{day:02d}T00:00:00Z", hotfix=day <= hotfixes))
+            rows.append(dep(f"d{month}{day}", f"2024-{month}-{day:02d}T00:00:00Z", rollback=day <= rollbacks))
     wh = warehouse_of({"deployments.csv": deployments(*rows)})
 
     def row(month):

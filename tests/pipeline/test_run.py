@@ -124,6 +124,7 @@ def test_checks_are_recorded_for_the_data_health_page(run):
         "marts.cost_quarantine": True,
         "marts.cost_unattributed": True,
         "marts.deployments_by_environment": True,
+        "marts.dora_quick_check": True,
         "marts.kpi_monthly": True,
         "marts.kpi_weekly": True,
         "marts.lead_time_buckets": True,

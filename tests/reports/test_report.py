@@ -68,21 +68,23 @@ def test_pdf_has_the_sections(pdf_text: str, demo: Path) -> None:
 
 def test_pdf_numbers_equal_kpi_monthly(pdf_text: str, demo: Path) -> None:
     warehouse = demo / "warehouse.duckdb"
+    five = [*kpi_group("throughput"), *kpi_group("instability")]
     org = rows(
         warehouse,
         "select d.name, k.value, k.unit, k.tier, k.sample_size from marts.kpi_monthly k "
         "join marts.kpi_definitions d using (kpi_id) where k.month = ? and k.scope_type = 'org' and kpi_id in ?",
-        [REPORT_MONTH, list(kpi_group("dora"))],
+        [REPORT_MONTH, five],
     )
-    assert len(org) == 4
+    assert len(org) == 5
     for name, value, unit, tier, n in org:
-        assert f"{name} was {format_value(value, unit)} in October 2026 ({tier} tier" in pdf_text
+        tier_text = f"{tier} tier, DORA 2024" if tier else "no DORA tier"
+        assert f"{name} was {format_value(value, unit)} in October 2026 ({tier_text}" in pdf_text
         assert f"n = {n:,}." in pdf_text
     team_rows = rows(
         warehouse,
         "select k.scope, d.name, k.value, k.unit, k.tier from marts.kpi_monthly k join marts.kpi_definitions d "
         "using (kpi_id) where k.month = ? and k.scope_type = 'team' and kpi_id in ?",
-        [REPORT_MONTH, list(kpi_group("dora"))],
+        [REPORT_MONTH, five],
     )
     for _team, name, value, unit, tier in team_rows:
         assert f"{name} {format_value(value, unit)} ({tier or 'no DORA'} tier" in pdf_text
@@ -123,6 +125,67 @@ def test_pdf_pages_render_to_png(demo: Path) -> None:
     assert colors[0] < 80 and colors[1] > 240  # text on white, not a blank page
 
 
+def test_pdf_page_leads_with_throughput_and_instability(demo: Path) -> None:
+    """The page after the title: the executive summary by DORA group, then the Quick Check table of
+    the organisation with its spread across services and DORA's caution. The page is rendered to PNG
+    (test-artifacts/report-pages/groups-page.png) to be looked at."""
+    pdf = demo / "reports" / "2026-10" / "report.pdf"
+    text = subprocess.run(
+        [poppler("pdftotext"), "-f", "1", "-l", "2", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    flat = " ".join(text.split())
+    summary = flat.index("Executive summary")
+    throughput = [flat.index(f"Throughput: {name} was", summary) for name in _names("throughput", demo)]
+    instability = [flat.index(f"Instability: {name} was", summary) for name in _names("instability", demo)]
+    assert len(throughput) == 3 and len(instability) == 2
+    assert max(throughput) < min(instability)  # throughput first, then instability, in catalog order
+    assert throughput == sorted(throughput) and instability == sorted(instability)
+    section = flat.index("Throughput and instability: DORA Quick Check scores")
+    assert "DORA's metrics are meant per service (application)" in flat[section:]
+    assert "the median of its services' scores, shown with its spread across services" in flat[section:]
+    assert "DORA's 2025 Quick Check benchmark, industry all" in flat[section:]
+    # The organisation's overall score and its spread, as marts.dora_quick_check holds them.
+    score, p25, p75, low, high, services = rows(
+        demo / "warehouse.duckdb",
+        "select score, score_p25, score_p75, score_min, score_max, services from marts.dora_quick_check "
+        "where month = ? and scope_type = 'org' and metric = 'overall'",
+        [REPORT_MONTH],
+    )[0]
+    assert services == 40  # every demo service has a deployment-frequency score
+    spread = f"p25-p75 {p25:.1f}-{p75:.1f}; min-max {low:.1f}-{high:.1f}; {services} services"
+    md = (demo / "reports" / "2026-10" / "report.md").read_text()
+    assert f"| Overall score |  | {score:.1f} | {spread} | — |" in md
+    # In the PDF the table's cells wrap: each piece is there, after the section heading.
+    for piece in ("Overall score", f"p25-p75 {p25:.1f}-{p75:.1f};", f"min-max {low:.1f}-{high:.1f};"):
+        assert piece in flat[section:], piece
+    assert "about the" in flat[section:] and "percentile" in flat[section:]
+    PAGES_DIR.mkdir(parents=True, exist_ok=True)
+    out = PAGES_DIR / "groups-page"
+    subprocess.run(
+        [poppler("pdftoppm"), "-r", "80", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(out)],
+        check=True,
+    )
+    from PIL import Image
+
+    with Image.open(out.with_suffix(".png")) as page:
+        assert page.convert("L").getextrema()[0] < 80  # text on the page
+
+
+def _names(group: str, demo: Path) -> list[str]:
+    ids = kpi_group(group)
+    found = dict(
+        rows(
+            demo / "warehouse.duckdb",
+            "select kpi_id, name from marts.kpi_definitions where kpi_id in ?",
+            [list(ids)],
+        )
+    )
+    return [found[k] for k in ids]
+
+
 def test_markdown_and_html_say_what_the_pdf_says(pdf_text: str, demo: Path) -> None:
     folder = demo / "reports" / "2026-10"
     md = (folder / "report.md").read_text()
@@ -137,7 +200,10 @@ def test_markdown_and_html_say_what_the_pdf_says(pdf_text: str, demo: Path) -> N
         plain = bullet.replace("**", "")
         assert plain in pdf_text
         assert re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", bullet).replace("&", "&amp;") in html
-    assert "![DORA keys, last 12 months (organisation)](charts/dora_trends.png)" in md
+    assert (
+        "![DORA's five metrics, last 12 months (organisation): throughput above, instability below]"
+        "(charts/dora_trends.png)" in md
+    )
     assert (folder / "charts" / "dora_trends.png").stat().st_size > 10_000
     assert html.count("src='data:image/png;base64,") == 2  # self-contained: charts embedded
 
