@@ -16,7 +16,6 @@ import pytest
 
 from platform_kpi.config import ConfigError, QuickCheckChoice, select_quick_check
 from tests.conftest import build_warehouse, changes, chg, dep, deployments, inc, incidents, query
-from tests.repo import REPO_ROOT
 
 HOUR = dt.timedelta(hours=1)
 LEAD_DEPLOYED = dt.datetime(2024, 1, 20)
@@ -198,41 +197,37 @@ def test_team_and_org_rows_are_roll_ups_of_service_scores_with_their_spread(qc):
     )
 
 
-def _catalog_copy(tmp_path, org_sizes: str):
-    import shutil
-
-    catalog = tmp_path / "catalog"
-    shutil.copytree(REPO_ROOT / "catalog", catalog)
-    path = catalog / "benchmarks" / "quick_check_2025.yaml"
-    text = path.read_text().replace("  rows: {}\n", org_sizes)
-    path.write_text(text)
-    return catalog
-
-
 def test_org_size_rows_store_recovery_inverted(tmp_path):
-    # An org-size row as DORA's file stores it: recovery 2.5 means a score of 10 - 2.5 = 7.5; change
-    # fail 1.8 and rework 2.1 (p/10) mean 8.2 and 7.9; lead time 6.4 is a score already.
-    catalog = _catalog_copy(
-        tmp_path,
-        "  rows:\n    '1-9':\n"
-        "      lead_time_for_changes_p50_hours: {mean: 6.4, sd: 2.5}\n"
-        "      failed_deployment_recovery_time_p50_hours: {mean: 2.5, sd: 2.0}\n"
-        "      change_failure_rate: {mean: 1.8, sd: 2.0}\n"
-        "      rework_rate: {mean: 2.1, sd: 2.1}\n",
-    )
+    # DORA's 2025 org-size file stores recovery as 10 - score: its "2 to 9 employees" row says 2.3 for a
+    # score of 7.7; change fail 1.9 and rework 2.3 (p/10) mean 8.1 and 7.7; lead time 6.4 and deployment
+    # frequency 4.8 are scores already.
     chosen = select_quick_check(
-        QuickCheckChoice(edition=2025, industry="all", org_size="1-9"), tmp_path / "kpi.yaml", catalog
+        QuickCheckChoice(edition=2025, industry="all", org_size="2_to_9"), tmp_path / "kpi.yaml"
     )
-    sizes = {r["kpi_id"]: r["mean"] for r in chosen.rows if r["cut_type"] == "org_size"}
+    sizes = {r["kpi_id"]: (r["mean"], r["sd"]) for r in chosen.rows if r["cut_type"] == "org_size"}
     assert sizes == {
-        "lead_time_for_changes_p50_hours": pytest.approx(6.4),
-        "failed_deployment_recovery_time_p50_hours": pytest.approx(7.5),
-        "change_failure_rate": pytest.approx(8.2),
-        "rework_rate": pytest.approx(7.9),
+        "lead_time_for_changes_p50_hours": (pytest.approx(6.4), pytest.approx(2.7)),
+        "deployment_frequency": (pytest.approx(4.8), pytest.approx(2.9)),
+        "failed_deployment_recovery_time_p50_hours": (pytest.approx(7.7), pytest.approx(2.2)),
+        "change_failure_rate": (pytest.approx(8.1), pytest.approx(2.2)),
+        "rework_rate": (pytest.approx(7.7), pytest.approx(2.3)),
     }
     industry = {r["kpi_id"]: r["mean"] for r in chosen.rows if r["cut_type"] == "industry"}
     assert industry["failed_deployment_recovery_time_p50_hours"] == pytest.approx(7.4)  # not inverted
     assert industry["change_failure_rate"] == pytest.approx(8.1)
+    # The two files agree on all organisations once the org-size recovery is turned back: 10 - 2.6.
+    everyone = select_quick_check(
+        QuickCheckChoice(edition=2025, industry="all", org_size="all"), tmp_path / "kpi.yaml"
+    )
+    by_cut = {(r["cut_type"], r["kpi_id"]): r["mean"] for r in everyone.rows}
+    for kpi_id in ("lead_time_for_changes_p50_hours", "failed_deployment_recovery_time_p50_hours"):
+        assert by_cut[("org_size", kpi_id)] == pytest.approx(by_cut[("industry", kpi_id)]), kpi_id
+    # 2024 stores recovery as a score in both files.
+    old = select_quick_check(
+        QuickCheckChoice(edition=2024, industry="all", org_size="10_to_19"), tmp_path / "kpi.yaml"
+    )
+    recovery = [r["mean"] for r in old.rows if r["kpi_id"] == "failed_deployment_recovery_time_p50_hours"]
+    assert recovery == [pytest.approx(7.5), pytest.approx(8.0)]
 
 
 def test_quick_check_choice_mistakes_are_config_errors(tmp_path):
@@ -251,12 +246,13 @@ def test_quick_check_choice_mistakes_are_config_errors(tmp_path):
         "quick_check.edition",
         "no DORA Quick Check benchmark for 2021 (catalog/benchmarks/quick_check_2021.yaml); available editions: 2024, 2025",
     )
-    kpi.write_text("quick_check: {edition: 2025, org_size: 1-9}\n")
+    kpi.write_text("quick_check: {edition: 2025, org_size: 10_to_19}\n")  # DORA's 2025 file has none
     with pytest.raises(ConfigError) as err:
         load_config(kpi)
     assert (err.value.key, err.value.problem) == (
         "quick_check.org_size",
-        "the 2025 Quick Check benchmark has no org size row '1-9'; it has: none",
+        "the 2025 Quick Check benchmark has no org size row '10_to_19'; it has: all, solo, 2_to_9, "
+        "20_to_99, 100_to_499, 500_to_999, 1000_to_4999, 5000_to_9999, 10000_or_more",
     )
     # 2024 has no rework rate: its rows cover four metrics.
     kpi.write_text("quick_check: {edition: 2024}\n")
