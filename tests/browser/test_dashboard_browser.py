@@ -66,9 +66,24 @@ def kpi_value(warehouse: Path, kpi_id: str, month: str, scope_type: str, scope: 
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick an option of a Streamlit selectbox the way a user does: open it, click the option."""
-    page.get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick an option of a Streamlit selectbox the way a user does: open it, click the option.
+
+    A click that lands while Streamlit is still re-rendering the page (a long page below the fold, as
+    the Delivery page's flow section) opens nothing; a user clicks again, and so does this."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_role("combobox", name=label)
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(3):
+        box.click()
+        try:
+            wanted.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+    wanted.click()
 
 
 def snap(page, name: str) -> None:
