@@ -1,5 +1,5 @@
-"""The Dagster resources: the run's private DuckDB work file every asset writes through, the run's
-configuration, read and validated once, and Great Expectations prepared once for the run's checks."""
+"""The Dagster resources: the run's private DuckDB work file every asset writes through, and the run's
+configuration, read and validated once."""
 
 import datetime as dt
 from collections.abc import Generator, Iterator
@@ -11,7 +11,6 @@ import duckdb
 
 from platform_kpi.config import Configuration, load_config
 from platform_kpi.settings import DEFAULT_CONFIG, work_path_for
-from platform_kpi.validation import prepare_in_background
 from platform_kpi.warehouse import run_lock, write_connection
 
 CONFIGURATION_DESCRIPTION = (
@@ -92,14 +91,3 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with write_connection(self.work_path) as con:
             yield con
-
-
-class ValidationResource(dg.ConfigurableResource):
-    """Great Expectations for the run's checks: one context per run's process, suites built per check.
-
-    Dagster initialises it when a run that has Great Expectations checks starts (runs without them never
-    do); it starts importing Great Expectations in the background then, so the seconds that costs overlap
-    the load and the SQL models instead of delaying the first check."""
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        prepare_in_background()

@@ -9,7 +9,7 @@ from assets.costs import raw_costs
 from assets.inputs import kpi_config, raw_files
 from assets.publish import published_warehouse
 from assets.reports import monthly_report
-from assets.resources import ValidationResource, WarehouseResource, configuration_resource
+from assets.resources import WarehouseResource, configuration_resource
 from assets.sources import SourcesResource, source_assets, source_checks
 from assets.transform import model_assets
 from pipelines.jobs import (
@@ -56,12 +56,7 @@ def build_definitions(
         asset_checks=CHECKS,
         jobs=[refresh_job, monthly_report_job],
         schedules=[daily_refresh_schedule, monthly_report_schedule],
-        resources={
-            "warehouse": warehouse,
-            "sources": sources,
-            "configuration": configuration,
-            "validation": ValidationResource(),
-        },
+        resources={"warehouse": warehouse, "sources": sources, "configuration": configuration},
         executor=EXECUTOR,
     )
 

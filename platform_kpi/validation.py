@@ -197,30 +197,13 @@ def domain_suites(con: duckdb.DuckDBPyConnection) -> dict[str, Suite]:
     }
 
 
-# Importing Great Expectations costs seconds (it imports scipy, altair and SQLAlchemy on the way), paid
-# once per process. A run starts it in the background (prepare_in_background) so the import overlaps the
-# load and the SQL models, which spend their time in DuckDB with the GIL released; the lock makes the
-# first check wait for that import instead of starting a second one.
+# One context per process: importing Great Expectations and building it costs seconds, paid once.
 _context_lock = threading.Lock()
 
 
 def _context():
     with _context_lock:
         return _build_context()
-
-
-def prepare_in_background() -> threading.Thread:
-    """Import Great Expectations and build the run's context in a daemon thread; returns the thread.
-
-    A failure there is left for the first validation to raise again, with its own traceback."""
-
-    def build() -> None:
-        with contextlib.suppress(Exception):
-            _context()
-
-    thread = threading.Thread(target=build, name="great-expectations-context", daemon=True)
-    thread.start()
-    return thread
 
 
 @functools.cache
