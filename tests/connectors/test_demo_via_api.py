@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from platform_kpi.catalog import kpi_group
 from platform_kpi.demo.org import generate_demo_org
 from platform_kpi.simulator.demo import TOKEN_ENVS, build_sim_data, write_demo_sources_yaml
 from platform_kpi.simulator.server import Simulator
@@ -18,12 +19,7 @@ DORA = (
     "time_to_restore_p50_hours",
     # the pull-request flow: the API path filters the bots, self-reviews and pending reviews the
     # simulator adds, and reads drafts' ready times from issue events, to give the files' numbers
-    "coding_time_p50_hours",
-    "pickup_time_p50_hours",
-    "review_time_p50_hours",
-    "deploy_time_p50_hours",
-    "pr_size_p50_lines",
-    "unreviewed_merge_rate",
+    *kpi_group("pr_flow"),
 )
 
 
