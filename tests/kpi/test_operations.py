@@ -178,3 +178,87 @@ def test_a_bad_row_is_quarantined_with_its_reason_and_the_rest_kept(itsm, tmp_pa
         }
     ]
     assert kpi(wh, "support_resolution_time_p50_hours", "2026-03")["sample_size"] == 3
+
+
+def test_deployments_and_incidents_from_a_database_join_the_delivery_kpis(pg, tmp_path, monkeypatch):
+    with pg.admin() as con:
+        con.execute("drop table if exists releases; drop table if exists outages")
+        con.execute(
+            "create table releases (id text, app text, env text, result text, started timestamptz, "
+            "finished timestamptz, changed timestamptz)"
+        )
+        con.execute(
+            "create table outages (id text, app text, opened timestamptz, closed timestamptz, changed timestamptz)"
+        )
+        with con.cursor() as cur:
+            cur.executemany(
+                "insert into releases values (%s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        "R1",
+                        "api",
+                        "PROD",
+                        "succeeded",
+                        t("2026-03-02 10:00"),
+                        t("2026-03-02 10:10"),
+                        t("2026-03-02 10:10"),
+                    ),
+                    (
+                        "R2",
+                        "api",
+                        "PROD",
+                        "succeeded",
+                        t("2026-03-05 10:00"),
+                        t("2026-03-05 10:20"),
+                        t("2026-03-05 10:20"),
+                    ),
+                    (
+                        "R3",
+                        "web",
+                        "PROD",
+                        "exploded",
+                        t("2026-03-06 10:00"),
+                        t("2026-03-06 10:20"),
+                        t("2026-03-06 10:20"),
+                    ),
+                ],
+            )
+            cur.execute(
+                "insert into outages values ('O1', 'api', %s, %s, %s)",
+                (t("2026-03-05 12:00"), t("2026-03-05 15:00"), t("2026-03-05 15:00")),
+            )
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        f"""
+history_days: 36500
+sql:
+  url: {pg.url()}
+  password_env: ITSM_DB_PASSWORD
+  environments: {{production: [PROD]}}
+  entities:
+    deployments:
+      query: >-
+        select id as deployment_id, app as service, env as environment, result as status,
+               started as started_at, finished as finished_at, changed as updated_at from releases
+    incidents:
+      query: >-
+        select id as incident_id, app as service, opened as created_at, closed as resolved_at,
+               changed as updated_at from outages
+"""
+    )
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "services.csv").write_text(DEFAULT_SERVICES)
+    monkeypatch.setenv("ITSM_DB_PASSWORD", PASSWORD)
+    wh = build(tmp_path, sources, files, DEFAULT_CONFIG)
+    deployments = query(wh, "select deployment_id, environment, status from core.deployments order by 1")
+    assert deployments == [
+        {"deployment_id": "sql:deployment:R1", "environment": "production", "status": "SUCCESS"},
+        {"deployment_id": "sql:deployment:R2", "environment": "production", "status": "SUCCESS"},
+    ]
+    assert kpi(wh, "deployment_frequency", "2026-03", "service", "api")["value"] == 2
+    # 3 h to restore; the incident follows R2 within the link window, so R2 failed: 1 of 2
+    assert kpi(wh, "mttr_hours", "2026-03")["value"] == 3.0
+    assert kpi(wh, "change_failure_rate", "2026-03", "service", "api")["value"] == 0.5
+    bad = query(wh, "select entity, record_key, reason from ops.quarantine where source = 'sql'")
+    assert bad == [{"entity": "deployments", "record_key": "R3", "reason": "unknown status exploded"}]
