@@ -70,7 +70,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
             "incident_link_window_hour",
             "unknown key (did you mean incident_link_window_hours?); expected one of: "
             "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets, "
-            "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins, holidays",
+            "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins, holidays, survey_min_respondents",
         ),
         (
             "incident_link_window_hours: soon\n",
@@ -160,7 +160,7 @@ def _broken_catalog(change) -> dict:
             _broken_catalog(lambda d: d["kpis"][0].update(tierd=True)),
             "kpis[0].tierd",
             "unknown key (did you mean tiered?); expected one of: id, name, unit, better, measure, aggregate, grains, "
-            "empty, tiered, definition",
+            "empty, tiered, anonymous, definition",
         ),
         (
             _broken_catalog(lambda d: d["groups"][0]["kpis"].append("mttr_hours")),
@@ -422,7 +422,12 @@ def test_shipped_groups_keep_every_page_as_it_was():
             "unreviewed_merge_rate",
         ),
         # the Operations & experience page (issue 15)
-        "operations": ("support_resolution_time_p50_hours", "architecture_review_cycle_time_p50_days"),
+        "operations": (
+            "support_resolution_time_p50_hours",
+            "architecture_review_cycle_time_p50_days",
+            "developer_satisfaction",
+            "developer_nps",
+        ),
     }
     assert [g.id for g in shipped_catalog().groups if g.headline] == ["throughput", "instability"]
     assert shipped_catalog().tiers == ("elite", "high", "medium", "low")
