@@ -80,6 +80,7 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 "quick_check_benchmarks": "DORA Quick Check benchmark rows (mean, sd on the 0-10 score scale) "
                 "of the configured edition, industry and organisation size.",
                 "kpi_targets": "Targets per KPI from the config file (absolute, relative or trend).",
+                "platform_settings": "The golden-path definition and platform adoption rules of the config file.",
             }[key[1]],
         )
         for key in CONFIG_TABLES

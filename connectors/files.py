@@ -121,6 +121,47 @@ ENTITIES: dict[str, EntitySpec] = {
             ("survey", "satisfaction", "nps"),
             ("submitted_at",),
         ),
+        # Platform adoption (golden paths, pipeline templates, documentation freshness). Catalog and CI
+        # rows are snapshots: every row of one snapshot_at (scanned_at per repo) is the whole state at
+        # that time, so history is what was seen then, never re-derived from today's state.
+        EntitySpec(
+            "catalog_entities",
+            "name",
+            ("snapshot_at", "kind", "name"),
+            (
+                "namespace",
+                "type",
+                "lifecycle",
+                "owner",
+                "system",
+                "repo",
+                "source_template",
+                "techdocs_ref",
+                "pagerduty_service",
+                "runbook_url",
+                "tags",
+                "url",
+            ),
+            ("snapshot_at",),
+        ),
+        # One row per template reference found in a repository's CI configuration (a workflow's
+        # `uses:`, a GitLab `include:`, a Jenkinsfile `@Library`); a scanned file without any
+        # reference is one row with a blank reference.
+        EntitySpec(
+            "ci_config_scans",
+            "repo",
+            ("scanned_at", "repo", "path"),
+            ("kind", "reference", "version"),
+            ("scanned_at",),
+        ),
+        # One row per known edit of a document (at least its latest one).
+        EntitySpec(
+            "docs_pages",
+            "doc_id",
+            ("doc_id", "service", "updated_at"),
+            ("kind", "title", "labels", "url", "created_at"),
+            ("updated_at", "created_at"),
+        ),
     )
 }
 

@@ -695,6 +695,47 @@ class QuickCheckChoice(Model):
         return edition
 
 
+GOLDEN_PATH_CRITERIA = ("scaffolded", "ci_template", "owner", "techdocs", "runbook")
+
+
+class PipelineTemplate(Model):
+    """One approved shared CI template: a glob over the reference found in CI configuration (a workflow
+    ``uses:`` without its @version, a GitLab include's project/file or component, a Jenkins library
+    name) and its releases, newest first (for pinned-version drift)."""
+
+    name: NonEmpty
+    pattern: NonEmpty
+    releases: tuple[NonEmpty, ...] = ()
+
+
+class DocumentationRules(Model):
+    """Which documents are key documents, and how recent an edit keeps one fresh."""
+
+    freshness_days: PositiveInt = 180
+    key_kinds: Names = ("runbook", "techdocs", "readme")
+    key_labels: Names = ()
+
+
+class PlatformAdoption(Model):
+    """config/kpi.yaml platform_adoption: the golden-path definition and the rules of the platform
+    adoption KPIs (golden_path_*, pipeline_template_coverage, documentation_freshness)."""
+
+    #: catalog Component types that are services (counted in the denominators)
+    service_types: Names = ("service",)
+    #: lifecycles left out of every denominator
+    excluded_lifecycles: Names = ("deprecated", "experimental")
+    #: the criteria a service must all meet to be on the golden path
+    golden_path: Annotated[
+        tuple[Annotated[str, one_of(*GOLDEN_PATH_CRITERIA)], ...], BeforeValidator(_listed)
+    ] = GOLDEN_PATH_CRITERIA
+    #: globs over backstage.io/source-template that count as approved scaffolder templates
+    approved_scaffolder_templates: Names = ("*",)
+    pipeline_templates: tuple[PipelineTemplate, ...] = ()
+    #: a pin more than this many releases behind the newest is drift
+    max_releases_behind: Annotated[int, BeforeValidator(_not_bool), Field(ge=0)] = 1
+    documentation: DocumentationRules = Field(default_factory=DocumentationRules)
+
+
 class KpiRules(Model):
     """config/kpi.yaml: the rules every KPI is computed with, and the targets."""
 
@@ -718,6 +759,7 @@ class KpiRules(Model):
     holidays: tuple[Annotated[dt.date, BeforeValidator(_date)], ...] = ()
     #: survey KPIs (anonymous in the catalog) have no value for a group with fewer respondents than this
     survey_min_respondents: PositiveInt = 5
+    platform_adoption: PlatformAdoption = Field(default_factory=PlatformAdoption)
 
     @field_validator("benchmark_year")
     @classmethod

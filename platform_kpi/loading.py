@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 
 from connectors import files
+from platform_kpi import adoption
 from platform_kpi.catalog import group_rows
 from platform_kpi.config import Configuration, load_config
 from platform_kpi.cost_config import ensure_cost_tables
@@ -25,6 +26,7 @@ CONFIG_TABLES = (
     ("marts", "dora_benchmarks"),
     ("marts", "quick_check_benchmarks"),
     ("marts", "kpi_targets"),
+    adoption.SETTINGS_TABLE,
 )
 RAW_FILE_TABLES = tuple(("raw", f"files__{entity}") for entity in files.ENTITIES) + (
     ("raw", "files__load_errors"),
@@ -215,6 +217,7 @@ def write_config_tables(
         "op::varchar as op, value::double as value, baseline::varchar as baseline, change::double as change, "
         "direction::varchar as direction, months::integer as months from targets"
     )
+    adoption.write_platform_settings(con, rules.platform_adoption)
     # The cost rules (costs.yaml beside the KPI config); cost source tables exist even when empty.
     ensure_cost_tables(con, config.costs)
     return {

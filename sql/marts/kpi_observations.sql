@@ -91,3 +91,5 @@ union all
 select measure, subject_id, service, team, observed_at, x, w from marts.cost_observations
 union all
 select measure, subject_id, service, team, observed_at, x, w from marts.operations_observations
+union all
+select measure, subject_id, service, team, observed_at, x, w from marts.platform_observations

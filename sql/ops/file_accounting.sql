@@ -32,6 +32,18 @@ staged as (
     select 'survey_responses', _file, count(*) filter (where quarantine_reason is null)
     from staging.stg_files__survey_responses
     group by all
+    union all
+    select 'catalog_entities', _file, count(*) filter (where quarantine_reason is null)
+    from staging.stg_files__catalog_entities
+    group by all
+    union all
+    select 'ci_config_scans', _file, count(*) filter (where quarantine_reason is null)
+    from staging.stg_files__ci_config_scans
+    group by all
+    union all
+    select 'docs_pages', _file, count(*) filter (where quarantine_reason is null)
+    from staging.stg_files__docs_pages
+    group by all
 ),
 
 quarantined as (

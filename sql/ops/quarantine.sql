@@ -47,6 +47,27 @@ survey_responses as (
     where s.quarantine_reason is not null
 ),
 
+catalog_entities as (
+    select 'files', 'catalog_entities', s._file, s._line, s.name, s.quarantine_reason, to_json(r)::varchar
+    from staging.stg_files__catalog_entities as s
+    join raw.files__catalog_entities as r using (_file, _line)
+    where s.quarantine_reason is not null
+),
+
+ci_config_scans as (
+    select 'files', 'ci_config_scans', s._file, s._line, s.repo, s.quarantine_reason, to_json(r)::varchar
+    from staging.stg_files__ci_config_scans as s
+    join raw.files__ci_config_scans as r using (_file, _line)
+    where s.quarantine_reason is not null
+),
+
+docs_pages as (
+    select 'files', 'docs_pages', s._file, s._line, s.doc_id, s.quarantine_reason, to_json(r)::varchar
+    from staging.stg_files__docs_pages as s
+    join raw.files__docs_pages as r using (_file, _line)
+    where s.quarantine_reason is not null
+),
+
 -- API sources (sources.yaml): the record as the API sent it.
 api_sources as (
     select source, 'deployments', _file, _line, deployment_key, quarantine_reason, _record
@@ -102,6 +123,9 @@ final as (
     union all select * from builds
     union all select * from survey_responses
     union all select * from api_sources
+    union all select * from catalog_entities
+    union all select * from ci_config_scans
+    union all select * from docs_pages
     -- Cost and utilization rows set aside (FOCUS exports, Cost Explorer), so one table answers
     -- "what was not counted, and why".
     union all select * from marts.cost_quarantine

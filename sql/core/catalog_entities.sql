@@ -1,0 +1,29 @@
+-- The service catalog as it was at each snapshot: one row per entity per snapshot_at, from every
+-- catalog source. The snapshot in force at a time is the latest one taken at or before it.
+with source as (
+    select * from staging.stg_files__catalog_entities where quarantine_reason is null
+),
+
+final as (
+    select
+        entity_ref,
+        snapshot_at,
+        kind,
+        namespace,
+        name,
+        type,
+        lifecycle,
+        owner,
+        system,
+        repo,
+        source_template,
+        techdocs_ref,
+        pagerduty_service,
+        runbook_url,
+        tags,
+        url,
+        source
+    from source
+)
+
+select * from final
