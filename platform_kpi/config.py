@@ -59,6 +59,8 @@ PROMETHEUS_SERIES = ("cpu_usage", "cpu_request", "memory_usage", "memory_request
 
 # The API sources of sources.yaml, what each lists (its scope key), and their defaults.
 SOURCES = ("github", "gitlab", "jenkins", "pagerduty", "opsgenie", "sql")
+#: platform adoption sources (issue 13): the service catalog, repository scans, documentation
+SOURCES += ("backstage_catalog", "github_repo_scans", "gitlab_repo_scans", "confluence_pages")
 SCOPE_KEYS = {
     "github": "repos",
     "gitlab": "projects",
@@ -66,6 +68,10 @@ SCOPE_KEYS = {
     "pagerduty": "services",
     "opsgenie": "services",
     "sql": "entities",  # a database's "scopes" are the entities its queries return
+    "backstage_catalog": "kinds",
+    "github_repo_scans": "repos",
+    "gitlab_repo_scans": "projects",
+    "confluence_pages": "spaces",
 }
 #: what a SQL source's queries may return (their canonical columns: connectors.sql.ENTITIES)
 SQL_ENTITIES = ("incidents", "deployments", "tickets", "reviews")
@@ -76,6 +82,10 @@ DEFAULT_BASE_URLS = {
     "pagerduty": "https://api.pagerduty.com",
     "opsgenie": "https://api.opsgenie.com",
     "sql": None,
+    "backstage_catalog": None,
+    "github_repo_scans": "https://api.github.com",
+    "gitlab_repo_scans": "https://gitlab.com/api/v4",
+    "confluence_pages": None,
 }
 DEFAULT_TOKEN_ENV = {
     "github": "GITHUB_TOKEN",
@@ -84,6 +94,10 @@ DEFAULT_TOKEN_ENV = {
     "pagerduty": "PAGERDUTY_TOKEN",
     "opsgenie": "OPSGENIE_API_KEY",
     "sql": "KPI_SQL_PASSWORD",
+    "backstage_catalog": "BACKSTAGE_TOKEN",
+    "github_repo_scans": "GITHUB_TOKEN",
+    "gitlab_repo_scans": "GITLAB_TOKEN",
+    "confluence_pages": "CONFLUENCE_API_TOKEN",
 }
 
 
@@ -1158,6 +1172,35 @@ class SqlSource(_ApiSource):
         if url.password is not None:
             raise problem("holds a password; remove it and name the variable that holds it in password_env")
         return value
+class BackstageCatalogSource(_ApiSource):
+    """The Backstage catalog (base_url: the catalog API, e.g. https://backstage.example.com/api/catalog)."""
+
+    kinds: Names = ("component", "system", "group")
+    limit: PositiveInt | None = None  #: entities per page (the API's default is 20)
+
+
+class GithubRepoScansSource(_ApiSource):
+    """CI configuration (workflows, Jenkinsfile) and TechDocs commits of GitHub repositories."""
+
+    repos: Names = ()
+    ref: NonEmpty | None = None  #: the branch scanned (default: HEAD, the default branch)
+    docs_paths: Names = ("mkdocs.yml", "docs")
+
+
+class GitlabRepoScansSource(_ApiSource):
+    """.gitlab-ci.yml includes and TechDocs commits of GitLab projects."""
+
+    projects: Names = ()
+    ref: NonEmpty | None = None  #: the branch scanned (default: main)
+    docs_paths: Names = ("mkdocs.yml", "docs")
+
+
+class ConfluencePagesSource(_ApiSource):
+    """Confluence Cloud pages (REST v2) of the listed space ids (base_url: https://<site>.atlassian.net)."""
+
+    spaces: Names = ()
+    user_env: NonEmpty | None = None  #: the environment variable holding the Atlassian account email
+    limit: PositiveInt | None = None  #: pages per request (at most 250)
 
 
 class ServiceEntry(Model):
@@ -1172,6 +1215,7 @@ class ServiceEntry(Model):
     jenkins_jobs: Names = ()
     pagerduty_services: Names = ()
     opsgenie_services: Names = ()
+    confluence_spaces: Names = ()  #: Confluence space ids whose pages document this service
 
 
 class SourcesFile(Model):
@@ -1186,6 +1230,10 @@ class SourcesFile(Model):
     pagerduty: PagerdutySource | None = None
     opsgenie: OpsgenieSource | None = None
     sql: SqlSource | None = None
+    backstage_catalog: BackstageCatalogSource | None = None
+    github_repo_scans: GithubRepoScansSource | None = None
+    gitlab_repo_scans: GitlabRepoScansSource | None = None
+    confluence_pages: ConfluencePagesSource | None = None
     services: tuple[ServiceEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -1247,6 +1295,7 @@ class SourcesFile(Model):
                 ("jenkins", entry.jenkins_jobs),
                 ("pagerduty", entry.pagerduty_services),
                 ("opsgenie", entry.opsgenie_services),
+                ("confluence_pages", entry.confluence_spaces),
             ):
                 locations += [(src, v, None) for v in values]
             services.append(

@@ -48,6 +48,11 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
     "pagerduty": ("incidents",),
     "opsgenie": ("alerts", "incidents"),
     "sql": ("incidents", "deployments", "tickets", "reviews"),
+    # platform adoption (catalog snapshots, repository scans, documentation edits)
+    "backstage_catalog": ("entities", "snapshots"),
+    "github_repo_scans": ("ci_files", "ci_scans", "docs_commits"),
+    "gitlab_repo_scans": ("ci_files", "ci_scans", "docs_commits"),
+    "confluence_pages": ("pages",),
 }
 
 SYNC_STATE_DDL = """

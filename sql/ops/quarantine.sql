@@ -114,6 +114,27 @@ api_sources as (
     from staging.stg_sql__reviews where quarantine_reason is not null
 ),
 
+-- Platform adoption API sources (catalog snapshots, repository scans, documentation).
+platform_sources as (
+    select 'backstage_catalog', 'catalog_entities', _file, _line, name, quarantine_reason, _record
+    from staging.stg_backstage_catalog__entities where quarantine_reason is not null
+    union all
+    select 'github_repo_scans', 'ci_config_scans', _file, _line, repo, quarantine_reason, _record
+    from staging.stg_github_repo_scans__ci_config_scans where quarantine_reason is not null
+    union all
+    select 'gitlab_repo_scans', 'ci_config_scans', _file, _line, repo, quarantine_reason, _record
+    from staging.stg_gitlab_repo_scans__ci_config_scans where quarantine_reason is not null
+    union all
+    select 'github_repo_scans', 'docs_pages', _file, _line, repo, quarantine_reason, _record
+    from staging.stg_github_repo_scans__docs_commits where quarantine_reason is not null
+    union all
+    select 'gitlab_repo_scans', 'docs_pages', _file, _line, repo, quarantine_reason, _record
+    from staging.stg_gitlab_repo_scans__docs_commits where quarantine_reason is not null
+    union all
+    select 'confluence_pages', 'docs_pages', _file, _line, doc_id, quarantine_reason, _record
+    from staging.stg_confluence_pages__pages where quarantine_reason is not null
+),
+
 final as (
     select * from load_errors
     union all select * from services
@@ -126,6 +147,7 @@ final as (
     union all select * from catalog_entities
     union all select * from ci_config_scans
     union all select * from docs_pages
+    union all select * from platform_sources
     -- Cost and utilization rows set aside (FOCUS exports, Cost Explorer), so one table answers
     -- "what was not counted, and why".
     union all select * from marts.cost_quarantine
