@@ -84,6 +84,9 @@ pages = {
         ),
         st.Page(HERE / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
         st.Page(HERE / "service.py", title="Service drill-down", icon=":material/dns:", url_path="service"),
+        st.Page(
+            HERE / "platform.py", title="Platform adoption", icon=":material/route:", url_path="platform"
+        ),
     ],
     "Data": [
         st.Page(

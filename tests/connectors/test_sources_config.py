@@ -11,9 +11,21 @@ from tests.repo import REPO_ROOT
 
 def test_the_example_parses_into_every_source_and_mapping():
     config = load_sources_config(REPO_ROOT / "config" / "sources.example.yaml")
-    assert list(config.sources) == ["github", "gitlab", "jenkins", "pagerduty", "opsgenie", "sql"]
+    assert list(config.sources) == [
+        "github",
+        "gitlab",
+        "jenkins",
+        "pagerduty",
+        "opsgenie",
+        "sql",
+        "backstage_catalog",
+        "github_repo_scans",
+        "gitlab_repo_scans",
+        "confluence_pages",
+    ]
     assert config.sources["sql"].scopes == ("tickets", "reviews")
     assert config.sources["sql"].token_env == "ITSM_DB_PASSWORD"
+    assert ("confluence_pages", "98304", None, "platform-api") in config.mapping_rows()
     assert config.sources["github"].environments["prod-eu"] == "production"
     assert ("github", "acme/monorepo", "services/ledger/", "ledger") in config.mapping_rows()
     assert config.sources["jenkins"].options["deployment_jobs"] == {"payments/deploy-prod": "production"}
@@ -27,7 +39,8 @@ def test_the_example_parses_into_every_source_and_mapping():
             "githb: {repos: [a/b]}",
             "githb",
             "unknown key (did you mean github?); expected one of: history_days, "
-            "lookback_hours, http, github, gitlab, jenkins, pagerduty, opsgenie, sql, services",
+            "lookback_hours, http, github, gitlab, jenkins, pagerduty, opsgenie, sql, backstage_catalog, "
+            "github_repo_scans, gitlab_repo_scans, confluence_pages, services",
         ),
         ("github: {token_env: X}", "github.repos", "lists nothing to read"),
         (
@@ -60,7 +73,7 @@ def test_the_example_parses_into_every_source_and_mapping():
             "services: [{service: a, team: t, pagerduty_service: [P1]}]",
             "services[0].pagerduty_service",
             "unknown key (did you mean pagerduty_services?); expected one of: service, team, tier, repo, paths, "
-            "gitlab_projects, jenkins_jobs, pagerduty_services, opsgenie_services",
+            "gitlab_projects, jenkins_jobs, pagerduty_services, opsgenie_services, confluence_spaces",
         ),
         ("gitlab: [acme/platform]", "gitlab", "must be a mapping (key: value), got a list"),
         (

@@ -70,7 +70,8 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
             "incident_link_window_hour",
             "unknown key (did you mean incident_link_window_hours?); expected one of: "
             "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets, "
-            "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins, holidays, survey_min_respondents",
+            "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins, holidays, survey_min_respondents, "
+            "platform_adoption",
         ),
         (
             "incident_link_window_hours: soon\n",
@@ -427,6 +428,18 @@ def test_shipped_groups_keep_every_page_as_it_was():
             "architecture_review_cycle_time_p50_days",
             "developer_satisfaction",
             "developer_nps",
+        ),
+        # the Platform adoption page and the report's Platform section (issue 13)
+        "platform_adoption": (
+            "golden_path_adoption_rate",
+            "golden_path_scaffolded_rate",
+            "golden_path_ci_template_rate",
+            "golden_path_owner_rate",
+            "golden_path_techdocs_rate",
+            "golden_path_runbook_rate",
+            "pipeline_template_coverage",
+            "pipeline_template_drift_rate",
+            "documentation_freshness",
         ),
     }
     assert [g.id for g in shipped_catalog().groups if g.headline] == ["throughput", "instability"]
