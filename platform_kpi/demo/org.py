@@ -1229,7 +1229,7 @@ def generate_demo_org(
     del deps
     emit("builds", _build_tables(_simulate_builds(bld_rng, org, window), org, window, inject_bad_rows))
     # Platform adoption: catalog snapshots, CI scans and documents (platform_kpi/demo/platform.py).
-    counts.update(generate_platform_files(out, services=org.service, teams=[org.teams[t] for t in org.service_team], profiles=org.profile.tolist(), repos=org.repo, first=_month_start(today, months), today=today, seed=seed))  # fmt: skip
+    counts.update(generate_platform_files(out, services=org.service, teams=[org.teams[t] for t in org.service_team], profiles=org.profile.tolist(), repos=org.repo, first=_month_start(today, months), today=today, seed=seed, progress=progress))  # fmt: skip
     return counts
 
 

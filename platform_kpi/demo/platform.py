@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +85,7 @@ def generate_platform_files(
     first: dt.date,
     today: dt.date,
     seed: int,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Write catalog_entities.csv, ci_config_scans.csv and docs_pages.csv for the demo's services
     (name, owning team, delivery tier 0-3 and repository each) from ``first`` (a month's first day)
@@ -224,4 +225,6 @@ def generate_platform_files(
             writer.writerow(header)
             writer.writerows(rows)
         counts[name] = len(rows)
+        if progress is not None:
+            progress(f"{name}: wrote {len(rows):,} rows to {name}.csv")
     return counts

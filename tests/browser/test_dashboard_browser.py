@@ -29,6 +29,7 @@ PAGES = [
     ("reports", "Monthly reports", 0),
     ("sql", "SQL", 0),
     ("costs", "Costs", 0),  # the demo here has no cost data: the page says so
+    ("platform", "Platform adoption", 5),
 ]
 
 
@@ -281,3 +282,32 @@ def test_pr_flow_stage_bar_drills_into_the_slowest_changes_with_links(
     assert (first.get_attribute("target"), first.get_attribute("rel")) == ("_blank", "noopener noreferrer")
     page.get_by_text("Pull-request flow").scroll_into_view_if_needed()
     snap(page, "delivery-pr-flow")
+
+
+def test_platform_page_links_failing_services_and_exports_them(page, dashboard_url: str, demo: Path) -> None:
+    """The Platform adoption page: the services off the golden path link to their catalog entries (new
+    tab, http(s) only) and the CSV export holds exactly those services and their missing criteria."""
+    import pandas as pd
+
+    page.goto(f"{dashboard_url}/platform")
+    wait_ready(page, 5)
+    with read_connection(demo / "warehouse.duckdb") as con:
+        expected = con.execute(
+            "select service, catalog_url, array_to_string(failing_criteria, ';') from marts.golden_path_services "
+            "where month = '2026-10-01' and is_counted and not on_golden_path order by team, service"
+        ).fetchall()
+    links = page.locator("table.link-table[data-testid='failing-services'] a")
+    assert links.count() == len(expected) > 0
+    assert [a.get_attribute("href") for a in links.all()] == [u for _, u, _ in expected]
+    assert (links.first.get_attribute("target"), links.first.get_attribute("rel")) == (
+        "_blank",
+        "noopener noreferrer",
+    )
+    with page.expect_download() as info:
+        page.get_by_role("button", name=re.compile("CSV")).last.click()
+    assert info.value.suggested_filename == "services_off_the_golden_path_2026_10.csv"
+    frame = pd.read_csv(info.value.path(), keep_default_na=False)
+    assert [
+        tuple(r) for r in frame[["service", "catalog_url", "failing_criteria"]].itertuples(index=False)
+    ] == expected
+    snap(page, "platform-adoption")

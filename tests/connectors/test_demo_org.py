@@ -564,12 +564,24 @@ def test_reports_progress_per_entity_and_prints_nothing(tmp_path, capsys):
     messages: list[str] = []
     counts = generate_demo_org(tmp_path, services=5, teams=3, months=1, today=TODAY, progress=messages.append)
     assert capsys.readouterr() == ("", "")
-    assert len(messages) == len(counts) == 5
+    assert len(messages) == len(counts) == 8  # five delivery files and three platform ones
     for message, entity in zip(
-        messages, ["services", "deployments", "changes", "incidents", "builds"], strict=True
+        messages,
+        [
+            "services",
+            "deployments",
+            "changes",
+            "incidents",
+            "builds",
+            "catalog_entities",
+            "ci_config_scans",
+            "docs_pages",
+        ],
+        strict=True,
     ):
         assert entity in message
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{e}.csv" for e in HEADERS)
+    platform = ("catalog_entities", "ci_config_scans", "docs_pages")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{e}.csv" for e in (*HEADERS, *platform))
 
 
 def test_more_teams_than_services_and_extra_team_names(tmp_path):
@@ -593,3 +605,62 @@ def test_names_are_stable_business_ids():
         "mobile",
         "growth",
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# platform adoption: catalog snapshots, CI scans and documents (platform_kpi/demo/platform.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_platform_files_agree_with_the_services_and_adoption_rises(dirty):
+    folder, counts = dirty
+    services = _read(folder, "services")
+    catalog, scans, docs = (_read(folder, e) for e in ("catalog_entities", "ci_config_scans", "docs_pages"))
+    assert {e: counts[e] for e in ("catalog_entities", "ci_config_scans", "docs_pages")} == {
+        "catalog_entities": len(catalog),
+        "ci_config_scans": len(scans),
+        "docs_pages": len(docs),
+    }
+    components = catalog[catalog["kind"] == "Component"]
+    # every catalog service is a demo service with its repository; owners are the services' teams
+    team_of = dict(zip(services["service"], services["team"], strict=True))
+    repo_of = dict(zip(services["service"], services["repo"], strict=True))
+    assert set(components["name"]) == set(services["service"])
+    assert (components["repo"] == components["name"].map(repo_of)).all()
+    owned = components[components["owner"] != ""]
+    assert (owned["owner"] == "group:default/" + owned["name"].map(team_of)).all()
+    assert set(catalog.loc[catalog["kind"] == "Group", "name"]) == set(services["team"])
+    # one scan per repository per snapshot; every time is inside the window
+    assert set(scans["scanned_at"]) == set(catalog["snapshot_at"])
+    assert set(scans["repo"]) == set(services["repo"])
+    for times in (catalog["snapshot_at"], scans["scanned_at"], docs["updated_at"]):
+        t = _utc(times)
+        assert t.notna().all() and (t >= WINDOW_START).all() and (t <= WINDOW_END).all()
+    assert set(docs["service"]) <= set(services["service"])
+    # the monorepo's services share one CI file: one scan row set per repository
+    per_snapshot = scans.groupby(["scanned_at", "repo", "path"]).size()
+    assert per_snapshot.max() <= 2  # the template reference (and actions/checkout on GitHub)
+    # adoption rises: services with every criterion in the first and the last snapshot, by hand
+    approved = scans["reference"].str.match(
+        r"^(acme/platform-workflows/|platform/ci-templates/|platform-pipeline-library$)"
+    )
+    on_ci = set(zip(scans.loc[approved, "scanned_at"], scans.loc[approved, "repo"], strict=True))
+
+    def adoption(snapshot: str) -> float:
+        s = components[(components["snapshot_at"] == snapshot) & (components["lifecycle"] == "production")]
+        ok = (
+            (s["source_template"] != "")
+            & (s["owner"] != "")
+            & (s["techdocs_ref"] != "")
+            & ((s["pagerduty_service"] != "") | (s["runbook_url"] != ""))
+            & np.array([(snapshot, r) in on_ci for r in s["repo"]])
+        )
+        return ok.mean()
+
+    snapshots = sorted(set(components["snapshot_at"]))
+    assert adoption(snapshots[0]) < 0.15 < 0.5 < adoption(snapshots[-1])
+    # some services are off the paved road at the end, some lifecycles are not production
+    assert adoption(snapshots[-1]) < 0.9
+    assert {"deprecated", "experimental"} <= set(components["lifecycle"])
+    # before moving, GitHub repositories use the look-alike fork, not the approved workflows
+    assert scans["reference"].str.startswith("acme/platform-workflows-fork/").any()

@@ -23,6 +23,7 @@ PAGES = [
     "operations",
     "teams",
     "service",
+    "platform",
     "data_health",
     "reports",
     "sql",
@@ -343,3 +344,62 @@ def test_operations_page_tiles_and_tables_follow_the_warehouse(app, demo: Path) 
     tickets = at.dataframe[0].value
     assert len(tickets) == min(15, resolved) and set(tickets["team"]) == {"payments"}
     assert list(tickets["hours_to_resolve"]) == sorted(tickets["hours_to_resolve"], reverse=True)
+
+
+# -- Platform adoption (issue 13) ----------------------------------------------------------------
+
+TILES = (
+    "golden_path_adoption_rate",
+    "pipeline_template_coverage",
+    "pipeline_template_drift_rate",
+    "documentation_freshness",
+)
+
+
+def _failing(demo: Path, team: str | None = None) -> list[dict]:
+    return sql(
+        demo / "warehouse.duckdb",
+        "select service, catalog_url from marts.golden_path_services where month = '2026-10-01' and is_counted "
+        "and not on_golden_path" + (" and team = ?" if team else "") + " order by team, service",
+        [team] if team else [],
+    )
+
+
+def test_platform_tiles_and_failing_services_equal_the_marts(app, demo: Path) -> None:
+    at = app("platform")
+    metrics = {m.label: m.value for m in at.metric}
+    for kid in TILES:
+        row = kpi_row(demo / "warehouse.duckdb", kid, "2026-10")
+        assert metrics[row["name"]] == format_value(row["value"], row["unit"]), kid
+    adoption = kpi_row(demo / "warehouse.duckdb", "golden_path_adoption_rate", "2026-10")
+    assert f"n = {adoption['sample_size']:,}" in texts(at)
+    table = next(m.value for m in at.markdown if "data-testid='failing-services'" in m.value)
+    failing = _failing(demo)
+    assert 0 < len(failing) < adoption["sample_size"]
+    assert table.count("<tr>") == len(failing) + 1  # header + one row per service off the golden path
+    for r in failing:
+        assert (
+            f"<a href='{r['catalog_url']}' target='_blank' rel='noopener noreferrer'>{r['service']}</a>"
+            in table
+        )
+    assert len(at.get("plotly_chart")) >= 4  # adoption trend, funnel, coverage and docs trends
+
+
+def test_platform_team_filter_narrows_the_failing_services(app, demo: Path) -> None:
+    team = sql(
+        demo / "warehouse.duckdb",
+        "select team from marts.golden_path_services where month = '2026-10-01' and is_counted "
+        "and not on_golden_path group by team order by count(*) desc, team limit 1",
+    )[0]["team"]
+    at = app("platform", team=team)
+    table = next(m.value for m in at.markdown if "data-testid='failing-services'" in m.value)
+    assert table.count("<tr>") == len(_failing(demo, team)) + 1
+    row = kpi_row(demo / "warehouse.duckdb", "golden_path_adoption_rate", "2026-10", "team", team)
+    assert {m.label: m.value for m in at.metric}[row["name"]] == format_value(row["value"], "ratio")
+
+
+def test_platform_page_says_when_no_catalog_is_loaded(app, demo: Path, tmp_path: Path) -> None:
+    copy = edited_copy(demo, tmp_path, "delete from marts.golden_path_services", "delete from core.documents")
+    at = app("platform", warehouse=copy)
+    assert "Source not configured" in texts(at) and "No service catalog, CI scans or documents" in texts(at)
+    assert not at.get("plotly_chart")

@@ -313,3 +313,39 @@ def test_pdf_operations_section_equals_kpi_monthly(pdf_text: str, demo: Path) ->
         [REPORT_MONTH],
     )
     assert f"{team} {format_value(value, 'hours')} (n={n})" in section
+
+
+def test_report_has_a_platform_section_with_the_numbers_of_kpi_monthly(pdf_text: str, demo: Path) -> None:
+    """The Platform section (issue 13): golden-path adoption with its target, template coverage and
+    documentation freshness of the month, adoption by team, and the services off the golden path."""
+    warehouse = demo / "warehouse.duckdb"
+    markdown = (demo / "reports" / "2026-10" / "report.md").read_text()
+    section = markdown[markdown.index("\n## Platform\n") : markdown.index("\n## Appendix")]
+    kpis = {
+        kid: (value, n, target, met)
+        for kid, value, n, target, met in rows(
+            warehouse,
+            "select kpi_id, value, sample_size, target, target_met from marts.kpi_monthly "
+            "where month = ? and scope_type = 'org'",
+            [REPORT_MONTH],
+        )
+    }
+    value, n, target, met = kpis["golden_path_adoption_rate"]
+    assert (
+        f"{format_value(value, 'ratio')} of {n} active services were on the golden path" in section
+        and f"target {format_value(target, 'ratio')} {'met' if met else 'not met'}" in section
+    )
+    assert f"{format_value(kpis['pipeline_template_coverage'][0], 'ratio')} of repositories run CI" in section
+    docs, docs_n, *_ = kpis["documentation_freshness"]
+    assert (
+        f"{format_value(docs, 'ratio')} of {docs_n} key documents were updated within the last 180 days"
+        in section
+    )
+    failing = rows(
+        warehouse,
+        "select service from marts.golden_path_services where month = ? and is_counted and not on_golden_path",
+        [REPORT_MONTH],
+    )
+    assert failing and all(f"| {s} |" in section for (s,) in failing[:15])
+    for heading in ("Golden path by team", "Services off the golden path"):
+        assert heading in section and heading in pdf_text
