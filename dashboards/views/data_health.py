@@ -112,3 +112,18 @@ else:
 if settings:
     with st.expander("KPI rules used by the last run"):
         st.json({k: (str(v) if not isinstance(v, int | float | str) else v) for k, v in settings.items()})
+
+if "ops.catalog_conflicts" in rows:  # the service catalog against the services file / sources.yaml
+    st.markdown("#### Service catalog against the services file and sources.yaml")
+    conflicts = data.query(ctx.db[0], "select * from ops.catalog_conflicts")
+    if conflicts.empty:
+        st.success(
+            "The catalog agrees with the services file and sources.yaml.", icon=":material/check_circle:"
+        )
+    else:
+        st.warning(
+            f"**{len(conflicts)}** services are described differently by the catalog; the services file or "
+            "sources.yaml wins in every KPI. Fix whichever side is wrong.",
+            icon=":material/warning:",
+        )
+        st.dataframe(conflicts, hide_index=True)

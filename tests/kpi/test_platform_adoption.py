@@ -280,3 +280,23 @@ def test_bad_rows_are_quarantined_with_a_reason(warehouse_of):
         ("ci_config_scans", 1, 1, True),
         ("docs_pages", 1, 1, True),
     ]
+
+
+def test_catalog_conflicts_with_the_services_file_are_listed(wh):
+    # mono-b is payments' in services.csv but owned by search in the catalog (the file wins in every KPI);
+    # mono-a has no owner in the catalog, which is no conflict; every repository agrees.
+    rows = query(
+        wh, "select service, declared_in, declared_team, catalog_owner, conflict from ops.catalog_conflicts"
+    )
+    assert rows == [
+        {
+            "service": "mono-b",
+            "declared_in": "files",
+            "declared_team": "payments",
+            "catalog_owner": "search",
+            "conflict": "the catalog says owner search, files says team payments",
+        }
+    ]
+    assert query(wh, "select team, source from core.services where service = 'mono-b'") == [
+        {"team": "payments", "source": "files"}
+    ]
