@@ -16,7 +16,8 @@ def write_platform_settings(con: duckdb.DuckDBPyConnection, rules: PlatformAdopt
         "create or replace table ops.platform_settings as select "
         "$types::varchar[] as service_types, $excluded::varchar[] as excluded_lifecycles, "
         "$criteria::varchar[] as golden_path_criteria, $scaffolder::varchar[] as approved_scaffolder_templates, "
-        "$templates::struct(name varchar, pattern varchar, releases varchar[])[] as pipeline_templates, "
+        "$templates::struct(name varchar, pattern varchar, releases struct(version varchar, released date)[])[] "
+        "as pipeline_templates, "
         "$behind::integer as max_releases_behind, $days::integer as freshness_days, "
         "$kinds::varchar[] as key_doc_kinds, $labels::varchar[] as key_doc_labels",
         {
@@ -25,7 +26,11 @@ def write_platform_settings(con: duckdb.DuckDBPyConnection, rules: PlatformAdopt
             "criteria": list(rules.golden_path),
             "scaffolder": list(rules.approved_scaffolder_templates),
             "templates": [
-                {"name": t.name, "pattern": t.pattern, "releases": list(t.releases)}
+                {
+                    "name": t.name,
+                    "pattern": t.pattern,
+                    "releases": [{"version": r.version, "released": r.released} for r in t.releases],
+                }
                 for t in rules.pipeline_templates
             ],
             "behind": rules.max_releases_behind,

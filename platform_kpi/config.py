@@ -712,6 +712,20 @@ class QuickCheckChoice(Model):
 GOLDEN_PATH_CRITERIA = ("scaffolded", "ci_template", "owner", "techdocs", "runbook")
 
 
+class TemplateRelease(Model):
+    """A release of a shared CI template; with ``released``, it counts for drift only from that day."""
+
+    version: NonEmpty
+    released: Annotated[dt.date, BeforeValidator(_date)] | None = None
+
+
+def _release(value: Any) -> Any:
+    """A release written as its version alone (``v3``) is a release without a date."""
+    return (
+        {"version": value} if isinstance(value, str | int | float) and not isinstance(value, bool) else value
+    )
+
+
 class PipelineTemplate(Model):
     """One approved shared CI template: a glob over the reference found in CI configuration (a workflow
     ``uses:`` without its @version, a GitLab include's project/file or component, a Jenkins library
@@ -719,7 +733,7 @@ class PipelineTemplate(Model):
 
     name: NonEmpty
     pattern: NonEmpty
-    releases: tuple[NonEmpty, ...] = ()
+    releases: tuple[Annotated[TemplateRelease, BeforeValidator(_release)], ...] = ()
 
 
 class DocumentationRules(Model):

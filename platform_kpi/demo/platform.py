@@ -14,8 +14,8 @@ golden-path criterion (created from an approved template, CI on a shared templat
 a runbook / on-call) at its own month, so the golden-path share grows from about one in ten services to
 about two in three. Before moving to the shared templates, repositories use an unapproved fork that
 looks like them (``acme/platform-workflows-fork``), GitLab's Auto-DevOps template or a legacy Jenkins
-library. The shared templates publish a release every six months; repositories bump their pin only now
-and then, so drift shows. Two services are deprecated along the way, one starts as experimental, and
+library. The shared templates publish a release every six months (config/kpi.yaml's dates); repositories
+bump their pin only now and then, so drift shows. Two services are deprecated along the way, one starts as experimental, and
 the monorepo's services share one CI file. Deterministic for a seed, and cheap (a few thousand rows).
 """
 
@@ -36,7 +36,13 @@ SCAN_COLUMNS = ("scanned_at", "repo", "path", "kind", "reference", "version")
 DOCS_COLUMNS = ("doc_id", "service", "updated_at", "kind", "title", "labels", "url", "created_at")
 
 CATALOG_URL = "https://backstage.acme.example/catalog/default/component/"
-RELEASE_EVERY_MONTHS = 6
+#: the shared templates' releases, oldest first, as config/kpi.yaml lists them (pipeline_templates)
+RELEASES = (
+    ("v1", dt.date(2024, 9, 1)),
+    ("v2", dt.date(2025, 3, 1)),
+    ("v3", dt.date(2025, 9, 1)),
+    ("v4", dt.date(2026, 3, 1)),
+)
 NEVER = 10_000
 
 # Per delivery tier (elite, high, medium, low): the month (from the window's start) by which half of
@@ -119,11 +125,15 @@ def generate_platform_files(
         experimental_until[order[2]] = len(months) // 4
     tier_name = [f"tier-{1 + i % 3}" for i in range(n)]
 
+    def newest(day: dt.date) -> str:
+        return next((v for v, released in reversed(RELEASES) if released <= day), RELEASES[0][0])
+
     def version(m: int, since: int, i: int) -> str:
-        """The release a repository that moved at ``since`` pins at month ``m``."""
+        """The release a repository that moved at ``since`` pins at month ``m``: the newest one out when
+        it last bumped its pin."""
         bumps = max(0, (m - max(since, 0)) // int(bump_every[i]))
         pinned_at = min(m, max(since, 0) + bumps * int(bump_every[i]))
-        return f"v{1 + pinned_at // RELEASE_EVERY_MONTHS}"
+        return newest(months[pinned_at])
 
     catalog, scans = [], []
     for m, month in enumerate(months):
@@ -171,7 +181,7 @@ def generate_platform_files(
             if m >= since:
                 scans.append([snapshot, repo, path, kind, approved, version(m, since, i)])
             elif fork is not None:
-                scans.append([snapshot, repo, path, kind, fork, f"v{1 + m // RELEASE_EVERY_MONTHS}"])
+                scans.append([snapshot, repo, path, kind, fork, newest(month)])
             else:
                 scans.append([snapshot, repo, path, *_UNAPPROVED[int(profile[i])], ""])
             if kind == "github_uses":

@@ -66,17 +66,32 @@ scan_in_force as (
 ),
 
 -- References of the scan in force that an approved template's pattern matches, with how many releases
--- behind the newest their pin is (NULL: a version the template's releases do not list, or no pin).
+-- newer than their pin were out by the month's end (a release with a date counts from that day, one
+-- without from the start; NULL: a version the template's releases do not list, or no pin).
 approved_refs as (
     select
         f.month,
         r.repo,
         t.name as template_name,
         r.version,
-        list_position(t.releases, r.version) - 1 as releases_behind
+        list_position(list_transform(t.releases, lambda x: x.version), r.version) as position
     from scan_in_force as f
     join core.ci_template_refs as r using (repo, scanned_at)
     join templates as t on r.reference glob t.pattern
+),
+
+approved_pins as (
+    select
+        a.month,
+        a.repo,
+        a.template_name,
+        a.version,
+        case when a.position is not null then len(list_filter(
+            t.releases[1:a.position - 1],
+            lambda x: x.released is null or x.released < a.month + interval 1 month
+        )) end as releases_behind
+    from approved_refs as a
+    join templates as t on t.name = a.template_name
 ),
 
 repo_ci as (
@@ -90,7 +105,7 @@ repo_ci as (
         string_agg(distinct a.template_name || coalesce('@' || a.version, ''), ', ' order by a.template_name || coalesce('@' || a.version, ''))
             as templates_used
     from scan_in_force as f
-    left join approved_refs as a using (month, repo)
+    left join approved_pins as a using (month, repo)
     group by f.month, f.repo, f.scanned_at
 ),
 

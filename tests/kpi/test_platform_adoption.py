@@ -4,14 +4,17 @@ freshness - with a deprecated service, a monorepo whose services share one CI fi
 template against an unapproved look-alike, a document edited on the boundary day and a catalog that
 changed mid-month. Every expected number is worked out by hand below; the shipped config/kpi.yaml
 rules apply (approved patterns 'acme/platform-workflows/.github/workflows/*', 'platform/ci-templates/*',
-'platform-pipeline-library'; scaffolder templates 'template:default/*'; releases v4, v3, v2, v1 with at
-most 1 behind; freshness 180 days; key kinds runbook, techdocs, readme and label runbook).
+'platform-pipeline-library'; scaffolder templates 'template:default/*'; at most 1 release behind;
+freshness 180 days; key kinds runbook, techdocs, readme and label runbook) with this file's template
+releases (config_text).
 """
 
 from __future__ import annotations
 
 import pytest
+import yaml
 
+from platform_kpi.settings import DEFAULT_CONFIG
 from tests.conftest import csv_text, kpi, query
 
 # mono-b is payments' although it lives in search's monorepo: the monorepo's weight is split by team.
@@ -139,6 +142,20 @@ DOCS = csv_text(
 )
 
 
+def config_text() -> str:
+    """The shipped config/kpi.yaml with these tests' template releases: the workflows' v5 came out on
+    2024-04-15 (so it counts for drift from April on), the others carry no date (they count always)."""
+    doc = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    undated = ["v4", "v3", "v2", "v1"]
+    for template in doc["platform_adoption"]["pipeline_templates"]:
+        template["releases"] = undated
+    doc["platform_adoption"]["pipeline_templates"][0]["releases"] = [
+        {"version": "v5", "released": "2024-04-15"},
+        *undated,
+    ]
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory):
     from tests.conftest import build_warehouse
@@ -151,6 +168,7 @@ def wh(tmp_path_factory):
             "ci_config_scans.csv": SCANS,
             "docs_pages.csv": DOCS,
         },
+        config_text(),
     )
 
 
@@ -215,11 +233,14 @@ def test_template_coverage_counts_a_monorepo_once_and_rejects_a_look_alike(wh):
     assert value(wh, "pipeline_template_coverage", "2024-03", "team", "search") == (pytest.approx(1.0), 2)
     assert value(wh, "pipeline_template_coverage", "2024-03", "service", "mono-a") == (pytest.approx(1.0), 1)
     assert value(wh, "pipeline_template_coverage", "2024-03", "service", "web") == (pytest.approx(0.0), 1)
-    # Drift over covered repositories: indexer at v1 (3 behind v4) drifts, api v4 and mono v3 do not
-    # -> 1/3 (sample: api, indexer, mono-a, mono-b). April: web's v2 (2 behind) joins -> 2/4.
+    # Drift (more than 1 release behind the newest out at the month's end) over covered repositories.
+    # March (v5 not out yet): indexer's v1 is 3 behind v4 (drifts); api v4 is 0 and mono v3 1 behind (not)
+    # -> 1/3 (sample: api, indexer, mono-a, mono-b). Were v5 counted in March, mono would drift: 2/3.
     assert value(wh, "pipeline_template_drift_rate", "2024-03") == (pytest.approx(1 / 3), 4)
+    # April (v5 out on 04-15): api v4 1 behind (not); mono v3 2 behind, web v2 3 behind, indexer drift
+    # -> mono (1) + web (1) + indexer (1) of 4 repositories = 0.75 (sample: the 5 services).
     assert value(wh, "pipeline_template_coverage", "2024-04") == (pytest.approx(1.0), 5)
-    assert value(wh, "pipeline_template_drift_rate", "2024-04") == (pytest.approx(0.5), 5)
+    assert value(wh, "pipeline_template_drift_rate", "2024-04") == (pytest.approx(0.75), 5)
 
 
 def test_documentation_freshness_boundary_day(wh):
