@@ -1186,6 +1186,8 @@ class SqlSource(_ApiSource):
         if url.password is not None:
             raise problem("holds a password; remove it and name the variable that holds it in password_env")
         return value
+
+
 class BackstageCatalogSource(_ApiSource):
     """The Backstage catalog (base_url: the catalog API, e.g. https://backstage.example.com/api/catalog)."""
 
