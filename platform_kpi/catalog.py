@@ -101,6 +101,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
     if unit == "seconds":
         return f"{value / 60:.1f} min"
+    if unit == "days":
+        return f"{value:.1f} d"
     if unit == "fraction":  # a share that may exceed 100% (usage above requests)
         return f"{value * 100:.1f}%"
     if unit == "currency":  # in the reporting currency (ops.cost_settings)

@@ -687,6 +687,32 @@ class QuickCheckChoice(Model):
         return edition
 
 
+_SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def _severity_days(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for key, days in value.items():
+            name = str(key).strip().lower()
+            if name not in _SEVERITIES:
+                raise problem(f"unknown severity (known: {', '.join(_SEVERITIES)})", (str(key),))
+            out[name] = days
+        return out
+    return value
+
+
+class SecuritySettings(Model):
+    """config/kpi.yaml security: the vulnerability fix SLA per severity (days; a severity not listed has
+    no SLA and stays out of the SLA KPIs) and which service each Terraform workspace belongs to (a
+    workspace not listed is the service of the same name)."""
+
+    sla_days: Annotated[
+        dict[str, Annotated[float, BeforeValidator(_not_bool), Field(gt=0)]], BeforeValidator(_severity_days)
+    ] = Field(default_factory=lambda: {"critical": 7.0, "high": 30.0})
+    workspaces: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
+
+
 class KpiRules(Model):
     """config/kpi.yaml: the rules every KPI is computed with, and the targets."""
 
@@ -706,6 +732,8 @@ class KpiRules(Model):
     #: reviewers that are bots (matched case-insensitively), besides any login ending in [bot] and GitHub
     #: users of type Bot: their reviews and approvals are not reviews in the pull-request flow
     review_bot_logins: tuple[NonEmpty, ...] = ()
+    #: the security and compliance KPIs' settings (vulnerability SLA per severity, workspace services)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     @field_validator("benchmark_year")
     @classmethod
