@@ -1080,6 +1080,8 @@ class GithubSource(_ApiSource):
     run_window_days: Positive | None = None
     #: read each merged pull request's size, reviews and ready-for-review time (3 requests more each)
     pr_flow: bool | None = None
+    #: read Dependabot and code-scanning alerts and artifact attestations (security KPIs)
+    security_alerts: bool | None = None
 
 
 class GitlabSource(_ApiSource):

@@ -5,7 +5,7 @@ with source as (
 ),
 
 services as (
-    select service from staging.stg_security__services
+    select distinct service from staging.stg_security__services
 ),
 
 renamed as (
