@@ -17,6 +17,10 @@ Shapes, and where they come from:
   exceptions[], skipped[]}`` (open-policy-agent/conftest ``output/result.go``, docs/options.md). Folder
   ``conftest/<service>/<YYYY-MM-DD>_<subject>.json``: one evaluated change or pipeline run per file;
   Conftest writes no time, so the name carries the day.
+- Kyverno ``PolicyReport`` / ``ClusterPolicyReport`` (``wgpolicyk8s.io/v1alpha2``: ``results[]{policy,
+  rule, result, severity, timestamp{seconds}, resources[], properties}``, kyverno PolicyReportResult Go
+  types), one or more YAML documents (or a ``kind: List``) per file in ``kyverno/``. Reports hold the
+  current state only: save one per day and each day's results are that day's evaluations.
 - ``terraform show -json`` of a (refresh-only) plan: ``resource_drift[]``, ``resource_changes[]``,
   ``prior_state.values.root_module{resources[], child_modules[]}`` and ``timestamp`` (Terraform 1.5+;
   hashicorp terraform docs internals/json-format). Folder ``terraform/<workspace>/``.
@@ -53,6 +57,7 @@ LAYOUT = {
     "dependabot": "dependabot/*.json",
     "code_scanning": "code_scanning/*.json",
     "conftest": "conftest/<service>/<YYYY-MM-DD>_<subject>.json",
+    "kyverno": "kyverno/*.yaml",
     "terraform": "terraform/<workspace>/*.json",
     "hcp_assessments": "hcp_assessments/<workspace>/*.json",
     "attestations": "attestations/*.json",
@@ -340,6 +345,95 @@ def read_conftest(root: Path, load: SecurityLoad) -> None:
             )
 
 
+# --- Kyverno PolicyReport / ClusterPolicyReport ---------------------------------------------------------
+
+_REPORT_KINDS = {"PolicyReport", "ClusterPolicyReport"}
+
+
+def kyverno_rows(doc: Any, file: str, where: str) -> tuple[list[dict[str, Any]], list[tuple[str, str, Any]]]:
+    """Rows of one ``wgpolicyk8s.io/v1alpha2`` report (one per result and resource), and the results that
+    cannot be used as (position, reason, record). A result's time is its ``timestamp.seconds``."""
+    if not isinstance(doc, dict) or doc.get("kind") not in _REPORT_KINDS:
+        raise BadRecord("not a PolicyReport or ClusterPolicyReport (wgpolicyk8s.io/v1alpha2)")
+    meta = doc.get("metadata") or {}
+    rows, bad = [], []
+    for i, result in enumerate(doc.get("results") or []):
+        position = f"{where}.results[{i}]"
+        try:
+            if not isinstance(result, dict) or result.get("result") not in (
+                "pass",
+                "fail",
+                "warn",
+                "error",
+                "skip",
+            ):
+                raise BadRecord("result must be one of pass, fail, warn, error, skip")
+            seconds = (result.get("timestamp") or {}).get("seconds")
+            if not isinstance(seconds, int):
+                raise BadRecord("timestamp.seconds is missing")
+            when = dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+            resources = result.get("resources") or ([doc["scope"]] if doc.get("scope") else [])
+            if not resources:
+                raise BadRecord("names no resource (resources[] or the report's scope)")
+        except BadRecord as exc:
+            bad.append((position, str(exc), result))
+            continue
+        props = result.get("properties") or {}
+        for res in resources:
+            rows.append(
+                {
+                    "_file": file,
+                    "_position": position,
+                    "report_kind": doc["kind"],
+                    "namespace": res.get("namespace") or meta.get("namespace"),
+                    "resource_kind": res.get("kind"),
+                    "resource_name": res.get("name"),
+                    "policy": result.get("policy"),
+                    "rule": result.get("rule"),
+                    "result": result["result"],
+                    # a result skipped because a PolicyException matched is an exception, not a pass
+                    "is_exception": result["result"] == "skip"
+                    and any("exception" in str(k).lower() for k in props)
+                    or "exception" in str(result.get("message", "")).lower(),
+                    "severity": result.get("severity"),
+                    "evaluated_at": when,
+                    "_record": json.dumps(result),
+                }
+            )
+    return rows, bad
+
+
+def read_kyverno(root: Path, load: SecurityLoad) -> None:
+    for path in sorted([*_files(root, "kyverno", "*.yaml"), *_files(root, "kyverno", "*.yml")]):
+        rel = _rel(path, root)
+        load.files += 1
+        try:
+            docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "$"
+            load.error("kyverno", rel, where, f"not YAML: {getattr(exc, 'problem', None) or exc}")
+            continue
+        reports: list[tuple[str, Any]] = []
+        for d, doc in enumerate(docs):
+            if isinstance(doc, dict) and doc.get("kind") == "List":  # kubectl get policyreports -o yaml
+                reports.extend(
+                    (f"doc[{d}].items[{i}]", item) for i, item in enumerate(doc.get("items") or [])
+                )
+            elif doc is not None:
+                reports.append((f"doc[{d}]", doc))
+        for where, doc in reports:
+            try:
+                rows, bad = kyverno_rows(doc, rel, where)
+            except BadRecord as exc:
+                load.error("kyverno", rel, where, str(exc))
+                continue
+            for row in rows:
+                load.add("security__kyverno_results", row)
+            for position, reason, record in bad:
+                load.error("kyverno", rel, position, reason, record)
+
+
 # --- Terraform ---------------------------------------------------------------------------------------
 
 
@@ -606,6 +700,7 @@ READERS = (
     read_trivy,
     read_alerts,
     read_conftest,
+    read_kyverno,
     read_terraform,
     read_attestations,
     read_waivers,

@@ -25,6 +25,7 @@ SECURITY_RAW_TABLES = (
     "security__trivy_vulnerabilities",
     "security__github_alerts",
     "security__conftest_results",
+    "security__kyverno_results",
     "security__terraform_assessments",
     "security__attestations",
     "security__waivers",

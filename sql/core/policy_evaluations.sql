@@ -1,5 +1,6 @@
--- Evaluated changes and pipeline runs, one row per Conftest result file: compliant when no policy
--- failed and no exception let a failure through; warnings are counted apart (they do not fail it).
+-- Evaluated changes and pipeline runs, one row per Conftest result file, and Kubernetes resources, one
+-- row per resource and day of a Kyverno report: compliant when no policy failed (Kyverno fail or error)
+-- and no exception let a failure through; warnings are counted apart (they do not fail it).
 with source as (
     select * from staging.stg_conftest__results where quarantine_reason is null
 ),
@@ -18,6 +19,20 @@ evaluations as (
         any_value(_file) as _file
     from source
     group by evaluation_id, service, subject_key
+    union all
+    select
+        evaluation_id,
+        'kyverno',
+        service,
+        any_value(namespace || '/' || resource_kind || '/' || resource_name),
+        min(evaluated_at),
+        count(*) filter (where result = 'pass'),
+        count(*) filter (where result in ('fail', 'error')),
+        count(*) filter (where result = 'warn'),
+        count(*) filter (where is_exception),
+        any_value(_file)
+    from staging.stg_kyverno__results
+    group by evaluation_id, service
 ),
 
 final as (

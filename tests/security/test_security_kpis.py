@@ -152,6 +152,45 @@ def _conftest() -> dict[str, str]:
     }
 
 
+# A Kyverno PolicyReport of namespace indexer saved on 2026-02-10 (wgpolicyk8s.io/v1alpha2, as `kubectl get
+# policyreports -o yaml` lists them): indexer-api fails one policy (not compliant), worker only warns
+# (compliant, with a warning), cron's failure was skipped by a PolicyException (not compliant); a
+# kube-system report is not a service's.
+KYVERNO = """
+apiVersion: v1
+kind: List
+items:
+- apiVersion: wgpolicyk8s.io/v1alpha2
+  kind: PolicyReport
+  metadata: {name: polr-ns-indexer, namespace: indexer}
+  summary: {pass: 2, fail: 1, warn: 1, error: 0, skip: 1}
+  results:
+  - {policy: require-labels, rule: check-team, result: pass, scored: true, severity: medium,
+     source: kyverno, timestamp: {seconds: 1770717600, nanos: 0},
+     resources: [{apiVersion: apps/v1, kind: Deployment, name: indexer-api, namespace: indexer, uid: u1}]}
+  - {policy: disallow-privileged, rule: privileged-containers, result: fail, scored: true, severity: high,
+     source: kyverno, message: privileged mode is disallowed, timestamp: {seconds: 1770717600, nanos: 0},
+     resources: [{apiVersion: apps/v1, kind: Deployment, name: indexer-api, namespace: indexer, uid: u1}]}
+  - {policy: require-labels, rule: check-team, result: pass, scored: true, severity: medium,
+     source: kyverno, timestamp: {seconds: 1770717600, nanos: 0},
+     resources: [{apiVersion: apps/v1, kind: Deployment, name: worker, namespace: indexer, uid: u2}]}
+  - {policy: require-probes, rule: liveness, result: warn, scored: false, severity: low,
+     source: kyverno, timestamp: {seconds: 1770717600, nanos: 0},
+     resources: [{apiVersion: apps/v1, kind: Deployment, name: worker, namespace: indexer, uid: u2}]}
+  - {policy: disallow-privileged, rule: privileged-containers, result: skip, scored: true, severity: high,
+     source: kyverno, message: rule skipped due to policy exception indexer/allow-cron,
+     properties: {exceptions: allow-cron}, timestamp: {seconds: 1770717600, nanos: 0},
+     resources: [{apiVersion: batch/v1, kind: CronJob, name: cron, namespace: indexer, uid: u3}]}
+- apiVersion: wgpolicyk8s.io/v1alpha2
+  kind: PolicyReport
+  metadata: {name: polr-ns-kube-system, namespace: kube-system}
+  results:
+  - {policy: disallow-privileged, rule: privileged-containers, result: fail, source: kyverno,
+     timestamp: {seconds: 1770717600, nanos: 0},
+     resources: [{apiVersion: v1, kind: Pod, name: kube-proxy, namespace: kube-system, uid: u4}]}
+"""
+
+
 def _plan(timestamp: str, drift: list[str]) -> str:
     """`terraform show -json` of a refresh-only plan: managed resources aws_vpc.main (root),
     module.network aws_subnet.a/b, module.network.module.sg aws_security_group.web; a data source too."""
@@ -262,6 +301,7 @@ def _files() -> dict[str, str]:
         **_dependabot(),
         **_conftest(),
         "security/waivers.yaml": WAIVERS,
+        "security/kyverno/2026-02-10.yaml": KYVERNO,
         "security/terraform/net-prod/2026-01-20.json": _plan(
             "2026-01-20T03:00:00Z", ["aws_vpc.main", "module.network.aws_subnet.a"]
         ),
@@ -372,6 +412,21 @@ def test_policy_compliance_with_failures_exceptions_and_warnings(warehouse):
         "select failures, exceptions, warnings, is_compliant from core.policy_evaluations where subject_key = 'pr-101'",
     )
     assert pr101 == [{"failures": 1, "exceptions": 1, "warnings": 1, "is_compliant": False}]
+
+
+def test_kyverno_resources_are_evaluations_with_exceptions_not_compliant(warehouse):
+    # 2026-02-10 (1770717600 s): indexer-api fails, worker warns only, cron's failure is excepted -> 1 / 3;
+    # kube-system is no service's namespace and is left out.
+    feb = kpi(warehouse, "policy_compliance_rate", "2026-02")
+    assert (feb["value"], feb["sample_size"]) == (pytest.approx(1 / 3), 3)
+    assert kpi(warehouse, "policy_warning_rate", "2026-02", "service", "indexer")["value"] == pytest.approx(
+        1 / 3
+    )
+    cron = query(
+        warehouse,
+        "select exceptions, is_compliant from core.policy_evaluations where subject_key = 'indexer/CronJob/cron'",
+    )
+    assert cron == [{"exceptions": 1, "is_compliant": False}]
 
 
 def test_waivers_at_month_end_with_one_expiring_mid_month(warehouse):
