@@ -29,6 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from platform_kpi.demo.security import generate_demo_security
+
 __all__ = [
     "ENTITY_COLUMNS",
     "PRODUCTION_ENVIRONMENTS",
@@ -1226,6 +1228,7 @@ def generate_demo_org(
     )
     del deps
     emit("builds", _build_tables(_simulate_builds(bld_rng, org, window), org, window, inject_bad_rows))
+    generate_demo_security(out, seed=seed, today=today, months=months)  # security/ reports (issue 14)
     return counts
 
 
