@@ -76,6 +76,9 @@ pages = {
         ),
         st.Page(HERE / "ci.py", title="CI", icon=":material/build:", url_path="ci"),
         st.Page(HERE / "costs.py", title="Costs", icon=":material/payments:", url_path="costs"),
+        st.Page(
+            HERE / "security.py", title="Security & compliance", icon=":material/shield:", url_path="security"
+        ),
         st.Page(HERE / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
         st.Page(HERE / "service.py", title="Service drill-down", icon=":material/dns:", url_path="service"),
     ],

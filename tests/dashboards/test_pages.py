@@ -15,7 +15,7 @@ from platform_kpi.warehouse import read_connection
 from tests.dashboards.demo import TODAY
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
-PAGES = ["overview", "delivery", "stability", "ci", "teams", "service", "data_health", "reports", "sql"]
+PAGES = ["overview", "delivery", "stability", "ci", "security", "teams", "service", "data_health", "reports", "sql"]
 
 
 @pytest.fixture
