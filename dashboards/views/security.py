@@ -72,16 +72,18 @@ else:
     st.markdown(ui.link_table(shown, "Finding", "url", "past-sla-findings"), unsafe_allow_html=True)
     ui.export(overdue, f"findings past sla {f.month:%Y-%m}", key="past_sla")
 
+as_of = data.settings_row(*ctx.db).get("as_of")
+when = f" · as of {as_of:%Y-%m-%d}" if as_of is not None else ""
 left, right = st.columns(2)
 with left:
-    st.markdown("#### Waivers expiring in the next 30 days")
+    st.markdown(f"#### Waivers expiring in the next 30 days{when}")
     soon = security_data.expiring_waivers(*ctx.db, f.team, f.service)
     if soon.empty:
         ui.empty(f"No waiver of {ui.md(f.scope_label)} expires in the next 30 days.")
     else:
         st.dataframe(soon, hide_index=True)
 with right:
-    st.markdown("#### Expired waivers still open")
+    st.markdown(f"#### Expired waivers still open{when}")
     expired = security_data.expired_open(*ctx.db, f.team, f.service)
     if expired.empty:
         st.success("Every expired waiver was closed.", icon=":material/check_circle:")

@@ -29,6 +29,7 @@ PAGES = [
     ("reports", "Monthly reports", 0),
     ("sql", "SQL", 0),
     ("costs", "Costs", 0),  # the demo here has no cost data: the page says so
+    ("security", "Security & compliance", 2),
 ]
 
 
