@@ -72,6 +72,13 @@ def write_security_config(con: duckdb.DuckDBPyConnection, settings: SecuritySett
     con.unregister("security_workspaces_frame")
 
 
+def ensure_security_tables(con: duckdb.DuckDBPyConnection, settings: SecuritySettings | None = None) -> None:
+    """The security config tables, and the security raw tables (empty) when missing: every build has
+    them, so the security models run (to no rows) even where no security file was loaded."""
+    write_security_config(con, settings or SecuritySettings())
+    ensure_raw_tables(con, SECURITY_RAW_TABLES)
+
+
 def load_security_files(
     con: duckdb.DuckDBPyConnection, files_dir: Path | None, settings: SecuritySettings | None = None
 ) -> dict[str, int]:
