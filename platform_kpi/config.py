@@ -58,13 +58,14 @@ COST_KINDS = ("ci_compute", "deployment")
 PROMETHEUS_SERIES = ("cpu_usage", "cpu_request", "memory_usage", "memory_request")
 
 # The API sources of sources.yaml, what each lists (its scope key), and their defaults.
-SOURCES = ("github", "gitlab", "jenkins", "pagerduty", "opsgenie")
+SOURCES = ("github", "gitlab", "jenkins", "pagerduty", "opsgenie", "hcp_terraform")
 SCOPE_KEYS = {
     "github": "repos",
     "gitlab": "projects",
     "jenkins": "jobs",
     "pagerduty": "services",
     "opsgenie": "services",
+    "hcp_terraform": "workspaces",
 }
 DEFAULT_BASE_URLS = {
     "github": "https://api.github.com",
@@ -72,6 +73,7 @@ DEFAULT_BASE_URLS = {
     "jenkins": None,
     "pagerduty": "https://api.pagerduty.com",
     "opsgenie": "https://api.opsgenie.com",
+    "hcp_terraform": "https://app.terraform.io/api/v2",
 }
 DEFAULT_TOKEN_ENV = {
     "github": "GITHUB_TOKEN",
@@ -79,6 +81,7 @@ DEFAULT_TOKEN_ENV = {
     "jenkins": "JENKINS_API_TOKEN",
     "pagerduty": "PAGERDUTY_TOKEN",
     "opsgenie": "OPSGENIE_API_KEY",
+    "hcp_terraform": "TFE_TOKEN",
 }
 
 
@@ -1121,6 +1124,13 @@ class ServiceEntry(Model):
     opsgenie_services: Names = ()
 
 
+class HcpTerraformSource(_ApiSource):
+    """HCP Terraform / Terraform Enterprise health assessments (drift) of an organisation's workspaces."""
+
+    organization: NonEmpty | None = None
+    workspaces: Names = ()  #: workspace names to read; none: every workspace of the organisation
+
+
 class SourcesFile(Model):
     """sources.yaml: which systems to read, how their names map to ours, and where the tokens are."""
 
@@ -1132,6 +1142,7 @@ class SourcesFile(Model):
     jenkins: JenkinsSource | None = None
     pagerduty: PagerdutySource | None = None
     opsgenie: OpsgenieSource | None = None
+    hcp_terraform: HcpTerraformSource | None = None
     services: tuple[ServiceEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -1143,8 +1154,10 @@ class SourcesFile(Model):
             if not (section.base_url or DEFAULT_BASE_URLS[name]):
                 raise problem(f"required: {name} has no public API to default to", (name, "base_url"))
             scope = SCOPE_KEYS[name]
-            if not getattr(section, scope) and name != "opsgenie":
+            if not getattr(section, scope) and name not in ("opsgenie", "hcp_terraform"):
                 raise problem("lists nothing to read", (name, scope))
+            if name == "hcp_terraform" and not getattr(section, "organization", None):
+                raise problem("required: the organization whose workspaces to read", (name, "organization"))
         first: dict[str, int] = {}
         for i, entry in enumerate(self.services):
             if entry.service in first:

@@ -76,7 +76,7 @@ def ensure_security_tables(con: duckdb.DuckDBPyConnection, settings: SecuritySet
     """The security config tables, and the security raw tables (empty) when missing: every build has
     them, so the security models run (to no rows) even where no security file was loaded."""
     write_security_config(con, settings or SecuritySettings())
-    ensure_raw_tables(con, SECURITY_RAW_TABLES)
+    ensure_raw_tables(con, [*SECURITY_RAW_TABLES, "hcp_terraform__assessment_results"])
 
 
 def load_security_files(
