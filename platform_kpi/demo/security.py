@@ -6,20 +6,20 @@ services and deployments :func:`platform_kpi.demo.org.generate_demo_org` wrote, 
   (~1.4 a month per service). The share of critical/high alerts fixed within their SLA (7 / 30 days)
   rises from about 60% to about 92% over the window, so vulnerability_sla_adherence improves; a few are
   dismissed as inaccurate (false positives) or as a tolerable risk (waived); the newest are still open.
-* ``trivy/<service>/scan-<n>.json`` - image scans every 3 days of three services over the
+* ``trivy/<service>/scan-<n>.json`` - image scans every 4 days of two services over the
   last 4 months, findings appearing and disappearing between scans.
 * ``waivers.yaml`` - the waiver register: ~0.5 waivers a month per team early, ~0.2 late, 30-120 days long, mostly
   closed by their expiry; three expired ones never closed (expired_waivers_still_active).
-* ``conftest/<service>/<day>_<deployment>.json`` - Conftest results of about 12 production
+* ``conftest/<service>/<day>_<deployment>.json`` - Conftest results of about 8 production
   deployments a month; compliance rises from ~80% to ~96%.
-* ``terraform/<service>/<day>.json`` - a refresh-only plan at the end of each month for four services'
+* ``terraform/<service>/<day>.json`` - a refresh-only plan at the end of each month for three services'
   workspaces (nested modules); drift falls from ~8% to ~3% of resources.
 * ``deployment_artifacts.csv`` and ``attestations/<month>.json`` - the digest of each successful
   production deployment (unknown for 6% early, 1% late) and signed SLSA provenance for 50% early,
   95% late.
 * ``provisioning.csv`` - ~8 environment requests a month; the median lead time falls from ~10 h to ~3 h.
 
-Deterministic for a seed; about half a second for the default organisation.
+Deterministic for a seed; about a second for the default organisation (mostly writing ~370 files).
 """
 
 from __future__ import annotations
@@ -172,10 +172,10 @@ def generate_demo_security(
         _write_json(root / "dependabot" / f"{repo.replace('/', '_')}.json", alerts)
     counts["dependabot_alerts"] = number
 
-    # --- Trivy scan series: three services, every 3 days over the last 4 months ---------------------
+    # --- Trivy scan series: two services, every 4 days over the last 4 months -----------------------
     scans = 0
     trivy_start = max(start, end - dt.timedelta(days=120))
-    for service, _team, _repo in services[:3]:
+    for service, _team, _repo in services[:2]:
         live: dict[tuple[str, str], str] = {}
         t = trivy_start + dt.timedelta(hours=2)
         while t < end:
@@ -214,7 +214,7 @@ def generate_demo_security(
                     ],
                 },
             )
-            t += dt.timedelta(days=3)
+            t += dt.timedelta(days=4)
     counts["trivy_scans"] = scans
 
     # --- the waiver register ----------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def generate_demo_security(
     artifact_lines = ["deployment_id,artifact_digest"]
     attestations: dict[str, list[dict]] = {}
     conftest_files = 0
-    sample = 12 * months / max(len(deployments), 1)
+    sample = 8 * months / max(len(deployments), 1)
     for finished, dep_id, service in deployments:
         when = dt.datetime.fromisoformat(finished.replace("Z", "+00:00")).replace(tzinfo=None)
         p = progress(when)
@@ -293,7 +293,7 @@ def generate_demo_security(
             digest = hashlib.sha256(dep_id.encode()).hexdigest()
             artifact_lines.append(f"{dep_id},sha256:{digest}")
             if rng.random() < 0.50 + 0.45 * p:
-                attestations.setdefault(when.strftime("%Y-%m"), []).append(
+                attestations.setdefault(finished[:7], []).append(
                     _attestation(digest, f"ghcr.io/acme/{service}")
                 )
         if rng.random() < sample:
@@ -316,7 +316,7 @@ def generate_demo_security(
 
     # --- Terraform refresh-only plans, last day of each month ---------------------------------------
     plans = 0
-    for service, _team, _repo in services[:4]:
+    for service, _team, _repo in services[:3]:
         size = int(rng.integers(20, 60))
         for back in range(months, -1, -1):
             day = (
