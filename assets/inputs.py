@@ -72,6 +72,7 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             description={
                 "kpi_settings": "The KPI rules this run used (production pattern, link window, default branches, "
                 "allowed time window, row-drop threshold).",
+                "holidays": "Days that are not business days besides weekends (config holidays).",
                 "status_map": "How raw status spellings map to normalized statuses.",
                 "kpi_definitions": "The KPI catalog: every KPI's id, unit, aggregation and written definition.",
                 "kpi_groups": "KPI groups of the catalog in reading order (DORA throughput and instability, each page's tiles, the report's).",

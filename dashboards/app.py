@@ -77,6 +77,12 @@ pages = {
         st.Page(HERE / "ci.py", title="CI", icon=":material/build:", url_path="ci"),
         st.Page(HERE / "costs.py", title="Costs", icon=":material/payments:", url_path="costs"),
         st.Page(
+            HERE / "operations.py",
+            title="Operations & experience",
+            icon=":material/support_agent:",
+            url_path="operations",
+        ),
+        st.Page(
             HERE / "security.py", title="Security & compliance", icon=":material/shield:", url_path="security"
         ),
         st.Page(HERE / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),

@@ -350,6 +350,45 @@ def ci_pipelines(
     )
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def support_tickets(
+    path: str, version: float, team: str | None, service: str | None, month: dt.date
+) -> pd.DataFrame:
+    """Support tickets resolved in ``month`` (the observations behind support_resolution_time_p50_hours)."""
+    clause, params = _scope_clause(team, service)
+    return query(
+        path,
+        "select ticket_id, team, service, kind, priority, original_status as status, created_at, resolved_at, "
+        "round(resolution_time_sec / 3600.0, 1) as hours_to_resolve, url "
+        f"from core.tickets where {clause} and status = 'RESOLVED' and resolved_at >= ? and resolved_at < ? "
+        "order by resolution_time_sec desc",
+        [*params, month, _month_after(month)],
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def open_tickets(path: str, version: float, team: str | None, service: str | None) -> int:
+    clause, params = _scope_clause(team, service)
+    frame = query(path, f"select count(*) as n from core.tickets where {clause} and status = 'OPEN'", params)
+    return int(frame["n"].iloc[0])
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def architecture_reviews(
+    path: str, version: float, team: str | None, service: str | None, month: dt.date
+) -> pd.DataFrame:
+    """Reviews completed in ``month`` and reviews still open, longest first."""
+    clause, params = _scope_clause(team, service)
+    return query(
+        path,
+        "select review_id, title, team, service, requested_at, completed_at, outcome, "
+        "round(cycle_business_days, 2) as business_days, url "
+        f"from core.reviews where {clause} and ((completed_at >= ? and completed_at < ?) or completed_at is null) "
+        "order by completed_at is null desc, cycle_business_days desc",
+        [*params, month, _month_after(month)],
+    )
+
+
 # --- data health ----------------------------------------------------------------------------
 
 

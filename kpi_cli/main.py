@@ -115,6 +115,7 @@ def _print_quarantine(warehouse: Path) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.execute import run_pipeline, write_monthly_report
     from platform_kpi.demo.org import generate_demo_costs, generate_demo_org
+    from platform_kpi.demo.service_desk import generate_service_desk
     from platform_kpi.periods import last_full_month, today_utc
 
     home = Path(args.dir)
@@ -129,6 +130,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         files_dir, services=args.services, months=args.months, seed=args.seed, today=today, progress=_say
     )
     counts.update(generate_demo_costs(files_dir, seed=args.seed, today=today))  # FOCUS exports, OpenCost
+    # support tickets and architecture reviews in a SQLite service desk, read through the SQL source
+    counts.update(generate_service_desk(home, files_dir, months=args.months, seed=args.seed, today=today))
     _say(
         "  "
         + ", ".join(f"{k}: {v:,}" for k, v in counts.items())
@@ -146,6 +149,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             config=load_settings().config,
             reports_dir=reports,
             progress=_say,
+            sources=home / "sources.yaml",
             allow_row_drop=True,
         )
     month = last_full_month(today)

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -58,21 +58,25 @@ COST_KINDS = ("ci_compute", "deployment")
 PROMETHEUS_SERIES = ("cpu_usage", "cpu_request", "memory_usage", "memory_request")
 
 # The API sources of sources.yaml, what each lists (its scope key), and their defaults.
-SOURCES = ("github", "gitlab", "jenkins", "pagerduty", "opsgenie", "hcp_terraform")
+SOURCES = ("github", "gitlab", "jenkins", "pagerduty", "opsgenie", "sql", "hcp_terraform")
 SCOPE_KEYS = {
     "github": "repos",
     "gitlab": "projects",
     "jenkins": "jobs",
     "pagerduty": "services",
     "opsgenie": "services",
+    "sql": "entities",  # a database's "scopes" are the entities its queries return
     "hcp_terraform": "workspaces",
 }
+#: what a SQL source's queries may return (their canonical columns: connectors.sql.ENTITIES)
+SQL_ENTITIES = ("incidents", "deployments", "tickets", "reviews")
 DEFAULT_BASE_URLS = {
     "github": "https://api.github.com",
     "gitlab": "https://gitlab.com/api/v4",
     "jenkins": None,
     "pagerduty": "https://api.pagerduty.com",
     "opsgenie": "https://api.opsgenie.com",
+    "sql": None,
     "hcp_terraform": "https://app.terraform.io/api/v2",
 }
 DEFAULT_TOKEN_ENV = {
@@ -81,6 +85,7 @@ DEFAULT_TOKEN_ENV = {
     "jenkins": "JENKINS_API_TOKEN",
     "pagerduty": "PAGERDUTY_TOKEN",
     "opsgenie": "OPSGENIE_API_KEY",
+    "sql": "KPI_SQL_PASSWORD",
     "hcp_terraform": "TFE_TOKEN",
 }
 
@@ -735,6 +740,8 @@ class KpiRules(Model):
     #: reviewers that are bots (matched case-insensitively), besides any login ending in [bot] and GitHub
     #: users of type Bot: their reviews and approvals are not reviews in the pull-request flow
     review_bot_logins: tuple[NonEmpty, ...] = ()
+    #: days that are not business days besides Saturdays and Sundays (review cycle times count business days)
+    holidays: tuple[Annotated[dt.date, BeforeValidator(_date)], ...] = ()
     #: the security and compliance KPIs' settings (vulnerability SLA per severity, workspace services)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
 
@@ -1110,6 +1117,35 @@ class OpsgenieSource(_ApiSource):
     limit: PositiveInt | None = None
 
 
+class SqlQuery(Model):
+    """One entity's query: it returns the entity's canonical columns (connectors.sql.ENTITIES)."""
+
+    query: NonEmpty
+
+
+class SqlSource(_ApiSource):
+    """A database reached with a SQLAlchemy URL (``url``, without its password: that comes from the
+    variable ``password_env`` names), one query per entity, read incrementally on ``updated_at``."""
+
+    url: NonEmpty
+    password_env: NonEmpty | None = None  #: the variable holding the password (none: no password)
+    entities: dict[Literal[SQL_ENTITIES], SqlQuery] = Field(default_factory=dict)  # type: ignore[valid-type]
+    chunk_rows: PositiveInt | None = None  #: rows read and written per transaction (default 5,000)
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url  # only a sources.yaml with a database pays the import
+
+        try:
+            url = make_url(value)
+        except Exception:  # never echo the value: it may hold a password
+            raise problem("is not a SQLAlchemy URL (dialect+driver://user@host:port/database)") from None
+        if url.password is not None:
+            raise problem("holds a password; remove it and name the variable that holds it in password_env")
+        return value
+
+
 class ServiceEntry(Model):
     """One of our services, its team, and where it lives in each source."""
 
@@ -1142,6 +1178,7 @@ class SourcesFile(Model):
     jenkins: JenkinsSource | None = None
     pagerduty: PagerdutySource | None = None
     opsgenie: OpsgenieSource | None = None
+    sql: SqlSource | None = None
     hcp_terraform: HcpTerraformSource | None = None
     services: tuple[ServiceEntry, ...] = ()
 
@@ -1151,7 +1188,7 @@ class SourcesFile(Model):
             section: _ApiSource | None = getattr(self, name)
             if section is None or not section.enabled:
                 continue
-            if not (section.base_url or DEFAULT_BASE_URLS[name]):
+            if not (_base_url(section) or DEFAULT_BASE_URLS[name]):
                 raise problem(f"required: {name} has no public API to default to", (name, "base_url"))
             scope = SCOPE_KEYS[name]
             if not getattr(section, scope) and name not in ("opsgenie", "hcp_terraform"):
@@ -1179,15 +1216,20 @@ class SourcesFile(Model):
             scope = SCOPE_KEYS[name]
             sources[name] = SourceConfig(
                 name=name,
-                base_url=section.base_url or DEFAULT_BASE_URLS[name],
-                token_env=section.token_env or DEFAULT_TOKEN_ENV[name],
-                scopes=getattr(section, scope),
+                base_url=_base_url(section) or DEFAULT_BASE_URLS[name],
+                token_env=getattr(section, "password_env", None)
+                or section.token_env
+                or DEFAULT_TOKEN_ENV[name],
+                scopes=tuple(getattr(section, scope)),
                 environments={
                     vendor.strip().lower(): ours
                     for ours, names in section.environments.items()
                     for vendor in names
                 },
-                options=section.model_dump(exclude=set(_ApiSource.common) | {scope}, exclude_none=True),
+                # a SQL source's queries are its "scopes" and what its connector reads
+                options=section.model_dump(
+                    exclude=set(_ApiSource.common) | ({scope} if name != "sql" else set()), exclude_none=True
+                ),
                 file=display_path(path),
             )
         services = []
@@ -1220,6 +1262,10 @@ class SourcesFile(Model):
             lookback_hours=self.lookback_hours,
             http=self.http,
         )
+
+
+def _base_url(section: _ApiSource) -> str | None:
+    return getattr(section, "url", None) or section.base_url
 
 
 def load_sources(path: Path | str | None) -> SourcesConfig:

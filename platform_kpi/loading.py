@@ -19,6 +19,7 @@ from platform_kpi.settings import SQL_DIR
 
 CONFIG_TABLES = (
     ("ops", "kpi_settings"),
+    ("ops", "holidays"),
     ("ops", "status_map"),
     ("marts", "kpi_definitions"),
     ("marts", "kpi_groups"),
@@ -129,6 +130,9 @@ def write_config_tables(
             "bots": sorted({b.strip().lower() for b in rules.review_bot_logins}),
         },
     )
+    con.execute("create or replace table ops.holidays (holiday date primary key)")
+    if rules.holidays:
+        con.executemany("insert into ops.holidays values (?)", [[d] for d in sorted(set(rules.holidays))])
     status_csv = str(SQL_DIR / "seeds" / "status_map.csv")
     con.execute(
         "create or replace table ops.status_map as "

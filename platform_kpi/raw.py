@@ -47,6 +47,7 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
     "jenkins": ("builds",),
     "pagerduty": ("incidents",),
     "opsgenie": ("alerts", "incidents"),
+    "sql": ("incidents", "deployments", "tickets", "reviews"),
     "hcp_terraform": ("assessment_results",),
 }
 

@@ -9,6 +9,8 @@ with source as materialized (
     select * from staging.stg_gitlab__deployments where quarantine_reason is null
     union all by name
     select * from staging.stg_jenkins__deployments where quarantine_reason is null
+    union all by name
+    select * from staging.stg_sql__deployments where quarantine_reason is null
 ),
 
 -- The pattern is matched once per distinct environment name, not once per deployment.

@@ -89,4 +89,6 @@ final as (
 select *, 1.0::double as w from final
 union all
 select measure, subject_id, service, team, observed_at, x, w from marts.cost_observations
+union all
+select measure, subject_id, service, team, observed_at, x, w from marts.operations_observations
 union all select measure, subject_id, service, team, observed_at, x, w from marts.security_observations

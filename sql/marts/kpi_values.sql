@@ -75,6 +75,10 @@ additive as (
         (grain, period_start, measure, team),
         (grain, period_start, measure, service)
     )
+    -- an observation with no team (service) counts for the organisation only (a support ticket
+    -- from no known team), not for a team (service) named NULL
+    having not ((grouping(team) = 0 and grouping(service) = 1 and team is null)
+        or (grouping(service) = 0 and service is null))
 ),
 
 -- Quantiles do not add up: they need every value of the scope, so only quantiled measures get here.

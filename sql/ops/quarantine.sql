@@ -71,6 +71,19 @@ api_sources as (
     union all
     select source, 'incidents', _file, _line, incident_key, quarantine_reason, _record
     from staging.stg_opsgenie__incidents where quarantine_reason is not null
+    union all
+    -- a database (sources.yaml sql): the row's canonical columns as read
+    select source, 'incidents', _file, _line, incident_key, quarantine_reason, _record
+    from staging.stg_sql__incidents where quarantine_reason is not null
+    union all
+    select source, 'deployments', _file, _line, deployment_key, quarantine_reason, _record
+    from staging.stg_sql__deployments where quarantine_reason is not null
+    union all
+    select source, 'tickets', _file, _line, ticket_key, quarantine_reason, _record
+    from staging.stg_sql__tickets where quarantine_reason is not null
+    union all
+    select source, 'reviews', _file, _line, review_key, quarantine_reason, _record
+    from staging.stg_sql__reviews where quarantine_reason is not null
 ),
 
 final as (

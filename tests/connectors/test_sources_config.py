@@ -25,7 +25,7 @@ def test_the_example_parses_into_every_source_and_mapping():
             "githb: {repos: [a/b]}",
             "githb",
             "unknown key (did you mean github?); expected one of: history_days, "
-            "lookback_hours, http, github, gitlab, jenkins, pagerduty, opsgenie, hcp_terraform, services",
+            "lookback_hours, http, github, gitlab, jenkins, pagerduty, opsgenie, sql, hcp_terraform, services",
         ),
         ("github: {token_env: X}", "github.repos", "lists nothing to read"),
         (

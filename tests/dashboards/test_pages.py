@@ -15,7 +15,19 @@ from platform_kpi.warehouse import read_connection
 from tests.dashboards.demo import TODAY
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
-PAGES = ["overview", "delivery", "stability", "ci", "security", "teams", "service", "data_health", "reports", "sql"]
+PAGES = [
+    "overview",
+    "delivery",
+    "stability",
+    "ci",
+    "operations",
+    "security",
+    "teams",
+    "service",
+    "data_health",
+    "reports",
+    "sql",
+]
 
 
 @pytest.fixture
@@ -183,10 +195,13 @@ def test_service_drilldown_picker_sets_the_global_filter(app) -> None:
     assert len(at.metric) == len(kpi_group("throughput")) + len(kpi_group("instability"))
 
 
-def test_data_health_shows_quarantine_and_checks_and_unconfigured_sources(app, demo: Path) -> None:
+def test_data_health_shows_quarantine_checks_and_the_demo_service_desk_sync(app, demo: Path) -> None:
     at = app("data_health")
     body = texts(at)
-    assert "Source not configured" in body and "ops.sync_state" in body and "file imports" in body
+    # the demo reads its service desk through the SQL source; the files are the rest
+    assert "Source not configured" not in body
+    sync = next(d.value for d in at.dataframe if "stream" in d.value.columns)
+    assert set(zip(sync["source"], sync["stream"], strict=True)) == {("sql", "tickets"), ("sql", "reviews")}
     quarantined = sql(demo / "warehouse.duckdb", "select count(*) as n from ops.quarantine")[0]["n"]
     assert f"**{quarantined}** input rows" in body
     reasons = next(d.value for d in at.dataframe if list(d.value.columns) == ["entity", "reason", "rows"])
@@ -310,3 +325,21 @@ def test_sql_page_runs_a_select_and_shows_the_grid(app, demo: Path) -> None:
     )
     assert grid.to_dict("records") == expected
     assert "CSV" in [b.proto.label for b in at.get("download_button")]
+
+
+def test_operations_page_tiles_and_tables_follow_the_warehouse(app, demo: Path) -> None:
+    wh = demo / "warehouse.duckdb"
+    at = app("operations", team="payments")
+    tiles = {m.label: m.value for m in at.metric}
+    for kid in kpi_group("operations"):
+        row = kpi_row(wh, kid, "2026-10", "team", "payments")
+        assert row["sample_size"] > 0, kid
+        assert tiles[row["name"]] == format_value(row["value"], row["unit"]), kid
+    resolved = sql(
+        wh,
+        "select count(*) as n from core.tickets where team = 'payments' and status = 'RESOLVED' "
+        "and resolved_at >= '2026-10-01' and resolved_at < '2026-11-01'",
+    )[0]["n"]
+    tickets = at.dataframe[0].value
+    assert len(tickets) == min(15, resolved) and set(tickets["team"]) == {"payments"}
+    assert list(tickets["hours_to_resolve"]) == sorted(tickets["hours_to_resolve"], reverse=True)

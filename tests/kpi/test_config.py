@@ -80,7 +80,8 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
             "incident_link_window_hour",
             "unknown key (did you mean incident_link_window_hours?); expected one of: "
             "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets, "
-            "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins, security",
+            "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins, holidays, "
+            "security",
         ),
         (
             "incident_link_window_hours: soon\n",
@@ -431,6 +432,8 @@ def test_shipped_groups_keep_every_page_as_it_was():
             "pr_size_p50_lines",
             "unreviewed_merge_rate",
         ),
+        # the Operations & experience page (issue 15)
+        "operations": ("support_resolution_time_p50_hours", "architecture_review_cycle_time_p50_days"),
         # the Security & compliance page's tiles and the report's security section (issue 14)
         "security": (
             "vulnerability_sla_adherence",

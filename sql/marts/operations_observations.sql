@@ -1,0 +1,18 @@
+-- materialized: view
+-- The operations and experience observations (platform support, architecture reviews) behind their
+-- KPIs, in the shape of marts.kpi_observations: a resolved support ticket in the month it was
+-- resolved (x: hours from creation to resolution), a completed review in the month it was completed
+-- (x: business days from request to completion). Canceled and open tickets are not observations.
+with final as (
+    select 'support_resolution_time_hours' as measure, ticket_id as subject_id, service, team,
+        resolved_at as observed_at, resolution_time_sec / 3600.0 as x, 1.0::double as w
+    from core.tickets
+    where status = 'RESOLVED'
+    union all
+    select 'architecture_review_cycle_time_days', review_id, service, team, completed_at,
+        cycle_business_days, 1.0::double
+    from core.reviews
+    where completed_at is not null
+)
+
+select * from final
