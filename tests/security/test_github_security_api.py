@@ -242,3 +242,21 @@ def test_a_listing_that_keeps_failing_keeps_the_stored_alerts(tmp_path):
             assert TOKEN not in result["errors"][0]
             assert _alerts(con) == {("dependabot", 1): "open"}
     _ = dt
+
+
+def test_kpi_sync_reads_the_alerts_after_the_github_streams(tmp_path):
+    """`kpi sync` (sync_sources) runs the security sync after the GitHub source's own streams (which
+    this server does not serve: they fail and are reported, the alerts still land)."""
+    from kpi_cli.sources import sync_sources
+    from platform_kpi.settings import work_path_for
+    from platform_kpi.warehouse import read_connection
+
+    with FakeGitHub() as gh:
+        gh.dependabot = [dependabot_alert("acme/web", 1, "critical", "2026-03-01T00:00:00Z")]
+        said: list[str] = []
+        results = sync_sources(
+            _sources(tmp_path, gh), tmp_path / "wh.duckdb", env={"TEST_GH_SEC": TOKEN}, progress=said.append
+        )
+        assert results["github"].error  # deployments, runs and pulls are not served here
+        with read_connection(work_path_for(tmp_path / "wh.duckdb")) as con:
+            assert _alerts(con) == {("dependabot", 1): "open"}
