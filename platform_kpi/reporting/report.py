@@ -17,6 +17,7 @@ from platform_kpi.reporting.charts import render_charts
 from platform_kpi.reporting.costs import cost_section
 from platform_kpi.reporting.data import load_report_data
 from platform_kpi.reporting.narrative import build_blocks
+from platform_kpi.reporting.operations import operations_section
 from platform_kpi.reporting.render import render_html, render_markdown, render_pdf
 from platform_kpi.reporting.security import security_section
 
@@ -42,7 +43,11 @@ def write_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str
             (i for i, b in enumerate(blocks) if b.kind == "heading" and b.text.startswith("Appendix")),
             len(blocks),
         )
-        blocks[at:at] = cost_section(warehouse, month) + security_section(warehouse, month)
+        blocks[at:at] = [
+            *cost_section(warehouse, month),
+            *operations_section(warehouse, month),
+            *security_section(warehouse, month),
+        ]
         title = f"Platform KPI report {month:%Y-%m}"
         (work / "report.md").write_text(render_markdown(blocks))
         (work / "report.html").write_text(render_html(blocks, title))

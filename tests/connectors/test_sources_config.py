@@ -11,7 +11,9 @@ from tests.repo import REPO_ROOT
 
 def test_the_example_parses_into_every_source_and_mapping():
     config = load_sources_config(REPO_ROOT / "config" / "sources.example.yaml")
-    assert list(config.sources) == ["github", "gitlab", "jenkins", "pagerduty", "opsgenie"]
+    assert list(config.sources) == ["github", "gitlab", "jenkins", "pagerduty", "opsgenie", "sql"]
+    assert config.sources["sql"].scopes == ("tickets", "reviews")
+    assert config.sources["sql"].token_env == "ITSM_DB_PASSWORD"
     assert config.sources["github"].environments["prod-eu"] == "production"
     assert ("github", "acme/monorepo", "services/ledger/", "ledger") in config.mapping_rows()
     assert config.sources["jenkins"].options["deployment_jobs"] == {"payments/deploy-prod": "production"}

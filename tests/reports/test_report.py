@@ -289,3 +289,24 @@ def test_kpi_report_command(demo: Path, tmp_path: Path, capsys: pytest.CaptureFi
         == 1
     )
     assert "is not in the form YYYY-MM" in capsys.readouterr().out
+
+
+def test_pdf_operations_section_equals_kpi_monthly(pdf_text: str, demo: Path) -> None:
+    warehouse = demo / "warehouse.duckdb"
+    section = pdf_text[pdf_text.index("Operations and experience") : pdf_text.index("Appendix: data quality")]
+    for kid in kpi_group("operations"):
+        [(name, unit, value, n)] = rows(
+            warehouse,
+            "select d.name, d.unit, k.value, k.sample_size from marts.kpi_monthly k "
+            "join marts.kpi_definitions d using (kpi_id) where kpi_id = ? and month = ? and scope_type = 'org'",
+            [kid, REPORT_MONTH],
+        )
+        assert n > 0, kid
+        assert f"{name}: {format_value(value, unit)}" in section, kid
+    [(team, value, n)] = rows(
+        warehouse,
+        "select scope, value, sample_size from marts.kpi_monthly where kpi_id = 'support_resolution_time_p50_hours' "
+        "and month = ? and scope_type = 'team' and sample_size > 0 order by scope limit 1",
+        [REPORT_MONTH],
+    )
+    assert f"{team} {format_value(value, 'hours')} (n={n})" in section
