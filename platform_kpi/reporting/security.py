@@ -98,13 +98,14 @@ def security_section(warehouse: Path, month: dt.date) -> list[Block]:
             "bullets",
             items=[
                 f"{adherence} of the {n:,} critical and high findings whose SLA window ended this month were fixed "
-                f"within it{target}; {_v(org, 'open_vulnerabilities_past_sla', 'count')} were open past their SLA at "
-                f"the month's end; the median fix took {_v(org, 'vulnerability_fix_time_p50_days', 'days')}.",
+                f"within it{target}; open past their SLA at the month's end: "
+                f"{_v(org, 'open_vulnerabilities_past_sla', 'count')}; the median fix took "
+                f"{_v(org, 'vulnerability_fix_time_p50_days', 'days')}.",
                 f"{_v(org, 'policy_compliance_rate', 'ratio')} of the evaluated changes and resources passed every "
                 f"policy without an exception ({_v(org, 'policy_warning_rate', 'ratio')} had warnings).",
                 f"{_v(org, 'active_waivers', 'count')} waivers were active at the month's end (median age "
-                f"{_v(org, 'waiver_age_p50_days', 'days')}); {_v(org, 'expired_waivers_still_active', 'count')} had "
-                "expired without being closed.",
+                f"{_v(org, 'waiver_age_p50_days', 'days')}); expired without being closed: "
+                f"{_v(org, 'expired_waivers_still_active', 'count')}.",
                 f"{_v(org, 'artifact_provenance_coverage', 'ratio')} of the production deployments with a known "
                 f"digest had signed build provenance ({_v(org, 'deployments_without_digest', 'count')} without a "
                 f"digest); {_v(org, 'iac_drift_rate', 'ratio')} of the managed infrastructure had drifted; a "
