@@ -112,6 +112,15 @@ ENTITIES: dict[str, EntitySpec] = {
             ("is_default_branch",),
             ("started_at", "finished_at"),
         ),
+        # Developer-experience survey exports, one row per response. Free-text answers are never
+        # loaded: any column not named here is dropped on import (and listed as ignored).
+        EntitySpec(
+            "survey_responses",
+            "response_id",
+            ("response_id", "submitted_at", "team"),
+            ("survey", "satisfaction", "nps"),
+            ("submitted_at",),
+        ),
     )
 }
 

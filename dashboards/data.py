@@ -410,6 +410,8 @@ def domain_freshness(path: str, version: float) -> pd.DataFrame:
         ("core.changes", "merged_at"),
         ("core.incidents", "created_at"),
         ("core.cicd_builds", "finished_at"),
+        ("core.tickets", "created_at"),
+        ("core.reviews", "requested_at"),
     ):
         newest = f"max({column})" if column else "cast(null as timestamp)"
         parts.append(

@@ -335,6 +335,9 @@ class Kpi(Model):
     grains: tuple[Annotated[str, one_of(*GRAINS)], ...] = ("monthly",)
     empty: Annotated[str, one_of("zero", "null")] = "null"  #: a period without observations: 0 or NULL
     tiered: bool = False  #: the DORA benchmark files have clusters for it
+    #: answers of people (surveys): no value for a scope with fewer respondents than the config's
+    #: survey_min_respondents, so no small group's answers can be read off a number
+    anonymous: bool = False
     definition: Annotated[str, AfterValidator(_one_line)]
 
 
@@ -742,6 +745,8 @@ class KpiRules(Model):
     review_bot_logins: tuple[NonEmpty, ...] = ()
     #: days that are not business days besides Saturdays and Sundays (review cycle times count business days)
     holidays: tuple[Annotated[dt.date, BeforeValidator(_date)], ...] = ()
+    #: survey KPIs (anonymous in the catalog) have no value for a group with fewer respondents than this
+    survey_min_respondents: PositiveInt = 5
     #: the security and compliance KPIs' settings (vulnerability SLA per severity, workspace services)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
 

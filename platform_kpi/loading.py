@@ -152,6 +152,8 @@ def write_config_tables(
                 "empty": k.empty,
                 "tiered": k.tiered,
                 "definition": k.definition,
+                # the fewest observations a value may come from (survey anonymity), else NULL
+                "min_sample": rules.survey_min_respondents if k.anonymous else None,
             }
             for k in catalog
         ]

@@ -323,7 +323,9 @@ KPI_TABLE_CHECKS = {
     # name: SQL that returns the offending rows; the check passes when it returns none.
     "ratio_in_unit_interval": "select * from {t} where unit = 'ratio' and not value between 0 and 1",
     "empty_means_null_or_zero": "select * from {t} where sample_size = 0 and value is not null and value <> 0",
-    "value_when_sampled": "select * from {t} where sample_size > 0 and value is null",
+    # a survey KPI (min_sample) has no value below its anonymity minimum, by design
+    "value_when_sampled": "select * from {t} as k where sample_size > 0 and value is null and sample_size >= "
+    "coalesce((select min_sample from marts.kpi_definitions as d where d.kpi_id = k.kpi_id), 0)",
     "one_row_per_key": "select {period}, scope_type, scope, kpi_id, count(*) from {t} group by all having count(*) > 1",
 }
 

@@ -16,6 +16,13 @@ from platform_kpi.markup import md_escape
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.warehouse import read_connection
 
+SAMPLE_WORDS = {
+    "support_resolution_time_p50_hours": "tickets resolved",
+    "architecture_review_cycle_time_p50_days": "reviews completed",
+    "developer_satisfaction": "respondents",
+    "developer_nps": "respondents",
+}
+
 
 def operations_section(warehouse: Path, month: dt.date) -> list[Block]:
     """The report blocks of the operations section for ``month`` (a note when nothing is loaded)."""
@@ -58,12 +65,14 @@ def operations_section(warehouse: Path, month: dt.date) -> list[Block]:
         if kid not in org:
             continue
         _, name, unit, better, _, _, value, before, n = org[kid]
+        if value is None:  # a survey KPI of too few respondents, or nothing observed
+            continue
         moved = change(value, before, unit)
         words = moved.words(better) if moved else None
         items.append(
             f"{md_escape(name)}: **{format_value(value, unit)}**"
             + (f", {words} vs previous month" if words else "")
-            + f" ({n:,} {'tickets resolved' if 'support' in kid else 'reviews completed'})"
+            + f" ({n:,} {SAMPLE_WORDS.get(kid, 'observations')})"
         )
     blocks.append(Block("bullets", items=items))
     blocks.append(

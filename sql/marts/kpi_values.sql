@@ -165,14 +165,17 @@ valued as (
         s.kpi_id,
         d.unit,
         d.better,
-        case d.aggregate
-            when 'sum' then coalesce(a.x_sum, case when d.empty = 'zero' then 0 end)
-            when 'mean' then a.x_mean
-            when 'p50' then a.x_quantiles[1]
-            when 'p90' then a.x_quantiles[2]
-            when 'p95' then a.x_quantiles[3]
-            -- A ratio of sums (cost per build, usage per request): its sample is the denominator's rows.
-            when 'ratio' then a.x_sum / nullif(a.w_sum, 0)
+        -- Survey KPIs (min_sample set) show no value for a group with fewer respondents than that.
+        case when coalesce(a.n, 0) >= coalesce(d.min_sample, 0) then
+            case d.aggregate
+                when 'sum' then coalesce(a.x_sum, case when d.empty = 'zero' then 0 end)
+                when 'mean' then a.x_mean
+                when 'p50' then a.x_quantiles[1]
+                when 'p90' then a.x_quantiles[2]
+                when 'p95' then a.x_quantiles[3]
+                -- A ratio of sums (cost per build, usage per request): its sample is the denominator's rows.
+                when 'ratio' then a.x_sum / nullif(a.w_sum, 0)
+            end
         end as value,
         case when d.aggregate = 'ratio' then coalesce(a.n_w, 0) else coalesce(a.n, 0) end as sample_size,
         s.services_in_scope

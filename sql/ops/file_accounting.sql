@@ -28,6 +28,10 @@ staged as (
     select 'builds', _file, count(*) filter (where quarantine_reason is null)
     from staging.stg_files__builds
     group by all
+    union all
+    select 'survey_responses', _file, count(*) filter (where quarantine_reason is null)
+    from staging.stg_files__survey_responses
+    group by all
 ),
 
 quarantined as (

@@ -40,6 +40,13 @@ builds as (
     where s.quarantine_reason is not null
 ),
 
+survey_responses as (
+    select 'files', 'survey_responses', s._file, s._line, s.response_key, s.quarantine_reason, to_json(r)::varchar
+    from staging.stg_files__survey_responses as s
+    join raw.files__survey_responses as r using (_file, _line)
+    where s.quarantine_reason is not null
+),
+
 -- API sources (sources.yaml): the record as the API sent it.
 api_sources as (
     select source, 'deployments', _file, _line, deployment_key, quarantine_reason, _record
@@ -93,6 +100,7 @@ final as (
     union all select * from changes
     union all select * from incidents
     union all select * from builds
+    union all select * from survey_responses
     union all select * from api_sources
     -- Cost and utilization rows set aside (FOCUS exports, Cost Explorer), so one table answers
     -- "what was not counted, and why".

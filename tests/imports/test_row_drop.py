@@ -28,6 +28,7 @@ def test_loaded_rows_count_what_reached_the_domain_tables(tmp_path):
             "changes": 0,
             "incidents": 0,
             "builds": 0,
+            "survey_responses": 0,
         }
         assert unbalanced_files(con).ok
 

@@ -81,7 +81,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
             "unknown key (did you mean incident_link_window_hours?); expected one of: "
             "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets, "
             "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins, holidays, "
-            "security",
+            "survey_min_respondents, security",
         ),
         (
             "incident_link_window_hours: soon\n",
@@ -171,7 +171,7 @@ def _broken_catalog(change) -> dict:
             _broken_catalog(lambda d: d["kpis"][0].update(tierd=True)),
             "kpis[0].tierd",
             "unknown key (did you mean tiered?); expected one of: id, name, unit, better, measure, aggregate, grains, "
-            "empty, tiered, definition",
+            "empty, tiered, anonymous, definition",
         ),
         (
             _broken_catalog(lambda d: d["groups"][0]["kpis"].append("mttr_hours")),
@@ -433,7 +433,12 @@ def test_shipped_groups_keep_every_page_as_it_was():
             "unreviewed_merge_rate",
         ),
         # the Operations & experience page (issue 15)
-        "operations": ("support_resolution_time_p50_hours", "architecture_review_cycle_time_p50_days"),
+        "operations": (
+            "support_resolution_time_p50_hours",
+            "architecture_review_cycle_time_p50_days",
+            "developer_satisfaction",
+            "developer_nps",
+        ),
         # the Security & compliance page's tiles and the report's security section (issue 14)
         "security": (
             "vulnerability_sla_adherence",

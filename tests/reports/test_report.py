@@ -301,6 +301,9 @@ def test_pdf_operations_section_equals_kpi_monthly(pdf_text: str, demo: Path) ->
             "join marts.kpi_definitions d using (kpi_id) where kpi_id = ? and month = ? and scope_type = 'org'",
             [kid, REPORT_MONTH],
         )
+        if kid in ("developer_satisfaction", "developer_nps"):  # the survey runs in November
+            assert n == 0 and f"{name}:" not in section, kid
+            continue
         assert n > 0, kid
         assert f"{name}: {format_value(value, unit)}" in section, kid
     [(team, value, n)] = rows(
