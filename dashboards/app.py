@@ -82,6 +82,9 @@ pages = {
             icon=":material/support_agent:",
             url_path="operations",
         ),
+        st.Page(
+            HERE / "security.py", title="Security & compliance", icon=":material/shield:", url_path="security"
+        ),
         st.Page(HERE / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
         st.Page(HERE / "service.py", title="Service drill-down", icon=":material/dns:", url_path="service"),
         st.Page(

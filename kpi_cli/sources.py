@@ -48,6 +48,12 @@ def sync_sources(
             if only and name not in only:
                 continue
             results[name] = sync_source(con, config, name, env=env, progress=progress)
+        # GitHub's Dependabot/code-scanning alerts and attestations, when github.security_alerts is true
+        if "github" in results:
+            from platform_kpi.security import sync_github_security
+
+            for error in sync_github_security(con, config, env=env, progress=progress).get("errors", []):
+                progress(f"github security: FAILED, previous data kept: {error}")
     return results
 
 

@@ -10,6 +10,7 @@ from assets.inputs import kpi_config, raw_files
 from assets.publish import published_warehouse
 from assets.reports import monthly_report
 from assets.resources import WarehouseResource, configuration_resource
+from assets.security import raw_security
 from assets.sources import SourcesResource, source_assets, source_checks
 from assets.transform import model_assets
 from pipelines.jobs import (
@@ -26,6 +27,7 @@ ASSETS = [
     raw_files,
     kpi_config,
     raw_costs,
+    raw_security,
     *source_assets,
     *model_assets,
     published_warehouse,

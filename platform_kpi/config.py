@@ -61,6 +61,8 @@ PROMETHEUS_SERIES = ("cpu_usage", "cpu_request", "memory_usage", "memory_request
 SOURCES = ("github", "gitlab", "jenkins", "pagerduty", "opsgenie", "sql")
 #: platform adoption sources (issue 13): the service catalog, repository scans, documentation
 SOURCES += ("backstage_catalog", "github_repo_scans", "gitlab_repo_scans", "confluence_pages")
+#: security and compliance sources (issue 14): HCP Terraform / Terraform Enterprise health assessments
+SOURCES += ("hcp_terraform",)
 SCOPE_KEYS = {
     "github": "repos",
     "gitlab": "projects",
@@ -72,6 +74,7 @@ SCOPE_KEYS = {
     "github_repo_scans": "repos",
     "gitlab_repo_scans": "projects",
     "confluence_pages": "spaces",
+    "hcp_terraform": "workspaces",
 }
 #: what a SQL source's queries may return (their canonical columns: connectors.sql.ENTITIES)
 SQL_ENTITIES = ("incidents", "deployments", "tickets", "reviews")
@@ -86,6 +89,7 @@ DEFAULT_BASE_URLS = {
     "github_repo_scans": "https://api.github.com",
     "gitlab_repo_scans": "https://gitlab.com/api/v4",
     "confluence_pages": None,
+    "hcp_terraform": "https://app.terraform.io/api/v2",
 }
 DEFAULT_TOKEN_ENV = {
     "github": "GITHUB_TOKEN",
@@ -98,6 +102,7 @@ DEFAULT_TOKEN_ENV = {
     "github_repo_scans": "GITHUB_TOKEN",
     "gitlab_repo_scans": "GITLAB_TOKEN",
     "confluence_pages": "CONFLUENCE_API_TOKEN",
+    "hcp_terraform": "TFE_TOKEN",
 }
 
 
@@ -764,6 +769,32 @@ class PlatformAdoption(Model):
     documentation: DocumentationRules = Field(default_factory=DocumentationRules)
 
 
+_SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def _severity_days(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for key, days in value.items():
+            name = str(key).strip().lower()
+            if name not in _SEVERITIES:
+                raise problem(f"unknown severity (known: {', '.join(_SEVERITIES)})", (str(key),))
+            out[name] = days
+        return out
+    return value
+
+
+class SecuritySettings(Model):
+    """config/kpi.yaml security: the vulnerability fix SLA per severity (days; a severity not listed has
+    no SLA and stays out of the SLA KPIs) and which service each Terraform workspace belongs to (a
+    workspace not listed is the service of the same name)."""
+
+    sla_days: Annotated[
+        dict[str, Annotated[float, BeforeValidator(_not_bool), Field(gt=0)]], BeforeValidator(_severity_days)
+    ] = Field(default_factory=lambda: {"critical": 7.0, "high": 30.0})
+    workspaces: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
+
+
 class KpiRules(Model):
     """config/kpi.yaml: the rules every KPI is computed with, and the targets."""
 
@@ -788,6 +819,8 @@ class KpiRules(Model):
     #: survey KPIs (anonymous in the catalog) have no value for a group with fewer respondents than this
     survey_min_respondents: PositiveInt = 5
     platform_adoption: PlatformAdoption = Field(default_factory=PlatformAdoption)
+    #: the security and compliance KPIs' settings (vulnerability SLA per severity, workspace services)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     @field_validator("benchmark_year")
     @classmethod
@@ -1134,6 +1167,8 @@ class GithubSource(_ApiSource):
     run_window_days: Positive | None = None
     #: read each merged pull request's size, reviews and ready-for-review time (3 requests more each)
     pr_flow: bool | None = None
+    #: read Dependabot and code-scanning alerts and artifact attestations (security KPIs)
+    security_alerts: bool | None = None
 
 
 class GitlabSource(_ApiSource):
@@ -1234,6 +1269,13 @@ class ServiceEntry(Model):
     confluence_spaces: Names = ()  #: Confluence space ids whose pages document this service
 
 
+class HcpTerraformSource(_ApiSource):
+    """HCP Terraform / Terraform Enterprise health assessments (drift) of an organisation's workspaces."""
+
+    organization: NonEmpty | None = None
+    workspaces: Names = ()  #: workspace names to read; none: every workspace of the organisation
+
+
 class SourcesFile(Model):
     """sources.yaml: which systems to read, how their names map to ours, and where the tokens are."""
 
@@ -1250,6 +1292,7 @@ class SourcesFile(Model):
     github_repo_scans: GithubRepoScansSource | None = None
     gitlab_repo_scans: GitlabRepoScansSource | None = None
     confluence_pages: ConfluencePagesSource | None = None
+    hcp_terraform: HcpTerraformSource | None = None
     services: tuple[ServiceEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -1261,8 +1304,10 @@ class SourcesFile(Model):
             if not (_base_url(section) or DEFAULT_BASE_URLS[name]):
                 raise problem(f"required: {name} has no public API to default to", (name, "base_url"))
             scope = SCOPE_KEYS[name]
-            if not getattr(section, scope) and name != "opsgenie":
+            if not getattr(section, scope) and name not in ("opsgenie", "hcp_terraform"):
                 raise problem("lists nothing to read", (name, scope))
+            if name == "hcp_terraform" and not getattr(section, "organization", None):
+                raise problem("required: the organization whose workspaces to read", (name, "organization"))
         first: dict[str, int] = {}
         for i, entry in enumerate(self.services):
             if entry.service in first:

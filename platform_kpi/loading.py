@@ -15,6 +15,7 @@ from platform_kpi.catalog import group_rows
 from platform_kpi.config import Configuration, load_config
 from platform_kpi.cost_config import ensure_cost_tables
 from platform_kpi.raw_tables import ensure_raw_tables, replace_raw
+from platform_kpi.security import ensure_security_tables
 from platform_kpi.settings import SQL_DIR
 
 CONFIG_TABLES = (
@@ -220,6 +221,7 @@ def write_config_tables(
     adoption.write_platform_settings(con, rules.platform_adoption)
     # The cost rules (costs.yaml beside the KPI config); cost source tables exist even when empty.
     ensure_cost_tables(con, config.costs)
+    ensure_security_tables(con, config.rules.security)  # security config and raw tables (issue 14)
     return {
         "kpis": len(definitions),
         "groups": groups["group_id"].nunique(),

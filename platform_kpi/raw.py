@@ -53,6 +53,7 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
     "github_repo_scans": ("ci_files", "ci_scans", "docs_commits"),
     "gitlab_repo_scans": ("ci_files", "ci_scans", "docs_commits"),
     "confluence_pages": ("pages",),
+    "hcp_terraform": ("assessment_results",),
 }
 
 SYNC_STATE_DDL = """

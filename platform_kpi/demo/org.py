@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from platform_kpi.demo.platform import generate_platform_files
+from platform_kpi.demo.security import generate_demo_security
 
 __all__ = [
     "ENTITY_COLUMNS",
@@ -1230,6 +1231,7 @@ def generate_demo_org(
     emit("builds", _build_tables(_simulate_builds(bld_rng, org, window), org, window, inject_bad_rows))
     # Platform adoption: catalog snapshots, CI scans and documents (platform_kpi/demo/platform.py).
     counts.update(generate_platform_files(out, services=org.service, teams=[org.teams[t] for t in org.service_team], profiles=org.profile.tolist(), repos=org.repo, first=_month_start(today, months), today=today, seed=seed, progress=progress))  # fmt: skip
+    generate_demo_security(out, seed=seed, today=today, months=months)  # security/ reports (issue 14)
     return counts
 
 

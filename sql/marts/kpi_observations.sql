@@ -93,3 +93,4 @@ union all
 select measure, subject_id, service, team, observed_at, x, w from marts.operations_observations
 union all
 select measure, subject_id, service, team, observed_at, x, w from marts.platform_observations
+union all select measure, subject_id, service, team, observed_at, x, w from marts.security_observations

@@ -151,6 +151,7 @@ final as (
     -- Cost and utilization rows set aside (FOCUS exports, Cost Explorer), so one table answers
     -- "what was not counted, and why".
     union all select * from marts.cost_quarantine
+    union all select * from marts.security_quarantine
 )
 
 select * from final order by source, entity, file, line

@@ -40,9 +40,14 @@ def test_the_example_parses_into_every_source_and_mapping():
             "githb",
             "unknown key (did you mean github?); expected one of: history_days, "
             "lookback_hours, http, github, gitlab, jenkins, pagerduty, opsgenie, sql, backstage_catalog, "
-            "github_repo_scans, gitlab_repo_scans, confluence_pages, services",
+            "github_repo_scans, gitlab_repo_scans, confluence_pages, hcp_terraform, services",
         ),
         ("github: {token_env: X}", "github.repos", "lists nothing to read"),
+        (
+            "hcp_terraform: {workspaces: [net-prod]}",
+            "hcp_terraform.organization",
+            "required: the organization whose workspaces to read",
+        ),
         (
             "services: [{service: a, team: t}, {service: a, team: u}]",
             "services[1].service",
@@ -67,7 +72,8 @@ def test_the_example_parses_into_every_source_and_mapping():
             "github: {repos: [a/b], environment: {production: [prod]}}",
             "github.environment",
             "unknown key (did you mean environments?); expected one of: enabled, base_url, token_env, environments, "
-            "per_page, recheck_days, freshness_hours, repos, deployment_workflows, run_window_days, pr_flow",
+            "per_page, recheck_days, freshness_hours, repos, deployment_workflows, run_window_days, pr_flow, "
+            "security_alerts",
         ),
         (
             "services: [{service: a, team: t, pagerduty_service: [P1]}]",

@@ -21,6 +21,7 @@ PAGES = [
     "stability",
     "ci",
     "operations",
+    "security",
     "teams",
     "service",
     "platform",

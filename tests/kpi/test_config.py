@@ -65,13 +65,23 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
             "targets.change_failure_rat",
             f"unknown KPI id (known: {KNOWN_IDS})",
         ),
+        (
+            "security:\n  sla_days: {urgent: 3}\n",
+            "security.sla_days.urgent",
+            "unknown severity (known: critical, high, medium, low)",
+        ),
+        (
+            "security:\n  sla_days: {critical: 0}\n",
+            "security.sla_days.critical",
+            "must be > 0, got the number 0",
+        ),
         (  # a typo was silently ignored before (the default 24 h was used)
             "incident_link_window_hour: 12\n",
             "incident_link_window_hour",
             "unknown key (did you mean incident_link_window_hours?); expected one of: "
             "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets, "
-            "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins, holidays, survey_min_respondents, "
-            "platform_adoption",
+            "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins, holidays, "
+            "survey_min_respondents, platform_adoption, security",
         ),
         (
             "incident_link_window_hours: soon\n",
@@ -440,6 +450,18 @@ def test_shipped_groups_keep_every_page_as_it_was():
             "pipeline_template_coverage",
             "pipeline_template_drift_rate",
             "documentation_freshness",
+        ),
+        # the Security & compliance page's tiles and the report's security section (issue 14)
+        "security": (
+            "vulnerability_sla_adherence",
+            "open_vulnerabilities_past_sla",
+            "vulnerability_fix_time_p50_days",
+            "policy_compliance_rate",
+            "active_waivers",
+            "expired_waivers_still_active",
+            "artifact_provenance_coverage",
+            "iac_drift_rate",
+            "provisioning_lead_time_p50_hours",
         ),
     }
     assert [g.id for g in shipped_catalog().groups if g.headline] == ["throughput", "instability"]

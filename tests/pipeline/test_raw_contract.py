@@ -26,6 +26,7 @@ from platform_kpi.raw_tables import (
     replace_raw,
     upsert_raw,
 )
+from platform_kpi.security import SECURITY_RAW_TABLES
 from platform_kpi.settings import SQL_DIR
 from platform_kpi.warehouse import read_connection, write_connection
 
@@ -90,6 +91,7 @@ def test_the_contract_lists_only_tables_a_writer_writes():
         [name for _, name in RAW_FILE_TABLES]
         + [f"{source}__{entity}" for source, entities in RAW_TABLES.items() for entity in entities]
         + list(COST_RAW_TABLES)
+        + list(SECURITY_RAW_TABLES)  # the security report files and their API syncs (issue 14)
     )
     assert len(written) == len(set(written)), "two writers write the same raw table"
     assert sorted(raw_tables()) == sorted(written)

@@ -131,6 +131,19 @@ def test_checks_are_recorded_for_the_data_health_page(run):
         "marts.lead_time_stages": True,
         "ops.quarantine": True,
         "ops.file_accounting": True,  # file_accounting_balanced and its contract
+        # the platform families' tables (issues 13-15): their contracts pass on empty tables
+        "core.tickets": True,
+        "core.reviews": True,
+        "core.survey_responses": True,
+        "core.catalog_entities": True,
+        "core.ci_template_refs": True,
+        "core.documents": True,
+        "marts.golden_path_services": True,
+        "marts.platform_observations": True,
+        "core.artifact_provenance": True,
+        "core.policy_evaluations": True,
+        "core.vulnerability_findings": True,
+        "core.waivers": True,
     }
 
 
