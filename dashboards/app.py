@@ -103,7 +103,8 @@ pages = {
 }
 if auth.may_use_sql(settings.dashboard_auth, who):  # with sign-in on, only the configured group sees it
     pages["Data"].append(st.Page(HERE / "sql.py", title="SQL", icon=":material/terminal:", url_path="sql"))
-page = st.navigation(pages)
+# Every page stays listed: with more than twelve, Streamlit would hide the last ones behind "View more".
+page = st.navigation(pages, expanded=True)
 if page is home:
     st.switch_page(overview, query_params=st.query_params.to_dict())
 

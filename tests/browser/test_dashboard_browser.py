@@ -68,11 +68,13 @@ def kpi_value(warehouse: Path, kpi_id: str, month: str, scope_type: str, scope: 
     return format_value(value, unit)
 
 
-def choose(page, label: str, option: str) -> None:
+def choose(page, label: str, option: str, *, until: str | None = None) -> None:
     """Pick an option of a Streamlit selectbox the way a user does: open it, click the option.
 
     A click that lands while Streamlit is still re-rendering the page (a long page below the fold, as
-    the Delivery page's flow section) opens nothing; a user clicks again, and so does this."""
+    the Delivery page's flow section, or a filter low in a long sidebar) opens nothing or picks
+    nothing; a user clicks again, and so does this. ``until``: a JavaScript predicate that holds once
+    the pick took effect (e.g. the URL carries the filter)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     box = page.get_by_role("combobox", name=label)
@@ -81,12 +83,14 @@ def choose(page, label: str, option: str) -> None:
         box.click()
         try:
             wanted.wait_for(timeout=5_000)
-            break
+            wanted.click()
+            if until:
+                page.wait_for_function(until, timeout=10_000)
+            return
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
             page.keyboard.press("Escape")
-    wanted.click()
 
 
 def snap(page, name: str) -> None:
@@ -180,8 +184,7 @@ def test_team_filter_through_the_ui_updates_url_and_numbers(page, dashboard_url:
         warehouse, "deployment_frequency", "2026-10", "org", "all"
     )
 
-    choose(page, "Team", "payments")
-    page.wait_for_function("() => location.search.includes('team=payments')")
+    choose(page, "Team", "payments", until="() => location.search.includes('team=payments')")
     wait_ready(page)
     page.wait_for_function(
         "(v) => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].some(e => e.innerText.trim() === v)",
@@ -196,8 +199,7 @@ def test_team_filter_through_the_ui_updates_url_and_numbers(page, dashboard_url:
         assert team[label] == kpi_value(warehouse, kid, "2026-10", "team", "payments")
     assert parse_qs(urlparse(page.url).query)["team"] == ["payments"]
 
-    choose(page, "To", "2026-06")
-    page.wait_for_function("() => location.search.includes('to=2026-06')")
+    choose(page, "To", "2026-06", until="() => location.search.includes('to=2026-06')")
     wait_ready(page)
     expected = kpi_value(warehouse, "deployment_frequency", "2026-06", "team", "payments")
     page.wait_for_function(
