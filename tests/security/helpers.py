@@ -8,6 +8,8 @@ import base64
 import datetime as dt
 import json
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +210,48 @@ def attestation_response(digest_hex: str, predicate: str = "https://slsa.dev/pro
             ]
         }
     )
+
+
+class LocalApi:
+    """A vendor API on 127.0.0.1 for connector tests: every GET is recorded in ``requests`` and answered
+    by the subclass's ``answer(path, headers) -> (status, headers, body)``; ``faults`` are the subclass's
+    to use. ``prefix`` is the path the API lives under. A context manager: serving while inside."""
+
+    prefix = ""
+
+    def __init__(self) -> None:
+        self.faults: list[tuple[str, str]] = []  # (path fragment, kind): 429, 5xx or truncate, used once
+        self.requests: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                outer.requests.append(self.path)
+                status, headers, body = outer.answer(self.path, self.headers)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{self.prefix}"
+
+    def answer(self, raw_path: str, headers) -> tuple[int, dict, bytes]:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

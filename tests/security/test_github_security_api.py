@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
@@ -16,7 +14,7 @@ import yaml
 from platform_kpi.security import load_security_files, sync_github_security
 from platform_kpi.sources_config import load_sources_config
 from platform_kpi.warehouse import write_connection
-from tests.security.helpers import attestation_response, dependabot_alert
+from tests.security.helpers import LocalApi, attestation_response, dependabot_alert
 
 TOKEN = "ghp_test_security_token"
 DIGEST = "sha256:" + "c" * 64
@@ -48,36 +46,13 @@ def code_scanning_alert(
     }
 
 
-class FakeGitHub:
+class FakeGitHub(LocalApi):
     """Serves the alerts newest change first, two per page, and records each request's path."""
 
     def __init__(self) -> None:
         self.dependabot: list[dict] = []
         self.code_scanning: list[dict] = []
-        self.faults: list[tuple[str, str]] = []  # (path fragment, kind): 429, 502 or truncate, used once
-        self.requests: list[str] = []
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                outer.requests.append(self.path)
-                status, headers, body = outer.answer(self.path, self.headers)
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__()
 
     def answer(self, raw_path: str, headers) -> tuple[int, dict, bytes]:
         if headers.get("Authorization") != f"Bearer {TOKEN}":
@@ -122,14 +97,6 @@ class FakeGitHub:
                 return 200, {"Content-Type": "application/json"}, attestation_response("c" * 64).encode()
             return 404, {"Content-Type": "application/json"}, b'{"message": "Not Found"}'
         return 404, {}, b'{"message": "Not Found"}'
-
-    def __enter__(self) -> FakeGitHub:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _sources(tmp_path: Path, gh: FakeGitHub) -> Path:

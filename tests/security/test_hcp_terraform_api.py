@@ -6,9 +6,7 @@ results, and a 429, a 5xx and a truncated page survived."""
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from platform_kpi.sources_config import load_sources_config
 from platform_kpi.sync import sync_source
 from platform_kpi.warehouse import write_connection
 from tests.connectors.api_helpers import build, rows
-from tests.security.helpers import SERVICES
+from tests.security.helpers import SERVICES, LocalApi
 from tests.security.test_security_kpis import _plan
 
 TOKEN = "tfe-test-token.atlasv1.secret"
@@ -43,7 +41,9 @@ def _result(rid: str, created: str, *, drifted: int | None = None, undrifted: in
     }
 
 
-class FakeTfc:
+class FakeTfc(LocalApi):
+    prefix = "/api/v2"
+
     def __init__(self) -> None:
         # workspace name -> its current assessment result
         self.current = {
@@ -54,30 +54,7 @@ class FakeTfc:
         self.plans = {
             "asmtres-net1": _plan("2026-01-28T03:00:00Z", ["module.network.module.sg.aws_security_group.web"])
         }
-        self.faults: list[tuple[str, str]] = []
-        self.requests: list[str] = []
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                outer.requests.append(self.path)
-                status, headers, body = outer.answer(self.path, self.headers)
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/api/v2"
+        super().__init__()
 
     def answer(self, raw: str, headers) -> tuple[int, dict, bytes]:
         if headers.get("Authorization") != f"Bearer {TOKEN}":
@@ -134,14 +111,6 @@ class FakeTfc:
                 return 200, {"Content-Type": "application/json"}, self.plans[rid].encode()
             return 403, jsonapi, b'{"errors": [{"status": "403", "title": "forbidden"}]}'
         return 404, jsonapi, b'{"errors": [{"status": "404"}]}'
-
-    def __enter__(self) -> FakeTfc:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
