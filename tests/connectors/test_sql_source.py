@@ -211,3 +211,35 @@ def test_a_password_in_the_url_is_refused_without_echoing_it(tmp_path):
         load_sources_config(path)
     assert "sql.url" in str(info.value) and "password_env" in str(info.value)
     assert PASSWORD not in str(info.value)
+
+
+def test_kpi_sync_reads_the_database_as_a_subprocess_and_never_prints_the_password(db, tmp_path):
+    """The CLI a user runs: `kpi sync --no-run` with the password in the environment only."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path as _Path
+
+    kpi = _Path(sys.executable).with_name("kpi")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_")} | ENV
+    warehouse = tmp_path / "w.duckdb"
+    out = subprocess.run(
+        [
+            str(kpi),
+            "sync",
+            "--sources",
+            str(sources_file(tmp_path, db)),
+            "--warehouse",
+            str(warehouse),
+            "--no-run",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "sql tickets: 9 rows read, 9 new or changed" in out.stdout
+    assert PASSWORD not in out.stdout + out.stderr
+    stored = list(tmp_path.glob("w*.duckdb"))  # --no-run keeps the fetched rows in the run's work file
+    assert stored and all(PASSWORD.encode() not in f.read_bytes() for f in stored)
