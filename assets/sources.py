@@ -42,6 +42,7 @@ class SourcesResource(dg.ConfigurableResource):
                 "source_service_map": "Which repository/path, project, job or vendor service belongs to which service.",
                 "source_environments": "How each source's environment names map to ours (e.g. Prod-EU -> production).",
                 "source_deploy_jobs": "Jenkins jobs / GitHub workflows whose runs count as deployments, and their environment.",
+                "source_fields": "Which field of a service desk's records (Jira, ServiceNow) names the requesting team or the service.",
             }[table],
         )
         for table in SOURCE_CONFIG_TABLES

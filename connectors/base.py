@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import httpx
+
 from connectors.http import ApiClient, AuthError, HttpPolicy, SourceError
 from platform_kpi.raw import Batch, RawStore
 from platform_kpi.sources_config import SourcesConfig
+from platform_kpi.sources_config import SourcesConfigError as ConfigError
 
 Progress = Callable[[str], None]
 T = TypeVar("T")
@@ -89,6 +94,39 @@ def token_client(
         token_env=sc.token_env,
         policy=policy or config.http,
         secrets=[token, *config.secrets(env)],
+    )
+
+
+def basic_client(
+    config: SourcesConfig,
+    source: str,
+    default_user_env: str,
+    env=None,
+    policy: HttpPolicy | None = None,
+    what: str = "user name",
+) -> ApiClient:
+    """An API client authenticated with HTTP Basic: the user from the variable ``user_env`` names (or
+    ``default_user_env``), the password or API token from ``token_env``'s. Both the token and the
+    encoded header are redacted from every message."""
+    sc = config.sources[source]
+    token = sc.token(env)
+    user_env = str(sc.options.get("user_env") or default_user_env)
+    user = ((os.environ if env is None else env).get(user_env) or "").strip()
+    if not user:
+        raise ConfigError(
+            sc.file,
+            f"{source}.user_env",
+            f"environment variable {user_env} is not set; it must hold the {what} (see .env.example)",
+        )
+    basic = base64.b64encode(f"{user}:{token.reveal()}".encode()).decode()
+    return ApiClient(
+        source,
+        sc.base_url,
+        headers={"Accept": "application/json"},
+        token_env=sc.token_env,
+        policy=policy or config.http,
+        auth=httpx.BasicAuth(user, token.reveal()),
+        secrets=[token, basic, *config.secrets(env)],
     )
 
 

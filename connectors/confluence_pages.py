@@ -15,40 +15,18 @@ Auth: HTTP Basic with the Atlassian account email (``user_env``) and an API toke
 
 from __future__ import annotations
 
-import base64
-import os
-
-import httpx
-
-from connectors.base import Connector, max_iso, parse_ts
+from connectors.base import Connector, basic_client, max_iso, parse_ts
 from connectors.http import ApiClient, HttpPolicy
 from platform_kpi.raw import Batch, RawStore
-from platform_kpi.sources_config import SourcesConfig, SourcesConfigError
+from platform_kpi.sources_config import SourcesConfig
 
 SOURCE = "confluence_pages"
 LIMIT = 250  # the v2 API's maximum page size
 
 
 def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = None) -> ApiClient:
-    sc = config.sources[SOURCE]
-    token = sc.token(env)
-    user_env = str(sc.options.get("user_env", "CONFLUENCE_USER"))
-    user = ((os.environ if env is None else env).get(user_env) or "").strip()
-    if not user:
-        raise SourcesConfigError(
-            sc.file,
-            f"{SOURCE}.user_env",
-            f"environment variable {user_env} is not set; it must hold the Atlassian account email of the API token",
-        )
-    basic = base64.b64encode(f"{user}:{token.reveal()}".encode()).decode()
-    return ApiClient(
-        SOURCE,
-        sc.base_url,
-        headers={"Accept": "application/json"},
-        token_env=sc.token_env,
-        policy=policy or config.http,
-        auth=httpx.BasicAuth(user, token.reveal()),
-        secrets=[token, basic, *config.secrets(env)],
+    return basic_client(
+        config, SOURCE, "CONFLUENCE_USER", env, policy, what="Atlassian account email of the API token"
     )
 
 

@@ -121,6 +121,16 @@ ENTITIES: dict[str, EntitySpec] = {
             ("survey", "satisfaction", "nps"),
             ("submitted_at",),
         ),
+        # The enablement sessions register: one row per session held (workshop, training, office
+        # hours) with its audience team (blank: the whole organisation) and its attendees as a
+        # ';'-separated list of ids (emails or handles; only their hashes leave the staging layer).
+        EntitySpec(
+            "enablement_sessions",
+            "session_id",
+            ("session_id", "held_at", "topic"),
+            ("team", "attendees"),
+            ("held_at",),
+        ),
         # Platform adoption (golden paths, pipeline templates, documentation freshness). Catalog and CI
         # rows are snapshots: every row of one snapshot_at (scanned_at per repo) is the whole state at
         # that time, so history is what was seen then, never re-derived from today's state.

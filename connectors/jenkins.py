@@ -13,14 +13,13 @@ Each raw record is the build as Jenkins sent it, wrapped with the job it belongs
 
 from __future__ import annotations
 
-import base64
 import json
 import urllib.parse
 
-from connectors.base import Connector
+from connectors.base import Connector, basic_client
 from connectors.http import ApiClient, HttpPolicy
 from platform_kpi.raw import Batch, RawStore
-from platform_kpi.sources_config import SourcesConfig, SourcesConfigError
+from platform_kpi.sources_config import SourcesConfig
 
 SOURCE = "jenkins"
 RANGE = 100
@@ -30,31 +29,7 @@ BUILD_TREE = "number,result,timestamp,duration,url,building,actions[lastBuiltRev
 
 
 def make_client(config: SourcesConfig, env=None, policy: HttpPolicy | None = None) -> ApiClient:
-    import os
-
-    import httpx
-
-    sc = config.sources[SOURCE]
-    token = sc.token(env)
-    user_env = str(sc.options.get("user_env", "JENKINS_USER"))
-    user = ((os.environ if env is None else env).get(user_env) or "").strip()
-    if not user:
-        raise SourcesConfigError(
-            sc.file,
-            f"{SOURCE}.user_env",
-            f"environment variable {user_env} is not set; it must hold the Jenkins user name (see .env.example)",
-        )
-    # a server echoing the Authorization header shows the token base64-encoded with the user
-    basic = base64.b64encode(f"{user}:{token.reveal()}".encode()).decode()
-    return ApiClient(
-        SOURCE,
-        sc.base_url,
-        headers={"Accept": "application/json"},
-        token_env=sc.token_env,
-        policy=policy or config.http,
-        auth=httpx.BasicAuth(user, token.reveal()),
-        secrets=[token, basic, *config.secrets(env)],
-    )
+    return basic_client(config, SOURCE, "JENKINS_USER", env, policy, what="Jenkins user name")
 
 
 def job_path(full_name: str) -> str:

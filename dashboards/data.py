@@ -389,6 +389,19 @@ def architecture_reviews(
     )
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def enablement_sessions(path: str, version: float, team: str | None, month: dt.date) -> pd.DataFrame:
+    """Enablement sessions held in ``month`` (for ``team``, or all of them), newest first; attendees
+    only as a count (the warehouse holds them as hashes)."""
+    return query(
+        path,
+        "select held_at, topic, coalesce(team, '(everyone)') as audience, attendee_count as attendees "
+        "from core.enablement_sessions where (? is null or team = ?) and held_at >= ? and held_at < ? "
+        "order by held_at desc",
+        [team, team, month, _month_after(month)],
+    )
+
+
 # --- data health ----------------------------------------------------------------------------
 
 

@@ -115,7 +115,11 @@ def _print_quarantine(warehouse: Path) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.execute import run_pipeline, write_monthly_report
     from platform_kpi.demo.org import generate_demo_costs, generate_demo_org
-    from platform_kpi.demo.service_desk import generate_developer_survey, generate_service_desk
+    from platform_kpi.demo.service_desk import (
+        generate_developer_survey,
+        generate_enablement_register,
+        generate_service_desk,
+    )
     from platform_kpi.periods import last_full_month, today_utc
 
     home = Path(args.dir)
@@ -133,6 +137,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     # support tickets and architecture reviews in a SQLite service desk, read through the SQL source
     counts.update(generate_service_desk(home, files_dir, months=args.months, seed=args.seed, today=today))
     counts.update(generate_developer_survey(files_dir, months=args.months, seed=args.seed, today=today))
+    counts.update(generate_enablement_register(files_dir, months=args.months, seed=args.seed, today=today))
     _say(
         "  "
         + ", ".join(f"{k}: {v:,}" for k, v in counts.items())

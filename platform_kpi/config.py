@@ -63,6 +63,8 @@ SOURCES = ("github", "gitlab", "jenkins", "pagerduty", "opsgenie", "sql")
 SOURCES += ("backstage_catalog", "github_repo_scans", "gitlab_repo_scans", "confluence_pages")
 #: security and compliance sources (issue 14): HCP Terraform / Terraform Enterprise health assessments
 SOURCES += ("hcp_terraform",)
+#: service-management systems over REST (issue 15): Jira Cloud and the ServiceNow Table API
+SOURCES += ("jira", "servicenow")
 SCOPE_KEYS = {
     "github": "repos",
     "gitlab": "projects",
@@ -75,9 +77,14 @@ SCOPE_KEYS = {
     "gitlab_repo_scans": "projects",
     "confluence_pages": "spaces",
     "hcp_terraform": "workspaces",
+    "jira": "entities",  # like a database, a REST service desk's "scopes" are the entities it reads
+    "servicenow": "entities",
 }
 #: what a SQL source's queries may return (their canonical columns: connectors.sql.ENTITIES)
 SQL_ENTITIES = ("incidents", "deployments", "tickets", "reviews")
+#: what the REST service desks read: Jira issues as tickets and reviews, ServiceNow records as tickets and incidents
+JIRA_ENTITIES = ("tickets", "reviews")
+SERVICENOW_ENTITIES = ("tickets", "incidents")
 DEFAULT_BASE_URLS = {
     "github": "https://api.github.com",
     "gitlab": "https://gitlab.com/api/v4",
@@ -90,6 +97,8 @@ DEFAULT_BASE_URLS = {
     "gitlab_repo_scans": "https://gitlab.com/api/v4",
     "confluence_pages": None,
     "hcp_terraform": "https://app.terraform.io/api/v2",
+    "jira": None,
+    "servicenow": None,
 }
 DEFAULT_TOKEN_ENV = {
     "github": "GITHUB_TOKEN",
@@ -103,6 +112,8 @@ DEFAULT_TOKEN_ENV = {
     "gitlab_repo_scans": "GITLAB_TOKEN",
     "confluence_pages": "CONFLUENCE_API_TOKEN",
     "hcp_terraform": "TFE_TOKEN",
+    "jira": "JIRA_API_TOKEN",
+    "servicenow": "SERVICENOW_PASSWORD",
 }
 
 
@@ -1276,6 +1287,67 @@ class HcpTerraformSource(_ApiSource):
     workspaces: Names = ()  #: workspace names to read; none: every workspace of the organisation
 
 
+class JiraQuery(Model):
+    """Which Jira issues are one entity: a JQL filter without ORDER BY (the connector adds the
+    ``updated`` bound and its own order)."""
+
+    jql: NonEmpty
+
+    @field_validator("jql")
+    @classmethod
+    def _no_order(cls, value: str) -> str:
+        if re.search(r"\border\s+by\b", value, re.IGNORECASE):
+            raise problem(
+                "must not end in ORDER BY: the connector orders by updated time to read incrementally"
+            )
+        return value
+
+
+class JiraSource(_ApiSource):
+    """Jira Cloud (REST v3, base_url https://<site>.atlassian.net): platform support tickets and
+    architecture reviews as JQL filters, read incrementally on ``updated`` with their changelogs."""
+
+    entities: dict[Literal[JIRA_ENTITIES], JiraQuery] = Field(default_factory=dict)  # type: ignore[valid-type]
+    user_env: NonEmpty | None = None  #: the variable holding the Atlassian account email (default JIRA_USER)
+    team_field: NonEmpty | None = None  #: the issue field naming the requesting team (e.g. customfield_10001)
+    service_field: NonEmpty = (
+        "components"  #: the issue field naming the service (components, labels or a custom field)
+    )
+    max_results: PositiveInt | None = None  #: issues per search page (default 100)
+
+
+class ServiceNowQuery(Model):
+    """Which records of which table are one entity: the table and an encoded query (``sysparm_query``)."""
+
+    table: Name
+    query: str = ""  #: e.g. assignment_group.name=Platform Support (no ORDERBY: the connector adds its own)
+
+    @field_validator("query")
+    @classmethod
+    def _no_order(cls, value: str) -> str:
+        if "ORDERBY" in value.upper():
+            raise problem(
+                "must not hold ORDERBY: the connector orders by sys_updated_on to read incrementally"
+            )
+        return value
+
+
+class ServiceNowSource(_ApiSource):
+    """The ServiceNow Table API (base_url https://<instance>.service-now.com): support requests and
+    incidents, read incrementally on ``sys_updated_on`` with display values and sys ids together."""
+
+    entities: dict[Literal[SERVICENOW_ENTITIES], ServiceNowQuery] = Field(default_factory=dict)  # type: ignore[valid-type]
+    auth: Literal["basic", "bearer"] = (
+        "basic"  #: basic: user_env + the password in token_env; bearer: an OAuth token
+    )
+    user_env: NonEmpty | None = None  #: the variable holding the user name (default SERVICENOW_USER)
+    team_field: NonEmpty | None = None  #: the field naming the requesting team (e.g. u_requesting_group)
+    service_field: NonEmpty = (
+        "cmdb_ci"  #: the reference field naming the service (cmdb_ci or business_service)
+    )
+    limit: PositiveInt | None = None  #: records per page (default 1,000)
+
+
 class SourcesFile(Model):
     """sources.yaml: which systems to read, how their names map to ours, and where the tokens are."""
 
@@ -1293,6 +1365,8 @@ class SourcesFile(Model):
     gitlab_repo_scans: GitlabRepoScansSource | None = None
     confluence_pages: ConfluencePagesSource | None = None
     hcp_terraform: HcpTerraformSource | None = None
+    jira: JiraSource | None = None
+    servicenow: ServiceNowSource | None = None
     services: tuple[ServiceEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -1339,9 +1413,10 @@ class SourcesFile(Model):
                     for ours, names in section.environments.items()
                     for vendor in names
                 },
-                # a SQL source's queries are its "scopes" and what its connector reads
+                # a SQL source's queries (a service desk's filters) are its "scopes" and what its connector reads
                 options=section.model_dump(
-                    exclude=set(_ApiSource.common) | ({scope} if name != "sql" else set()), exclude_none=True
+                    exclude=set(_ApiSource.common) | ({scope} if scope != "entities" else set()),
+                    exclude_none=True,
                 ),
                 file=display_path(path),
             )

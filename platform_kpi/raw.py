@@ -54,6 +54,9 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
     "gitlab_repo_scans": ("ci_files", "ci_scans", "docs_commits"),
     "confluence_pages": ("pages",),
     "hcp_terraform": ("assessment_results",),
+    # service management over REST (Jira issues, ServiceNow records)
+    "jira": ("tickets", "reviews"),
+    "servicenow": ("tickets", "incidents"),
 }
 
 SYNC_STATE_DDL = """
@@ -76,6 +79,8 @@ SOURCE_CONFIG_DDL: dict[str, str] = {
     "source_service_map": "source varchar, scope varchar, path varchar, service varchar",
     "source_environments": "source varchar, original varchar, environment varchar",
     "source_deploy_jobs": "source varchar, job varchar, environment varchar",
+    #: which field of a service desk's records names the team / the service (jira.team_field, ...)
+    "source_fields": "source varchar, role varchar, field varchar",
     #: the repos/projects/jobs/services sources.yaml reads now: raw rows of other scopes (a repository
     #: removed from the file, a source no longer configured) stay in raw but leave the domain tables
     "source_scopes": "source varchar, scope varchar",

@@ -60,6 +60,15 @@ def write_source_config(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -
         for wf, env in (sc.options.get("deployment_workflows") or {}).items():
             jobs.append((name, str(wf), str(env)))
     deploy_jobs = pd.DataFrame(jobs, columns=["source", "job", "environment"])
+    fields = pd.DataFrame(
+        [
+            (name, role, str(sc.options[f"{role}_field"]))
+            for name, sc in config.sources.items()
+            for role in ("team", "service")
+            if sc.options.get(f"{role}_field")
+        ],
+        columns=["source", "role", "field"],
+    )
     scopes = pd.DataFrame(
         # '*' marks a configured source (Opsgenie may read everything, without scopes)
         [(name, scope) for name, sc in config.sources.items() for scope in (*sc.scopes, "*")],
@@ -71,6 +80,7 @@ def write_source_config(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -
         "source_service_map": mapping,
         "source_environments": envs,
         "source_deploy_jobs": deploy_jobs,
+        "source_fields": fields,
     }
     counts = {}
     for table, frame in frames.items():

@@ -36,6 +36,13 @@ SCHEMAS = ("raw", "staging", "core", "marts", "ops")
 _MACROS = """
 create or replace {kind} utc_ts(x) as
     timezone('UTC', try_cast(nullif(trim(cast(x as varchar)), '') as timestamptz));
+create or replace {kind} json_label(j) as
+    case json_type(j)
+        when 'ARRAY' then coalesce(j -> 0 ->> 'name', j -> 0 ->> 'value', j -> 0 ->> 'displayName', j ->> 0)
+        when 'OBJECT' then coalesce(j ->> 'display_value', j ->> 'name', j ->> 'value', j ->> 'displayName')
+        when 'VARCHAR' then j ->> '$'
+        when 'BIGINT' then j ->> '$'
+    end;
 create or replace {kind} is_blank(x) as coalesce(trim(cast(x as varchar)), '') = '';
 create or replace {kind} parse_bool(x) as
     case lower(trim(cast(x as varchar)))

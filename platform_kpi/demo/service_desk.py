@@ -200,3 +200,59 @@ def generate_developer_survey(
         writer.writerow(["response_id", "submitted_at", "team", "survey", "satisfaction", "nps", "comment"])
         writer.writerows(rows)
     return {"survey responses": len(rows)}
+
+
+TOPICS = (
+    "Golden path onboarding",
+    "CI templates",
+    "Terraform modules",
+    "Observability basics",
+    "Secure supply chain",
+    "Incident response drill",
+)
+
+
+def generate_enablement_register(
+    files_dir: Path, *, months: int = 24, seed: int = 7, today: dt.date
+) -> dict[str, int]:
+    """Write ``files_dir/enablement_sessions.csv``: the platform team's sessions register. A monthly
+    organisation-wide office hour, plus team sessions that grow from about 1 to 5 a month over the two
+    years, so the share of teams reached each quarter rises from about a quarter to most of them.
+    Attendees are made-up handles per team (``dev<n>.<team>``), 2 to 9 per session."""
+    rng = np.random.default_rng(seed + 2025)
+    teams = sorted({team for _, team in _services(files_dir)})
+    first = dt.date(today.year, today.month, 1)
+    for _ in range(months):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    rows = []
+    month = first
+    while month < today:
+        progress = ((month.year - first.year) * 12 + month.month - first.month) / max(months, 1)
+        sessions = [(None, "Platform office hours")]
+        sessions += [
+            (str(rng.choice(teams)), str(rng.choice(TOPICS)))
+            for _ in range(int(rng.poisson(1 + 4 * progress)))
+        ]
+        for team, topic in sessions:
+            held = dt.datetime.combine(month, dt.time(10)) + dt.timedelta(days=int(rng.integers(0, 27)))
+            if held.date() >= today:
+                continue
+            pool = [t for t in teams if t == team] or teams
+            attendees = sorted(
+                {f"dev{int(rng.integers(1, 12))}.{rng.choice(pool)}" for _ in range(int(rng.integers(2, 10)))}
+            )
+            rows.append(
+                (
+                    f"s{len(rows) + 1:04d}",
+                    held.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    topic,
+                    team or "",
+                    ";".join(attendees),
+                )
+            )
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    with (files_dir / "enablement_sessions.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["session_id", "held_at", "topic", "team", "attendees"])
+        writer.writerows(rows)
+    return {"enablement sessions": len(rows)}

@@ -1,5 +1,6 @@
 """The operations and experience section of the monthly report: how long platform support takes to
-resolve a ticket and an architecture review to complete, for the organisation and each team.
+resolve a ticket and an architecture review to complete, how developers rate the platform, and how
+far enablement reached, for the organisation and each team.
 
 ``operations_section(warehouse, month)`` returns report blocks read from marts.kpi_monthly (the KPIs
 of the catalog's ``operations`` group) and core.tickets; the report inserts them before its
@@ -21,7 +22,20 @@ SAMPLE_WORDS = {
     "architecture_review_cycle_time_p50_days": "reviews completed",
     "developer_satisfaction": "respondents",
     "developer_nps": "respondents",
+    "enablement_reach": "teams",
+    "enablement_sessions_held": "sessions",
+    "enablement_unique_attendees": "attendees",
 }
+#: the per-team table's columns (the rest are in the bullets: a PDF page holds about five)
+TEAM_COLUMNS = (
+    "support_resolution_time_p50_hours",
+    "architecture_review_cycle_time_p50_days",
+    "developer_satisfaction",
+    "developer_nps",
+    "enablement_reach",
+)
+#: the domain tables this section reads; with all of them empty it says what to load
+SOURCES = ("core.tickets", "core.reviews", "core.survey_responses", "core.enablement_sessions")
 
 
 def operations_section(warehouse: Path, month: dt.date) -> list[Block]:
@@ -36,19 +50,14 @@ def operations_section(warehouse: Path, month: dt.date) -> list[Block]:
                 "select table_schema || '.' || table_name from information_schema.tables"
             ).fetchall()
         }
-        loaded = (
-            con.execute(
-                "select (select count(*) from core.tickets) + (select count(*) from core.reviews)"
-            ).fetchone()[0]
-            if {"core.tickets", "core.reviews"} <= tables
-            else 0
-        )
+        loaded = sum(con.execute(f"select count(*) from {t}").fetchone()[0] for t in SOURCES if t in tables)
         if not kpis or not loaded:
             blocks.append(
                 Block(
                     "paragraph",
-                    "No support tickets or architecture reviews are loaded (sources.yaml `sql` with a tickets "
-                    "or reviews query), so these KPIs have no values.",
+                    "No support tickets, architecture reviews, survey responses or enablement sessions are "
+                    "loaded (sources.yaml `sql`, `jira` or `servicenow`; survey_responses.csv and "
+                    "enablement_sessions.csv among the files), so these KPIs have no values.",
                 )
             )
             return blocks
@@ -58,7 +67,11 @@ def operations_section(warehouse: Path, month: dt.date) -> list[Block]:
             "where k.month = ? and k.kpi_id in ? and k.scope_type in ('org', 'team') order by k.scope",
             [month, kpis],
         ).fetchall()
-        open_tickets = con.execute("select count(*) from core.tickets where status = 'OPEN'").fetchone()[0]
+        open_tickets = (
+            con.execute("select count(*) from core.tickets where status = 'OPEN'").fetchone()[0]
+            if "core.tickets" in tables
+            else 0
+        )
     org = {r[0]: r for r in rows if r[4] == "org"}
     items = []
     for kid in kpis:
@@ -78,15 +91,16 @@ def operations_section(warehouse: Path, month: dt.date) -> list[Block]:
     blocks.append(
         Block("paragraph", f"{open_tickets:,} support tickets are open as of the warehouse's last refresh.")
     )
+    columns = [k for k in kpis if k in TEAM_COLUMNS]
     teams = sorted({r[5] for r in rows if r[4] == "team"})
     by = {(r[0], r[5]): r for r in rows if r[4] == "team"}
     table_rows = []
     for team in teams:
         cells = [md_escape(team)]
-        for kid in kpis:
+        for kid in columns:
             r = by.get((kid, team))
             cells.append("n/a" if r is None or not r[8] else f"{format_value(r[6], r[2])} (n={r[8]})")
         table_rows.append(cells)
     names = {r[0]: r[1] for r in rows}
-    blocks.append(Block("table", header=["Team", *(names.get(k, k) for k in kpis)], rows=table_rows))
+    blocks.append(Block("table", header=["Team", *(names.get(k, k) for k in columns)], rows=table_rows))
     return blocks

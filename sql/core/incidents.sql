@@ -9,6 +9,8 @@ with source as (
     select * from staging.stg_opsgenie__incidents where quarantine_reason is null
     union all by name
     select * from staging.stg_sql__incidents where quarantine_reason is null
+    union all by name
+    select * from staging.stg_servicenow__incidents where quarantine_reason is null
 ),
 
 services as (

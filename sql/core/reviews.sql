@@ -5,6 +5,8 @@
 -- with Monday a holiday took 1 business day.
 with source as (
     select * from staging.stg_sql__reviews where quarantine_reason is null
+    union all by name
+    select * from staging.stg_jira__reviews where quarantine_reason is null
 ),
 
 services as (

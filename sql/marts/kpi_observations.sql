@@ -94,3 +94,4 @@ select measure, subject_id, service, team, observed_at, x, w from marts.operatio
 union all
 select measure, subject_id, service, team, observed_at, x, w from marts.platform_observations
 union all select measure, subject_id, service, team, observed_at, x, w from marts.security_observations
+union all select measure, subject_id, service, team, observed_at, x, w from marts.enablement_observations

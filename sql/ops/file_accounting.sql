@@ -33,6 +33,10 @@ staged as (
     from staging.stg_files__survey_responses
     group by all
     union all
+    select 'enablement_sessions', _file, count(*) filter (where quarantine_reason is null)
+    from staging.stg_files__enablement_sessions
+    group by all
+    union all
     select 'catalog_entities', _file, count(*) filter (where quarantine_reason is null)
     from staging.stg_files__catalog_entities
     group by all

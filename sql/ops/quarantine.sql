@@ -47,6 +47,13 @@ survey_responses as (
     where s.quarantine_reason is not null
 ),
 
+enablement_sessions as (
+    select 'files', 'enablement_sessions', s._file, s._line, s.session_key, s.quarantine_reason, to_json(r)::varchar
+    from staging.stg_files__enablement_sessions as s
+    join raw.files__enablement_sessions as r using (_file, _line)
+    where s.quarantine_reason is not null
+),
+
 catalog_entities as (
     select 'files', 'catalog_entities', s._file, s._line, s.name, s.quarantine_reason, to_json(r)::varchar
     from staging.stg_files__catalog_entities as s
@@ -112,6 +119,19 @@ api_sources as (
     union all
     select source, 'reviews', _file, _line, review_key, quarantine_reason, _record
     from staging.stg_sql__reviews where quarantine_reason is not null
+    union all
+    -- service desks over REST (Jira issues, ServiceNow records): the record as the API sent it
+    select source, 'tickets', _file, _line, ticket_key, quarantine_reason, _record
+    from staging.stg_jira__tickets where quarantine_reason is not null
+    union all
+    select source, 'reviews', _file, _line, review_key, quarantine_reason, _record
+    from staging.stg_jira__reviews where quarantine_reason is not null
+    union all
+    select source, 'tickets', _file, _line, ticket_key, quarantine_reason, _record
+    from staging.stg_servicenow__tickets where quarantine_reason is not null
+    union all
+    select source, 'incidents', _file, _line, incident_key, quarantine_reason, _record
+    from staging.stg_servicenow__incidents where quarantine_reason is not null
 ),
 
 -- Platform adoption API sources (catalog snapshots, repository scans, documentation).
@@ -143,6 +163,7 @@ final as (
     union all select * from incidents
     union all select * from builds
     union all select * from survey_responses
+    union all select * from enablement_sessions
     union all select * from api_sources
     union all select * from catalog_entities
     union all select * from ci_config_scans

@@ -22,7 +22,11 @@ def test_the_example_parses_into_every_source_and_mapping():
         "github_repo_scans",
         "gitlab_repo_scans",
         "confluence_pages",
+        "jira",
+        "servicenow",
     ]
+    assert config.sources["jira"].scopes == ("tickets", "reviews")
+    assert config.sources["servicenow"].options["entities"]["tickets"]["table"] == "sc_req_item"
     assert config.sources["sql"].scopes == ("tickets", "reviews")
     assert config.sources["sql"].token_env == "ITSM_DB_PASSWORD"
     assert ("confluence_pages", "98304", None, "platform-api") in config.mapping_rows()
@@ -40,7 +44,7 @@ def test_the_example_parses_into_every_source_and_mapping():
             "githb",
             "unknown key (did you mean github?); expected one of: history_days, "
             "lookback_hours, http, github, gitlab, jenkins, pagerduty, opsgenie, sql, backstage_catalog, "
-            "github_repo_scans, gitlab_repo_scans, confluence_pages, hcp_terraform, services",
+            "github_repo_scans, gitlab_repo_scans, confluence_pages, hcp_terraform, jira, servicenow, services",
         ),
         ("github: {token_env: X}", "github.repos", "lists nothing to read"),
         (

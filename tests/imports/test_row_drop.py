@@ -29,6 +29,7 @@ def test_loaded_rows_count_what_reached_the_domain_tables(tmp_path):
             "incidents": 0,
             "builds": 0,
             "survey_responses": 0,
+            "enablement_sessions": 0,
             "catalog_entities": 0,
             "ci_config_scans": 0,
             "docs_pages": 0,

@@ -438,6 +438,9 @@ def test_shipped_groups_keep_every_page_as_it_was():
             "architecture_review_cycle_time_p50_days",
             "developer_satisfaction",
             "developer_nps",
+            "enablement_reach",
+            "enablement_sessions_held",
+            "enablement_unique_attendees",
         ),
         # the Platform adoption page and the report's Platform section (issue 13)
         "platform_adoption": (

@@ -135,6 +135,7 @@ def test_checks_are_recorded_for_the_data_health_page(run):
         "core.tickets": True,
         "core.reviews": True,
         "core.survey_responses": True,
+        "core.enablement_sessions": True,
         "core.catalog_entities": True,
         "core.ci_template_refs": True,
         "core.documents": True,
