@@ -1,4 +1,5 @@
--- Conftest results, one row per evaluated file of a change or pipeline run, with its service.
+-- Conftest results, one row per evaluated file of a change or pipeline run, with its service and the
+-- rules its exceptions let through.
 with source as (
     select * from raw.security__conftest_results
 ),
@@ -20,6 +21,12 @@ renamed as (
         s.warnings,
         s.exceptions,
         s.skipped,
+        -- each exception's rule: Conftest writes the exception query as its msg, e.g.
+        -- data.main.exception[_][_] == "run_as_root"; the quoted name is the rule excepted
+        list_transform(
+            from_json(coalesce(s._record -> 'exceptions', '[]'), '["json"]'),
+            lambda e: coalesce(nullif(regexp_extract(e ->> 'msg', '"([^"]+)"', 1), ''), e ->> 'msg')
+        ) as exception_rules,
         s._file,
         s._position,
         case

@@ -430,16 +430,16 @@ def test_kyverno_resources_are_evaluations_with_exceptions_not_compliant(warehou
 
 
 def test_waivers_at_month_end_with_one_expiring_mid_month(warehouse):
-    # Dec end: W1 (age 31 d). Jan end: W1 expired 01-15 (not closed: expired still active), W2 (22 d),
-    # risk-accepted #3 (17 d). Feb end: W2 closed 02-20; #3 (45 d), W3 (19 d). Mar end: #3 76 d, W3 50 d.
+    # Register and risk-accepted: Dec end: W1 (age 31 d). Jan end: W1 expired 01-15 (not closed: expired
+    # still active), W2 (22 d), risk-accepted #3 (17 d). Feb end: W2 closed 02-20; #3 (45 d), W3 (19 d).
+    # Mar end: #3 76 d, W3 50 d.
+    # Policy exceptions (test_policy_exceptions_are_waivers_until_an_evaluation_no_longer_shows_them):
+    # api's run_as_root from 01-10 on (22 d at Jan end, 50 d Feb, 81 d Mar), indexer's Kyverno
+    # exception from 02-10 10:00 (18.58 d at Feb end, 49.58 d Mar); web's closed 01-13.
+    # Active: Dec 1; Jan W2, #3, run_as_root = 3; Feb #3, W3, run_as_root, kyverno = 4; Mar 4.
     assert [
         kpi(warehouse, "active_waivers", m)["value"] for m in ("2025-12", "2026-01", "2026-02", "2026-03")
-    ] == [
-        1,
-        2,
-        2,
-        2,
-    ]
+    ] == [1, 3, 4, 4]
     assert [
         kpi(warehouse, "expired_waivers_still_active", m)["value"] for m in ("2025-12", "2026-01", "2026-03")
     ] == [
@@ -449,12 +449,59 @@ def test_waivers_at_month_end_with_one_expiring_mid_month(warehouse):
     ]
     assert kpi(warehouse, "expired_waivers_still_active", "2026-01", "service", "api")["value"] == 1
     assert kpi(warehouse, "waiver_age_p50_days", "2025-12")["value"] == pytest.approx(31.0)
-    assert kpi(warehouse, "waiver_age_p50_days", "2026-01")["value"] == pytest.approx(19.5)
-    assert kpi(warehouse, "waiver_age_p50_days", "2026-02")["value"] == pytest.approx(32.0)
-    assert kpi(warehouse, "waiver_age_p50_days", "2026-03")["value"] == pytest.approx(63.0)
-    assert kpi(warehouse, "active_waivers", "2026-02", "team", "search")["value"] == 0
+    assert kpi(warehouse, "waiver_age_p50_days", "2026-01")["value"] == pytest.approx(22.0)  # 17, 22, 22
+    assert kpi(warehouse, "waiver_age_p50_days", "2026-02")["value"] == pytest.approx(
+        32.0
+    )  # 18.58, 19, 45, 50
+    assert kpi(warehouse, "waiver_age_p50_days", "2026-03")["value"] == pytest.approx(
+        63.0
+    )  # 49.58, 50, 76, 81
+    assert (
+        kpi(warehouse, "active_waivers", "2026-02", "team", "search")["value"] == 1
+    )  # the Kyverno exception
     exp = kpi(warehouse, "expired_waivers_still_active", "2026-01")
     assert (exp["target"], exp["target_met"]) == (0.0, False)
+
+
+def test_policy_exceptions_are_waivers_until_an_evaluation_no_longer_shows_them(warehouse):
+    # pr-101 (api, 01-10): service.yaml's exception for run_as_root; service.yaml is not evaluated again,
+    # so it stays in force. pr-7 (web, 01-12): deploy.yaml's exception "x"; pr-8 (01-13) evaluates
+    # deploy.yaml without it: closed then. Kyverno (02-10): the CronJob cron skipped by a
+    # PolicyException for disallow-privileged/privileged-containers.
+    rows = query(
+        warehouse,
+        "select waiver_id, source, policy, service, created_at, expires_at, closed_at from core.waivers "
+        "where waiver_id like 'exception:%' order by waiver_id",
+    )
+    assert rows == [
+        {
+            "waiver_id": "exception:conftest:api:service.yaml:run_as_root",
+            "source": "conftest",
+            "policy": "run_as_root",
+            "service": "api",
+            "created_at": dt.datetime(2026, 1, 10),
+            "expires_at": None,
+            "closed_at": None,
+        },
+        {
+            "waiver_id": "exception:conftest:web:deploy.yaml:x",
+            "source": "conftest",
+            "policy": "x",
+            "service": "web",
+            "created_at": dt.datetime(2026, 1, 12),
+            "expires_at": None,
+            "closed_at": dt.datetime(2026, 1, 13),
+        },
+        {
+            "waiver_id": "exception:kyverno:indexer:indexer/CronJob/cron:disallow-privileged/privileged-containers",
+            "source": "kyverno",
+            "policy": "disallow-privileged/privileged-containers",
+            "service": "indexer",
+            "created_at": dt.datetime(2026, 2, 10, 10),
+            "expires_at": None,
+            "closed_at": None,
+        },
+    ]
 
 
 def test_provenance_counts_known_digests_and_reports_unknown_apart(warehouse):
