@@ -135,3 +135,69 @@ def fetch_utilization(
     finally:
         if own:
             client.close()
+
+
+# --- SLO events (platform_kpi.slos) ----------------------------------------------------------------
+
+HOUR = 3600
+
+
+def slo_event_records(
+    doc: Any, slo_id: str, series: str, origin: str
+) -> Iterator[dict[str, str | int | None]]:
+    """One record per hour of a query_range answer (step 1h) for one SLO's good, bad or total query.
+
+    A sample at ``ts`` holds the events of the hour ending at ``ts`` (``increase(x[1h])``): the hour
+    starting ``ts - 3600``. Several series at one time are summed (a query without ``sum`` by series)."""
+    if not isinstance(doc, dict) or doc.get("status") != "success":
+        detail = doc.get("error") if isinstance(doc, dict) else None
+        raise PrometheusError(f"{SOURCE}: {origin}: query failed: {detail or 'not a query_range response'}")
+    data = doc.get("data") or {}
+    if data.get("resultType") != "matrix":
+        raise PrometheusError(
+            f"{SOURCE}: {origin}: expected resultType matrix, got {data.get('resultType')!r}"
+        )
+    line = 0
+    for item in data.get("result") or []:
+        for pair in item.get("values") or []:
+            line += 1
+            ts, value = (pair + [None, None])[:2] if isinstance(pair, list) else (None, None)
+            yield {
+                "slo_id": slo_id,
+                "series": series,
+                "ts": None if ts is None else str(ts),
+                "value": None if value is None else str(value),
+                "_origin": origin,
+                "_line": line,
+            }
+
+
+def fetch_slo_events(
+    url: str,
+    slo_id: str,
+    queries: dict[str, str],
+    *,
+    start: dt.date,
+    end: dt.date,
+    client: ApiClient | None = None,
+) -> Iterator[dict[str, str | int | None]]:
+    """Hourly events of one SLO's queries (series -> PromQL already giving an hour's events) for the
+    UTC days [start, end): samples at every hour end from start 01:00 to end 00:00, so the last hour of
+    a day (a month) is asked for and lands in that day."""
+    first = int(dt.datetime.combine(start, dt.time(), dt.UTC).timestamp()) + HOUR
+    last = int(dt.datetime.combine(end, dt.time(), dt.UTC).timestamp())
+    own = client is None
+    client = client or client_for(url)
+    try:
+        for series, query in queries.items():
+            chunk_start = first
+            while chunk_start <= last:
+                chunk_end = min(last, chunk_start + (MAX_POINTS - 1) * HOUR)
+                params = {"query": query, "start": str(chunk_start), "end": str(chunk_end), "step": str(HOUR)}
+                doc = _get(client, params)
+                origin = f"query_range {slo_id} {series} {chunk_start}-{chunk_end}"
+                yield from slo_event_records(doc, slo_id, series, origin)
+                chunk_start = chunk_end + HOUR
+    finally:
+        if own:
+            client.close()

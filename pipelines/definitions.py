@@ -11,6 +11,7 @@ from assets.publish import published_warehouse
 from assets.reports import monthly_report
 from assets.resources import WarehouseResource, configuration_resource
 from assets.security import raw_security
+from assets.slos import raw_slos
 from assets.sources import SourcesResource, source_assets, source_checks
 from assets.transform import model_assets
 from pipelines.jobs import (
@@ -28,6 +29,7 @@ ASSETS = [
     kpi_config,
     raw_costs,
     raw_security,
+    raw_slos,
     *source_assets,
     *model_assets,
     published_warehouse,

@@ -806,6 +806,27 @@ class SecuritySettings(Model):
     workspaces: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
 
 
+class SloPrometheus(Model):
+    """Where the SLOs' queries are evaluated (Prometheus ``GET /api/v1/query_range``)."""
+
+    url: str | None = None  #: e.g. http://prometheus:9090; None: only SLO result files are read
+    history_days: PositiveInt = 90  #: how far back the first evaluation of an SLO reaches
+    lookback_days: Annotated[int, BeforeValidator(_not_bool), Field(ge=0)] = 2  #: days re-evaluated each run
+
+
+class SloSettings(Model):
+    """config/kpi.yaml slos: the SLO spec files (OpenSLO v1, Sloth prometheus/v1), which SLOs are
+    platform SLOs, and how much of a month must have data for its attainment to count."""
+
+    #: spec files or folders, relative to kpi.yaml (``<files>/slos`` is always read too)
+    paths: Names = ()
+    #: platform SLOs: an SLO's name or id, its service, or a label selector ``key=value``
+    platform: tuple[NonEmpty, ...] = ()
+    #: the share of a month's hours with data below which the month does not count as met
+    min_coverage: Annotated[float, BeforeValidator(_not_bool), Field(ge=0, le=1)] = 0.9
+    prometheus: SloPrometheus = Field(default_factory=SloPrometheus)
+
+
 class KpiRules(Model):
     """config/kpi.yaml: the rules every KPI is computed with, and the targets."""
 
@@ -832,6 +853,8 @@ class KpiRules(Model):
     platform_adoption: PlatformAdoption = Field(default_factory=PlatformAdoption)
     #: the security and compliance KPIs' settings (vulnerability SLA per severity, workspace services)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    #: the SLOs' spec files, platform SLOs and coverage rule (platform_kpi.slos)
+    slos: SloSettings = Field(default_factory=SloSettings)
 
     @field_validator("benchmark_year")
     @classmethod

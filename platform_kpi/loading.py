@@ -17,6 +17,7 @@ from platform_kpi.cost_config import ensure_cost_tables
 from platform_kpi.raw_tables import ensure_raw_tables, replace_raw
 from platform_kpi.security import ensure_security_tables
 from platform_kpi.settings import SQL_DIR
+from platform_kpi.slos import ensure_slo_tables
 
 CONFIG_TABLES = (
     ("ops", "kpi_settings"),
@@ -222,6 +223,7 @@ def write_config_tables(
     # The cost rules (costs.yaml beside the KPI config); cost source tables exist even when empty.
     ensure_cost_tables(con, config.costs)
     ensure_security_tables(con, config.rules.security)  # security config and raw tables (issue 14)
+    ensure_slo_tables(con)  # SLO raw and ops tables (issue 15)
     return {
         "kpis": len(definitions),
         "groups": groups["group_id"].nunique(),

@@ -173,6 +173,7 @@ final as (
     -- "what was not counted, and why".
     union all select * from marts.cost_quarantine
     union all select * from marts.security_quarantine
+    union all select * from marts.slo_quarantine
 )
 
 select * from final order by source, entity, file, line
