@@ -120,6 +120,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         generate_enablement_register,
         generate_service_desk,
     )
+    from platform_kpi.demo.slos import generate_slos
     from platform_kpi.periods import last_full_month, today_utc
 
     home = Path(args.dir)
@@ -138,6 +139,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     counts.update(generate_service_desk(home, files_dir, months=args.months, seed=args.seed, today=today))
     counts.update(generate_developer_survey(files_dir, months=args.months, seed=args.seed, today=today))
     counts.update(generate_enablement_register(files_dir, months=args.months, seed=args.seed, today=today))
+    counts.update(generate_slos(files_dir, months=args.months, seed=args.seed, today=today))  # SLO specs
     _say(
         "  "
         + ", ".join(f"{k}: {v:,}" for k, v in counts.items())

@@ -5,6 +5,7 @@ satisfaction and NPS with their sample sizes, and enablement (sessions, attendee
 import streamlit as st
 
 from dashboards import context, data, ui
+from dashboards.views import operations_slos
 
 ctx = context.get()
 f = ctx.filters
@@ -109,3 +110,5 @@ else:
     else:
         st.dataframe(sessions, hide_index=True)
     ui.export(sessions, f"enablement sessions {f.month:%Y-%m}", key="enablement")
+
+operations_slos.draw(ctx)

@@ -21,6 +21,7 @@ from platform_kpi.reporting.operations import operations_section
 from platform_kpi.reporting.platform import platform_section
 from platform_kpi.reporting.render import render_html, render_markdown, render_pdf
 from platform_kpi.reporting.security import security_section
+from platform_kpi.reporting.slos import slo_section
 
 REPORT_FILES = ("report.pdf", "report.html", "report.md")
 
@@ -47,6 +48,7 @@ def write_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str
         blocks[at:at] = [
             *cost_section(warehouse, month),
             *operations_section(warehouse, month),
+            *slo_section(warehouse, month),
             *platform_section(warehouse, month),
             *security_section(warehouse, month),
         ]

@@ -27,6 +27,7 @@ def demo_home() -> Path:
         generate_enablement_register,
         generate_service_desk,
     )
+    from platform_kpi.demo.slos import generate_slos
     from platform_kpi.reporting.report import write_report
 
     home = Path(tempfile.mkdtemp(prefix="kpi-demo-"))
@@ -35,6 +36,7 @@ def demo_home() -> Path:
     generate_service_desk(home, home / "files", seed=7, today=TODAY)  # as `kpi demo` does
     generate_developer_survey(home / "files", seed=7, today=TODAY)
     generate_enablement_register(home / "files", seed=7, today=TODAY)
+    generate_slos(home / "files", seed=7, today=TODAY)
     run_pipeline(
         home / "files", home / "warehouse.duckdb", reports_dir=home / "reports", sources=home / "sources.yaml"
     )

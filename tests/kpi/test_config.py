@@ -81,7 +81,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
             "unknown key (did you mean incident_link_window_hours?); expected one of: "
             "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets, "
             "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins, holidays, "
-            "survey_min_respondents, platform_adoption, security",
+            "survey_min_respondents, platform_adoption, security, slos",
         ),
         (
             "incident_link_window_hours: soon\n",
@@ -441,6 +441,10 @@ def test_shipped_groups_keep_every_page_as_it_was():
             "enablement_reach",
             "enablement_sessions_held",
             "enablement_unique_attendees",
+            # the SLO section (issue 15)
+            "platform_slo_attainment",
+            "slo_attainment",
+            "slo_error_budget_remaining",
         ),
         # the Platform adoption page and the report's Platform section (issue 13)
         "platform_adoption": (

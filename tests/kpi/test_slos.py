@@ -254,7 +254,7 @@ def _config(tmp_path: Path, url: str) -> Path:
     config = tmp_path / "kpi.yaml"
     text = DEFAULT_CONFIG.read_text()
     text = text.replace(
-        "slos:\n  paths: []\n  platform: []",
+        "slos:\n  paths: []\n  platform: ['tier=platform']",
         "slos:\n  paths: []\n  platform: [ci, 'tier=platform', artifacts-availability]",
     )
     text = text.replace("    url: null\n    history_days: 90", f"    url: {url}\n    history_days: 30")

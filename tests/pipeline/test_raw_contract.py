@@ -28,6 +28,7 @@ from platform_kpi.raw_tables import (
 )
 from platform_kpi.security import SECURITY_RAW_TABLES
 from platform_kpi.settings import SQL_DIR
+from platform_kpi.slos import SLO_RAW_TABLES
 from platform_kpi.warehouse import read_connection, write_connection
 
 TODAY = dt.date(2026, 5, 9)
@@ -92,6 +93,7 @@ def test_the_contract_lists_only_tables_a_writer_writes():
         + [f"{source}__{entity}" for source, entities in RAW_TABLES.items() for entity in entities]
         + list(COST_RAW_TABLES)
         + list(SECURITY_RAW_TABLES)  # the security report files and their API syncs (issue 14)
+        + list(SLO_RAW_TABLES)  # the SLO specs, result files and Prometheus evaluation (issue 15)
     )
     assert len(written) == len(set(written)), "two writers write the same raw table"
     assert sorted(raw_tables()) == sorted(written)
