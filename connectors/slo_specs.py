@@ -182,7 +182,7 @@ def _ratio_target(objective: dict[str, Any]) -> float:
         raise _Invalid(f"{what} {value!r} is not a number")
     if not 0 < value < scale:
         raise _Invalid(f"{what} {value!r} is outside (0, {scale:g})")
-    return float(value) / scale
+    return round(float(value) / scale, 12)  # 99.99 / 100 is 0.9998999999999999 in binary
 
 
 def _metric_query(side: Any, what: str) -> str:
@@ -285,7 +285,7 @@ def _sloth_slo(doc: dict[str, Any], slo: Any, file: str, position: str) -> SloSp
         source="sloth",
         name=f"{service}-{name}",
         service=service,
-        objective=float(objective) / 100.0,
+        objective=round(float(objective) / 100.0, 12),
         time_window="30d",  # Sloth's default SLO period
         budgeting_method="Occurrences",
         good_query=None,
