@@ -4,7 +4,6 @@
 import dagster as dg
 
 from assets.resources import WarehouseResource
-from assets.sources import SourcesResource
 from platform_kpi.config import Configuration
 from platform_kpi.raw_tables import raw_table
 from platform_kpi.slos import SLO_CONFIG_TABLES, SLO_RAW_TABLES, load_slos
@@ -34,10 +33,12 @@ _DESCRIPTIONS = {
 def raw_slos(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
-    sources: SourcesResource,
     configuration: dg.ResourceParam[Configuration],
 ):
-    """Read the SLO specs and result files, and evaluate the SLOs against Prometheus when configured."""
+    """Read the SLO specs and result files, and evaluate the SLOs against Prometheus when configured.
+
+    Evaluated on every run (``kpi sync`` too, which only skips re-fetching the sources.yaml APIs): the
+    window is incremental, so a run right after another asks Prometheus for the lookback days only."""
     as_of = warehouse.as_of_time
     with warehouse.connect() as con:
         result = load_slos(
@@ -46,7 +47,6 @@ def raw_slos(
             kpi_path=configuration.kpi_path,
             files_dir=warehouse.files_path,
             today=as_of.date() if as_of else None,
-            fetch=sources.fetch,
             progress=context.log.info,
         )
         counts = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in SLO_RAW_TABLES}

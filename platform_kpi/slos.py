@@ -122,7 +122,6 @@ def load_slos(
     kpi_path: Path | None,
     files_dir: Path | None,
     today: dt.date | None = None,
-    fetch: bool = True,
     client: ApiClient | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -140,7 +139,7 @@ def load_slos(
     replace_raw(con, "slo__results", _frame("slo__results", results))
     write_slo_config(con, settings, platform_matches(specs, settings.platform))
     out: dict[str, Any] = {"slos": len(specs), "load_errors": len(errors), "result_rows": len(results)}
-    if settings.prometheus.url and fetch:
+    if settings.prometheus.url:
         out.update(
             evaluate(
                 con, specs, settings.prometheus, today or dt.datetime.now(dt.UTC).date(), client, progress

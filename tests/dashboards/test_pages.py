@@ -3,6 +3,7 @@ live in the URL, empty states say why, and the SQL page refuses anything but a r
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -340,6 +341,8 @@ def test_operations_page_tiles_and_tables_follow_the_warehouse(app, demo: Path) 
             assert row["sample_size"] == 0, kid  # the survey runs in November: October's tiles say n/a
         elif kid in ("support_resolution_time_p50_hours", "architecture_review_cycle_time_p50_days"):
             assert row["sample_size"] > 0, kid
+        elif kid in SLO_KPIS:
+            assert row["sample_size"] == 0, kid  # payments owns no SLO: its tiles say n/a
         assert tiles[row["name"]] == format_value(row["value"], row["unit"]), kid
     resolved = sql(
         wh,
@@ -356,6 +359,35 @@ def test_operations_page_tiles_and_tables_follow_the_warehouse(app, demo: Path) 
     )[0]["n"]
     sessions = at.dataframe[2].value if held else None
     assert held == 0 or (len(sessions) == held and set(sessions["audience"]) == {"payments"})
+
+
+SLO_KPIS = ("platform_slo_attainment", "slo_attainment", "slo_error_budget_remaining")
+
+
+def test_operations_page_slo_section_lists_each_platform_slo_of_the_month(app, demo: Path) -> None:
+    wh = demo / "warehouse.duckdb"
+    at = app("operations")
+    expected = sql(
+        wh,
+        "select name, slo_attainment, slo_error_budget_remaining, status from marts.slo_monthly "
+        "where is_platform and month = '2026-10-01' order by slo_error_budget_remaining, name",
+    )
+    assert len(expected) == 3  # the demo's CI, cluster and artifact repository SLOs
+    table = next(d.value for d in at.dataframe if "slo" in d.value.columns)
+    assert table[["slo", "slo_attainment", "slo_error_budget_remaining", "status"]].to_dict("records") == [
+        {
+            "slo": r["name"],
+            "slo_attainment": r["slo_attainment"],
+            "slo_error_budget_remaining": r["slo_error_budget_remaining"],
+            "status": r["status"],
+        }
+        for r in expected
+    ]
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    trend = next(c for c in charts if "Platform SLO attainment" in json.dumps(c["layout"].get("title", "")))
+    assert [t["name"] for t in trend["data"]] == ["value", "target"]
+    row = kpi_row(wh, "platform_slo_attainment", "2026-10")
+    assert {m.label: m.value for m in at.metric}[row["name"]] == format_value(row["value"], "ratio")
 
 
 # -- Platform adoption (issue 13) ----------------------------------------------------------------

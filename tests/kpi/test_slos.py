@@ -449,3 +449,44 @@ def test_prometheus_429_and_5xx_are_retried_and_an_error_answer_keeps_that_slos_
         == ci_samples
     )
     con.close()
+
+
+def test_a_daily_results_file_is_imported_and_its_bad_rows_quarantined(tmp_path):
+    files = tmp_path / "files"
+    (files / "slos").mkdir(parents=True)
+    (files / "services.csv").write_text(SERVICES)
+    (files / "slos" / "ci.yaml").write_text(CI_SPEC)
+    (files / "slos" / "results.csv").write_text(
+        "slo_id,day,good_events,bad_events,total_events,hours_with_data\n"
+        "ci-availability,2026-04-01,990,,1000,24\n"  # by name
+        "openslo:slo:ci-availability,2026-04-02,,5,1000,24\n"  # by id, bad events given: 995 good
+        "ci-availability,2026-04-03,1000,,1000,12\n"  # half a day with data
+        "unknown-slo,2026-04-01,1,,1,24\n"
+        "ci-availability,2026-04-04,1001,,1000,24\n"
+        "ci-availability,2026-04-05,10,,10,30\n"
+    )
+    wh = build(tmp_path, files, DEFAULT_CONFIG, dt.datetime(2026, 5, 1))
+    (april,) = query(wh, "select * from marts.slo_monthly where month = '2026-04-01'")
+    # 1-3 April: 72 hours, 60 with data -> coverage 0.833 < 0.9; (990 + 995 + 1000) / 3000 = 0.995 >= 0.99
+    assert (april["good_events"], april["total_events"], april["hours_in_period"]) == (2985, 3000, 72)
+    assert april["coverage"] == pytest.approx(60 / 72)
+    assert april["slo_attainment"] == pytest.approx(0.995)
+    assert april["slo_error_budget_remaining"] == pytest.approx(1 - (15 / 3000) / 0.01)  # 0.5
+    assert april["status"] == "insufficient_data"
+    bad = query(
+        wh,
+        "select line, record_key, reason from ops.quarantine where entity = 'slo_results' order by line",
+    )
+    assert bad == [
+        {"line": 5, "record_key": "unknown-slo", "reason": "no SLO spec defines unknown-slo"},
+        {
+            "line": 6,
+            "record_key": "ci-availability",
+            "reason": "good events are not between 0 and total_events",
+        },
+        {
+            "line": 7,
+            "record_key": "ci-availability",
+            "reason": "hours_with_data is not a number from 0 to 24",
+        },
+    ]
