@@ -13,6 +13,8 @@ from dashboards import data, ui
 from dashboards.data import TTL, query
 
 KPI = "platform_slo_attainment"
+#: the SLO KPIs of the operations group: this section shows them (the page's trend row leaves them out)
+KPIS = ("platform_slo_attainment", "slo_attainment", "slo_error_budget_remaining")
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
