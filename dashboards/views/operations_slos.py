@@ -11,10 +11,11 @@ import streamlit as st
 
 from dashboards import data, ui
 from dashboards.data import TTL, query
+from platform_kpi.reporting.slos import SLO_KPIS
 
 KPI = "platform_slo_attainment"
 #: the SLO KPIs of the operations group: this section shows them (the page's trend row leaves them out)
-KPIS = ("platform_slo_attainment", "slo_attainment", "slo_error_budget_remaining")
+KPIS = SLO_KPIS
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -15,6 +15,7 @@ from pathlib import Path
 from platform_kpi.catalog import change, format_value, read_groups
 from platform_kpi.markup import md_escape
 from platform_kpi.reporting.blocks import Block
+from platform_kpi.reporting.slos import SLO_KPIS
 from platform_kpi.warehouse import read_connection
 
 SAMPLE_WORDS = {
@@ -43,7 +44,7 @@ def operations_section(warehouse: Path, month: dt.date) -> list[Block]:
     blocks = [Block("heading", "Operations and experience")]
     with read_connection(warehouse) as con:
         groups = read_groups(con)
-        kpis = list(groups.get("operations", ()))
+        kpis = [k for k in groups.get("operations", ()) if k not in SLO_KPIS]  # the SLO part shows those
         tables = {
             r[0]
             for r in con.execute(

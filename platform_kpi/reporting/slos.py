@@ -15,6 +15,8 @@ from platform_kpi.catalog import format_value
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.warehouse import read_connection
 
+#: the SLO KPIs of the operations group: this part reports them (the operations bullets and team table leave them out)
+SLO_KPIS = ("platform_slo_attainment", "slo_attainment", "slo_error_budget_remaining")
 STATUS_WORDS = {"met": "met", "breached": "breached", "insufficient_data": "too little data"}
 
 
