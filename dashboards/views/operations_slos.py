@@ -64,46 +64,36 @@ def draw(ctx) -> None:
                 "(objective %{customdata[1]:.2%}), %{customdata[2]}<extra></extra>",
             )
             ui.layout(
-                fig, title="Error budget remaining (below 0: overspent, shown down to -100%)", height=260
+                fig, title="Error budget remaining (below 0: overspent, shown down to -100%)", height=300
             )
             fig.update_xaxes(tickformat=".0%")
             ui.plot(fig, "slo_error_budget")
-            st.dataframe(
-                slos[
-                    [
-                        "slo",
-                        "service",
-                        "objective",
-                        "slo_attainment",
-                        "slo_error_budget_remaining",
-                        "coverage",
-                        "status",
-                    ]
-                ],
-                hide_index=True,
-                column_config={
-                    "objective": st.column_config.NumberColumn(format="percent"),
-                    "slo_attainment": st.column_config.NumberColumn("attainment", format="percent"),
-                    "slo_error_budget_remaining": st.column_config.NumberColumn(
-                        "budget left", format="percent"
-                    ),
-                    "coverage": st.column_config.NumberColumn(format="percent"),
-                },
-            )
-        ui.definition(
-            "Attainment = good / total events over the month's hours with data; budget left = 1 - bad share / "
-            "(1 - objective). A month with coverage below the configured minimum is insufficient_data (not met).",
-            len(slos),
-            "platform SLOs",
-        )
-        ui.export(slos, f"platform SLOs {f.month:%Y-%m}", key="slos")
     with right:
         kpis = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)
         series = kpis[kpis["kpi_id"] == KPI]
         if series.empty or series["sample_size"].sum() == 0:
             ui.empty(f"No platform SLO results for {f.scope_label} in this range.")
         else:
-            ui.plot(ui.trend_chart(series, "ratio", title=series["name"].iloc[0], height=300), f"trend_{KPI}")
+            ui.plot(ui.trend_chart(series, "ratio", title=series["name"].iloc[0], height=300), f"slos_{KPI}")
             ui.definition(
                 data.definitions(*ctx.db).loc[KPI, "definition"], series["sample_size"].sum(), "SLO-months"
             )
+    if not slos.empty:
+        columns = ["slo", "service", "objective", "slo_attainment", "slo_error_budget_remaining", "coverage"]
+        st.dataframe(
+            slos[[*columns, "status"]],
+            hide_index=True,
+            column_config={
+                "objective": st.column_config.NumberColumn(format="percent"),
+                "slo_attainment": st.column_config.NumberColumn("attainment", format="percent"),
+                "slo_error_budget_remaining": st.column_config.NumberColumn("budget left", format="percent"),
+                "coverage": st.column_config.NumberColumn(format="percent"),
+            },
+        )
+    ui.definition(
+        "Attainment = good / total events over the month's hours with data; budget left = 1 - bad share / "
+        "(1 - objective). A month with coverage below the configured minimum is insufficient_data (not met).",
+        len(slos),
+        "platform SLOs",
+    )
+    ui.export(slos, f"platform SLOs {f.month:%Y-%m}", key="slos")
