@@ -44,6 +44,8 @@ def draw(ctx) -> None:
             not_configured=True,
         )
         return
+    kpis = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)
+    ui.kpi_tile_row(kpis, f.month, KPIS, f.month_label())
     slos = slo_month(*ctx.db, f.team, f.service, f.month)
     left, right = st.columns([3, 2])
     with left:
@@ -69,7 +71,6 @@ def draw(ctx) -> None:
             fig.update_xaxes(tickformat=".0%")
             ui.plot(fig, "slo_error_budget")
     with right:
-        kpis = data.kpi_series(*ctx.db, *f.scope, f.start, f.end)
         series = kpis[kpis["kpi_id"] == KPI]
         if series.empty or series["sample_size"].sum() == 0:
             ui.empty(f"No platform SLO results for {f.scope_label} in this range.")
