@@ -29,7 +29,11 @@ PAGES = [
     ("reports", "Monthly reports", 0),
     ("sql", "SQL", 0),
     ("costs", "Costs", 0),  # the demo here has no cost data: the page says so
-    ("operations", "Operations & experience", 5),  # October: 2 service-desk and 3 enablement trends, no survey charts
+    (
+        "operations",
+        "Operations & experience",
+        5,
+    ),  # October: 2 service-desk and 3 enablement trends, no survey charts
     ("platform", "Platform adoption", 5),
     ("security", "Security & compliance", 2),
 ]
