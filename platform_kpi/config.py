@@ -1242,6 +1242,9 @@ class PagerdutySource(_ApiSource):
     services: Names = ()
     limit: PositiveInt | None = None
     window_days: Positive | None = None
+    #: read each incident's alerts and the incident log entries (alert noise KPIs; one request more per
+    #: incident); default true
+    alerts: bool | None = None
 
 
 class OpsgenieSource(_ApiSource):
