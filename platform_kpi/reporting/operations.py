@@ -14,6 +14,7 @@ from pathlib import Path
 
 from platform_kpi.catalog import change, format_value, read_groups
 from platform_kpi.markup import md_escape
+from platform_kpi.reporting.alerts import KPIS as ALERT_KPIS
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.warehouse import read_connection
 
@@ -43,7 +44,8 @@ def operations_section(warehouse: Path, month: dt.date) -> list[Block]:
     blocks = [Block("heading", "Operations and experience")]
     with read_connection(warehouse) as con:
         groups = read_groups(con)
-        kpis = list(groups.get("operations", ()))
+        # alert noise and platform incidents have their own part (reporting.alerts)
+        kpis = [k for k in groups.get("operations", ()) if k not in ALERT_KPIS]
         tables = {
             r[0]
             for r in con.execute(

@@ -32,8 +32,8 @@ PAGES = [
     (
         "operations",
         "Operations & experience",
-        5,
-    ),  # October: 2 service-desk and 3 enablement trends, no survey charts
+        9,
+    ),  # October: 2 service-desk, 3 enablement and 4 alert-noise trends, no survey charts
     ("platform", "Platform adoption", 5),
     ("security", "Security & compliance", 2),
 ]

@@ -338,7 +338,12 @@ def test_operations_page_tiles_and_tables_follow_the_warehouse(app, demo: Path) 
         row = kpi_row(wh, kid, "2026-10", "team", "payments")
         if kid in ("developer_satisfaction", "developer_nps"):
             assert row["sample_size"] == 0, kid  # the survey runs in November: October's tiles say n/a
-        elif kid in ("support_resolution_time_p50_hours", "architecture_review_cycle_time_p50_days"):
+        elif kid in (
+            "support_resolution_time_p50_hours",
+            "architecture_review_cycle_time_p50_days",
+            "alert_actionable_ratio",
+            "alerts_per_oncall_week",
+        ):
             assert row["sample_size"] > 0, kid
         assert tiles[row["name"]] == format_value(row["value"], row["unit"]), kid
     resolved = sql(
@@ -356,6 +361,40 @@ def test_operations_page_tiles_and_tables_follow_the_warehouse(app, demo: Path) 
     )[0]["n"]
     sessions = at.dataframe[2].value if held else None
     assert held == 0 or (len(sessions) == held and set(sessions["audience"]) == {"payments"})
+
+
+def test_operations_alert_noise_section_follows_the_warehouse(app, demo: Path) -> None:
+    wh = demo / "warehouse.duckdb"
+    at = app("operations")
+    tiles = {m.label: m.value for m in at.metric}
+    for kid in (
+        "alert_actionable_ratio",
+        "alerts_per_oncall_week",
+        "platform_incident_rate",
+        "platform_incident_mttr_hours",
+    ):
+        row = kpi_row(wh, kid, "2026-10")
+        assert row["sample_size"] > 0, kid
+        assert tiles[row["name"]] == format_value(row["value"], row["unit"]), kid
+    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
+    teams = frames[("team", "actionable", "alerts per on-call week")]
+    expected = sql(
+        wh,
+        "select scope, value from marts.kpi_monthly where kpi_id = 'alert_actionable_ratio' and "
+        "scope_type = 'team' and month = '2026-10-01' and sample_size > 0 order by value, scope",
+    )
+    assert sorted(zip(teams["team"], teams["actionable"], strict=True)) == sorted(
+        (r["scope"], format_value(r["value"], "ratio")) for r in expected
+    )
+    sources = next(v for k, v in frames.items() if k[0] == "alert_source")
+    noisiest = sql(
+        wh,
+        "select alert_source, count(*) filter (where not is_actionable) as noise from core.alerts "
+        "where created_at >= '2026-10-01' and created_at < '2026-11-01' group by 1 order by 2 desc, count(*) desc, 1",
+    )
+    assert list(sources["alert_source"]) == [r["alert_source"] for r in noisiest][:10]
+    assert list(sources["noise"]) == [r["noise"] for r in noisiest][:10]
+    assert "Alert noise and platform incidents" in texts(at)
 
 
 # -- Platform adoption (issue 13) ----------------------------------------------------------------
