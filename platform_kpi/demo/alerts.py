@@ -74,12 +74,15 @@ def generate_alerts(files_dir: Path, *, months: int = 24, seed: int = 7, today: 
             created = inc.created_at - 60 * (float(rng.uniform(0, 4)) + 3 * k)
             person = rng.random() < 0.9
             ack = created + 60 * float(rng.lognormal(np.log(4), 0.6))
+            resolved = inc.resolved_at if inc.resolved_at == inc.resolved_at else None  # NaN: still open
+            if resolved is not None and resolved < ack:  # the incident row resolved before it opened
+                resolved = ack + 1800
             add(
                 inc.service,
                 created,
                 ack,
                 "person" if person else "integration",
-                inc.resolved_at if inc.resolved_at == inc.resolved_at else None,
+                resolved,
                 "person",
                 inc.incident_id,
                 _SEVERITY.get(str(inc.severity).lower(), "error"),

@@ -506,7 +506,8 @@ class Simulator:
             return body, {}
         if m := re.fullmatch(r"/incidents/([^/]+)/alerts", path):
             alerts = sorted(
-                self.data.pagerduty_alerts.get(m.group(1), []), key=lambda a: (a.get("created_at") or "", a["id"])
+                self.data.pagerduty_alerts.get(m.group(1), []),
+                key=lambda a: (a.get("created_at") or "", a["id"]),
             )
             return _offset_page(alerts, "alerts", query), {}
         if path == "/log_entries":
