@@ -427,3 +427,29 @@ def test_pagerduty_alert_syncs_survive_a_429_with_retry_after_and_5xx_bursts(tmp
         stored[label] = _raw(wh)
     assert stored["faulty"] == stored["clean"]
     assert len(stored["clean"]["pagerduty__alerts"]) == 7
+
+
+def test_opsgenie_alert_listing_survives_a_429_with_retry_after_a_5xx_burst_and_a_truncated_page(tmp_path):
+    stored = {}
+    for label, faults in (
+        ("clean", []),
+        (
+            "faulty",
+            [
+                Fault(r"/v2/alerts$", "429", times=1, retry_after=1),
+                Fault(r"/v2/alerts$", "503", times=2, skip=1),
+                Fault(r"/v2/alerts$", "truncate", times=1, skip=2),
+            ],
+        ),
+    ):
+        with Simulator(og_data()) as sim:
+            for f in faults:
+                sim.add_fault(f)
+            cfg = write_sources(
+                tmp_path / f"{label}.yaml", sim, {"opsgenie": {"limit": 2}}, OG_SERVICES, http=FAST_HTTP
+            )
+            wh = tmp_path / f"{label}.duckdb"
+            assert sync(wh, cfg, env_for(sim))["opsgenie"].error is None
+            assert all(f.fired == f.times for f in sim.faults)
+        stored[label] = rows(wh, "select key, payload_sha from raw.opsgenie__alerts order by key")
+    assert stored["faulty"] == stored["clean"] and len(stored["clean"]) == 5
