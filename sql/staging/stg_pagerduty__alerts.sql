@@ -47,7 +47,8 @@ renamed as (
         coalesce(m.service, n.service) as service,
         utc_ts(s.payload ->> 'created_at') as created_at,
         -- an alert grouped into an incident someone already acknowledged counts as acknowledged then
-        greatest(utc_ts(s.payload ->> 'created_at'), e.first_ack_at) as acknowledged_at,
+        case when e.first_ack_at is not null
+            then greatest(utc_ts(s.payload ->> 'created_at'), e.first_ack_at) end as acknowledged_at,
         e.first_person_ack_at is not null as acknowledged_by_person,
         case when s.payload ->> 'status' = 'resolved'
             then coalesce(utc_ts(s.payload ->> 'resolved_at'), e.resolved_at) end as resolved_at,

@@ -234,6 +234,18 @@ def test_pagerduty_alerts_and_log_entries_paged_mapped_and_incremental(tmp_path)
         ]  # notify dropped
         build(wh, cfg)
         assert _alerts(wh, "pagerduty") == EXPECTED_PD
+        acknowledged = rows(
+            wh,
+            "select alert_id, acknowledged_at, resolved_at from core.alerts where source = 'pagerduty' order by 1",
+        )
+        assert [(r["acknowledged_at"], r["resolved_at"]) for r in acknowledged] == [
+            (T(2026, 11, 2, 10, 5), T(2026, 11, 2, 11)),  # A1: Q1's acknowledgement and resolution
+            (T(2026, 11, 2, 10, 5), T(2026, 11, 2, 11)),  # A2
+            (None, T(2026, 11, 3, 3, 5)),  # A3: never acknowledged
+            (T(2026, 11, 4, 3, 2), T(2026, 11, 4, 4)),  # A4: by the integration
+            (T(2026, 11, 4, 3, 2), T(2026, 11, 4, 4)),  # A5
+            (None, None),  # A6: open
+        ]
         quarantined = rows(
             wh, "select source, entity, record_key, reason from ops.quarantine where entity = 'alerts'"
         )
