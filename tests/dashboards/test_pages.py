@@ -397,6 +397,17 @@ def test_operations_alert_noise_section_follows_the_warehouse(app, demo: Path) -
     assert "Alert noise and platform incidents" in texts(at)
 
 
+def test_operations_page_without_a_service_desk_still_shows_alert_noise(
+    app, demo: Path, tmp_path: Path
+) -> None:
+    wh = edited_copy(demo, tmp_path, "delete from core.tickets", "delete from core.reviews")
+    at = app("operations", warehouse=wh)
+    assert "No support tickets or architecture reviews have been loaded" in texts(at)
+    assert "Alert noise and platform incidents" in texts(at)
+    row = kpi_row(wh, "alert_actionable_ratio", "2026-10")
+    assert {m.label: m.value for m in at.metric}[row["name"]] == format_value(row["value"], row["unit"])
+
+
 # -- Platform adoption (issue 13) ----------------------------------------------------------------
 
 TILES = (
