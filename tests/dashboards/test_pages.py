@@ -210,6 +210,12 @@ def test_data_health_shows_quarantine_checks_and_the_demo_service_desk_sync(app,
     checks = {m.label: m.value for m in at.metric}
     n_checks = sql(demo / "warehouse.duckdb", "select count(*) as n from ops.check_results")[0]["n"]
     assert checks["Expectations"] == str(n_checks)
+    fresh = next(d.value for d in at.dataframe if "newest_event" in d.value.columns)
+    alerts = fresh[fresh["table_name"] == "core.alerts"]
+    expected = sql(demo / "warehouse.duckdb", "select count(*) as n, max(created_at) as t from core.alerts")[
+        0
+    ]
+    assert list(alerts["source"]) == ["files"] and list(alerts["rows"]) == [expected["n"]]
 
 
 def test_data_health_lists_connector_syncs_when_configured(app, demo: Path, tmp_path: Path) -> None:
