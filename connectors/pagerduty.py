@@ -168,8 +168,7 @@ class PagerDutyConnector(Connector):
         lo, end = start, self.now + dt.timedelta(seconds=1)
         while lo < end:
             hi = min(lo + window, end)
-            params = {"since": iso(lo), "until": iso(hi), "time_zone": "UTC", "is_overview": "false"}
-            for entry in self._pages("log_entries", "log_entries", params):
+            for entry in self._log_entries_between(lo, hi):
                 if entry.get("type") in wanted:
                     found[str(entry.get("id"))] = entry
             lo = hi
@@ -180,6 +179,27 @@ class PagerDutyConnector(Connector):
             if scope in scopes:
                 batch.add("log_entries", key, str(scope), entry)
         return batch, max_iso(cursor, *(e.get("created_at") for e in found.values()))
+
+    def _log_entries_between(self, lo: dt.datetime, hi: dt.datetime) -> list[dict]:
+        """Every log entry created in [lo, hi); a window holding more than offset + limit may reach
+        (``total=true`` says) is split in half, as for incidents."""
+        params = {"since": iso(lo), "until": iso(hi), "time_zone": "UTC", "is_overview": "false"}
+        first = self.client.get_json(
+            "log_entries", {**params, "limit": self.limit, "offset": 0, "total": "true"}
+        )
+        if (first.get("total") or 0) > OFFSET_CAP and hi - lo > dt.timedelta(minutes=2):
+            mid = (lo + (hi - lo) / 2).replace(microsecond=0)
+            return self._log_entries_between(lo, mid) + self._log_entries_between(mid, hi)
+        out, body, offset = list(first.get("log_entries", [])), first, 0
+        while body.get("more"):
+            offset += self.limit
+            if offset + self.limit > OFFSET_CAP:
+                raise RuntimeError(
+                    f"{SOURCE}: more than {OFFSET_CAP} log entries between {iso(lo)} and {iso(hi)}"
+                )
+            body = self.client.get_json("log_entries", {**params, "limit": self.limit, "offset": offset})
+            out.extend(body.get("log_entries", []))
+        return out
 
 
 CONNECTOR = PagerDutyConnector

@@ -465,3 +465,32 @@ def test_opsgenie_alert_listing_survives_a_429_with_retry_after_a_5xx_burst_and_
             assert all(f.fired == f.times for f in sim.faults)
         stored[label] = rows(wh, "select key, payload_sha from raw.opsgenie__alerts order by key")
     assert stored["faulty"] == stored["clean"] and len(stored["clean"]) == 5
+
+
+def test_a_log_entry_window_over_the_offset_cap_is_split(tmp_path):
+    data = SimData()
+    start = T(2026, 11, 10)
+    data.pagerduty_log_entries = [
+        pd_log_entry(
+            f"L{i}",
+            "trigger",
+            f"Q{i}",
+            "PAPI",
+            start + dt.timedelta(seconds=5 * i),
+            "service_reference",
+            "api",
+        )
+        for i in range(1, 10_051)
+    ]
+    with Simulator(data) as sim:
+        cfg = write_sources(
+            tmp_path / "s.yaml", sim, {"pagerduty": {"services": ["PAPI"], "limit": 100}}, fx.SERVICES
+        )
+        wh = tmp_path / "wh.duckdb"
+        assert sync(wh, cfg, env_for(sim))["pagerduty"].error is None
+        pages = sim.requests("pagerduty", r"/log_entries$")
+        assert all(status == 200 for *_, status in pages)
+        assert max(int(q["offset"][0]) + int(q["limit"][0]) for _, _, q, _ in pages) <= 10_000
+    assert rows(wh, "select count(*) as n, count(distinct key) as k from raw.pagerduty__log_entries") == [
+        {"n": 10_050, "k": 10_050}
+    ]
