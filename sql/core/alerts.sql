@@ -14,7 +14,7 @@ with source as (
     union all by name
     select
         alert_id, source, service, created_at, acknowledged_at, acknowledged_by_person, resolved_at,
-        auto_resolved, incident_id, original_severity, occurrences, alert_source
+        auto_resolved, incident_id, original_severity, occurrences, alert_source, escalated
     from staging.stg_pagerduty__alerts where quarantine_reason is null
     union all by name
     select
@@ -39,6 +39,8 @@ renamed as (
         s.resolved_at,
         s.auto_resolved,
         s.incident_id,
+        -- only PagerDuty's log entries say so; NULL: the source does not tell
+        s.escalated,
         case
             when lower(s.original_severity) in ('critical', 'p1', 'sev1') then 'critical'
             when lower(s.original_severity) in ('error', 'high', 'p2', 'sev2') then 'high'

@@ -2,7 +2,9 @@
 -- entries say about them: acknowledged by a person (an acknowledge_log_entry whose agent is a
 -- user_reference) or only by an integration or service, and resolved by a person or automatically
 -- (a resolve_log_entry whose agent is not a user: service_reference with channel auto or timeout, an
--- integration). Every PagerDuty alert belongs to an incident: PagerDuty groups alerts into incidents.
+-- integration), and whether the incident was escalated (an escalate_log_entry: nobody acknowledged in
+-- time, or someone escalated it). Every PagerDuty alert belongs to an incident: PagerDuty groups
+-- alerts into incidents.
 -- Service from the alert's PagerDuty service as mapped in sources.yaml.
 with source as (
     select key, scope, payload from raw.pagerduty__alerts
@@ -21,7 +23,7 @@ log_entries as (
         payload -> 'channel' ->> 'type' as channel_type,
         utc_ts(payload ->> 'created_at') as logged_at
     from raw.pagerduty__log_entries
-    where payload ->> 'type' in ('acknowledge_log_entry', 'resolve_log_entry')
+    where payload ->> 'type' in ('acknowledge_log_entry', 'resolve_log_entry', 'escalate_log_entry')
 ),
 
 -- What happened to each incident: its first acknowledgement (by anyone, and by a person) and its
@@ -33,6 +35,7 @@ incident_events as (
         min(logged_at) filter (where entry_type = 'acknowledge_log_entry' and agent_type = 'user_reference')
             as first_person_ack_at,
         max(logged_at) filter (where entry_type = 'resolve_log_entry') as resolved_at,
+        count(*) filter (where entry_type = 'escalate_log_entry') > 0 as escalated,
         max_by(agent_type, logged_at) filter (where entry_type = 'resolve_log_entry') as resolve_agent_type,
         max_by(channel_type, logged_at) filter (where entry_type = 'resolve_log_entry') as resolve_channel_type
     from log_entries
@@ -54,6 +57,7 @@ renamed as (
             then coalesce(utc_ts(s.payload ->> 'resolved_at'), e.resolved_at) end as resolved_at,
         s.payload ->> 'status' = 'resolved' and coalesce(e.resolve_agent_type <> 'user_reference', false)
             as auto_resolved,
+        coalesce(e.escalated, false) as escalated,
         case when s.payload -> 'incident' ->> 'id' is not null
             then 'pagerduty:incident:' || (s.payload -> 'incident' ->> 'id') end as incident_id,
         s.payload ->> 'severity' as original_severity,

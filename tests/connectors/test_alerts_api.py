@@ -234,6 +234,8 @@ def test_pagerduty_alerts_and_log_entries_paged_mapped_and_incremental(tmp_path)
         ]  # notify dropped
         build(wh, cfg)
         assert _alerts(wh, "pagerduty") == EXPECTED_PD
+        escalated = rows(wh, "select alert_id from core.alerts where escalated order by 1")
+        assert [r["alert_id"] for r in escalated] == ["pagerduty:alert:A4", "pagerduty:alert:A5"]  # Q3's L7
         acknowledged = rows(
             wh,
             "select alert_id, acknowledged_at, resolved_at from core.alerts where source = 'pagerduty' order by 1",
