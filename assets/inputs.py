@@ -81,6 +81,8 @@ def raw_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 "of the configured edition, industry and organisation size.",
                 "kpi_targets": "Targets per KPI from the config file (absolute, relative or trend).",
                 "platform_settings": "The golden-path definition and platform adoption rules of the config file.",
+                "platform_incident_settings": "The platform's owner teams and services and the severity "
+                "weights of platform_incident_rate (config platform_incidents).",
             }[key[1]],
         )
         for key in CONFIG_TABLES

@@ -172,6 +172,25 @@ ENTITIES: dict[str, EntitySpec] = {
             ("kind", "title", "labels", "url", "created_at"),
             ("updated_at", "created_at"),
         ),
+        # Alerts (pages) from any alerting tool, one row per alert: who acknowledged it (a person or
+        # an integration), how it was resolved (by a person, or automatically: auto, timeout,
+        # integration) and the incident it became part of, if any.
+        EntitySpec(
+            "alerts",
+            "alert_id",
+            ("alert_id", "service", "created_at"),
+            (
+                "acknowledged_at",
+                "acknowledged_by",
+                "resolved_at",
+                "resolved_by",
+                "incident_id",
+                "severity",
+                "occurrences",
+                "alert_source",
+            ),
+            ("created_at", "acknowledged_at", "resolved_at"),
+        ),
     )
 }
 

@@ -425,6 +425,7 @@ def domain_freshness(path: str, version: float) -> pd.DataFrame:
         ("core.cicd_builds", "finished_at"),
         ("core.tickets", "created_at"),
         ("core.reviews", "requested_at"),
+        ("core.alerts", "created_at"),
     ):
         newest = f"max({column})" if column else "cast(null as timestamp)"
         parts.append(

@@ -114,6 +114,7 @@ def _print_quarantine(warehouse: Path) -> None:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.execute import run_pipeline, write_monthly_report
+    from platform_kpi.demo.alerts import generate_alerts
     from platform_kpi.demo.org import generate_demo_costs, generate_demo_org
     from platform_kpi.demo.service_desk import (
         generate_developer_survey,
@@ -139,6 +140,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     counts.update(generate_service_desk(home, files_dir, months=args.months, seed=args.seed, today=today))
     counts.update(generate_developer_survey(files_dir, months=args.months, seed=args.seed, today=today))
     counts.update(generate_enablement_register(files_dir, months=args.months, seed=args.seed, today=today))
+    counts.update(generate_alerts(files_dir, months=args.months, seed=args.seed, today=today))
     counts.update(generate_slos(files_dir, months=args.months, seed=args.seed, today=today))  # SLO specs
     _say(
         "  "

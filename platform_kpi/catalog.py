@@ -105,6 +105,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:.1f} d"
     if unit == "score":  # a survey mean or an NPS
         return f"{value:.1f}"
+    if unit.endswith("/week"):  # a rate per week (alerts per on-call week)
+        return f"{value:.1f}"
     if unit == "fraction":  # a share that may exceed 100% (usage above requests)
         return f"{value * 100:.1f}%"
     if unit == "currency":  # in the reporting currency (ops.cost_settings)

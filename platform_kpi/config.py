@@ -806,6 +806,48 @@ class SecuritySettings(Model):
     workspaces: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
 
 
+def _weights(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for key, weight in value.items():
+            name = str(key).strip().lower()
+            if not name:
+                raise problem("a severity name is blank", (str(key),))
+            if name in out:
+                raise problem("severity given twice (names are matched case-insensitively)", (str(key),))
+            out[name] = weight
+        return out
+    return value
+
+
+class PlatformIncidents(Model):
+    """config/kpi.yaml platform_incidents: which incidents are the platform's and how much each weighs.
+
+    An incident is on the platform when its service is owned by one of ``owner_teams`` or is one of
+    ``services``. platform_incident_rate adds up ``weights[severity]`` (severity names matched
+    case-insensitively: SEV1, P1, critical, ... as the incident source spells them) and
+    ``default_weight`` for a severity not listed (or none)."""
+
+    owner_teams: tuple[NonEmpty, ...] = ("platform",)
+    services: tuple[NonEmpty, ...] = ()
+    weights: Annotated[
+        dict[str, Annotated[float, BeforeValidator(_not_bool), Field(ge=0)]], BeforeValidator(_weights)
+    ] = Field(
+        default_factory=lambda: {
+            "sev1": 10.0,
+            "sev2": 5.0,
+            "sev3": 2.0,
+            "sev4": 1.0,
+            "p1": 10.0,
+            "p2": 5.0,
+            "p3": 2.0,
+            "p4": 1.0,
+            "p5": 1.0,
+        }  # fmt: skip
+    )
+    default_weight: NonNegative = 1.0
+
+
 class SloPrometheus(Model):
     """Where the SLOs' queries are evaluated (Prometheus ``GET /api/v1/query_range``)."""
 
@@ -853,6 +895,8 @@ class KpiRules(Model):
     platform_adoption: PlatformAdoption = Field(default_factory=PlatformAdoption)
     #: the security and compliance KPIs' settings (vulnerability SLA per severity, workspace services)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    #: platform_incident_rate's platform-owned services and severity weights
+    platform_incidents: PlatformIncidents = Field(default_factory=PlatformIncidents)
     #: the SLOs' spec files, platform SLOs and coverage rule (platform_kpi.slos)
     slos: SloSettings = Field(default_factory=SloSettings)
 
@@ -1221,6 +1265,9 @@ class PagerdutySource(_ApiSource):
     services: Names = ()
     limit: PositiveInt | None = None
     window_days: Positive | None = None
+    #: read each incident's alerts and the incident log entries (alert noise KPIs; one request more per
+    #: incident); default true
+    alerts: bool | None = None
 
 
 class OpsgenieSource(_ApiSource):

@@ -11,6 +11,8 @@ import pandas as pd
 
 from connectors import files
 from platform_kpi import adoption
+from platform_kpi.alerts import SETTINGS_TABLE as PLATFORM_INCIDENT_SETTINGS
+from platform_kpi.alerts import write_platform_incident_settings
 from platform_kpi.catalog import group_rows
 from platform_kpi.config import Configuration, load_config
 from platform_kpi.cost_config import ensure_cost_tables
@@ -29,6 +31,7 @@ CONFIG_TABLES = (
     ("marts", "quick_check_benchmarks"),
     ("marts", "kpi_targets"),
     adoption.SETTINGS_TABLE,
+    PLATFORM_INCIDENT_SETTINGS,
 )
 RAW_FILE_TABLES = tuple(("raw", f"files__{entity}") for entity in files.ENTITIES) + (
     ("raw", "files__load_errors"),
@@ -220,6 +223,7 @@ def write_config_tables(
         "direction::varchar as direction, months::integer as months from targets"
     )
     adoption.write_platform_settings(con, rules.platform_adoption)
+    write_platform_incident_settings(con, rules.platform_incidents)  # owner teams, severity weights
     # The cost rules (costs.yaml beside the KPI config); cost source tables exist even when empty.
     ensure_cost_tables(con, config.costs)
     ensure_security_tables(con, config.rules.security)  # security config and raw tables (issue 14)

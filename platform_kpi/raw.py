@@ -45,7 +45,7 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
         "merge_request_notes",
     ),
     "jenkins": ("builds",),
-    "pagerduty": ("incidents",),
+    "pagerduty": ("incidents", "alerts", "log_entries"),
     "opsgenie": ("alerts", "incidents"),
     "sql": ("incidents", "deployments", "tickets", "reviews"),
     # platform adoption (catalog snapshots, repository scans, documentation edits)

@@ -1,11 +1,12 @@
 """Operations & experience: how the platform serves its users - support ticket resolution and
 architecture review cycle times with the tickets and reviews behind the month's numbers, developer
-satisfaction and NPS with their sample sizes, and enablement (sessions, attendees, teams reached)."""
+satisfaction and NPS with their sample sizes, enablement (sessions, attendees, teams reached), and
+alert noise and platform incidents (dashboards/views/operations_alerts.py)."""
 
 import streamlit as st
 
 from dashboards import context, data, ui
-from dashboards.views import operations_slos
+from dashboards.views import operations_alerts, operations_slos
 
 ctx = context.get()
 f = ctx.filters
@@ -111,4 +112,5 @@ else:
         st.dataframe(sessions, hide_index=True)
     ui.export(sessions, f"enablement sessions {f.month:%Y-%m}", key="enablement")
 
+operations_alerts.draw()
 operations_slos.draw(ctx)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from platform_kpi.catalog import change, format_value, read_groups
 from platform_kpi.markup import md_escape
+from platform_kpi.reporting.alerts import KPIS as ALERT_KPIS
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.reporting.slos import SLO_KPIS
 from platform_kpi.warehouse import read_connection
@@ -44,7 +45,8 @@ def operations_section(warehouse: Path, month: dt.date) -> list[Block]:
     blocks = [Block("heading", "Operations and experience")]
     with read_connection(warehouse) as con:
         groups = read_groups(con)
-        kpis = [k for k in groups.get("operations", ()) if k not in SLO_KPIS]  # the SLO part shows those
+        # alert noise and platform incidents, and the SLOs, have their own parts (reporting.alerts, .slos)
+        kpis = [k for k in groups.get("operations", ()) if k not in ALERT_KPIS + SLO_KPIS]
         tables = {
             r[0]
             for r in con.execute(

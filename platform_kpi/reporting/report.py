@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from platform_kpi.reporting.alerts import alerts_section
 from platform_kpi.reporting.charts import render_charts
 from platform_kpi.reporting.costs import cost_section
 from platform_kpi.reporting.data import load_report_data
@@ -48,6 +49,7 @@ def write_report(warehouse: Path, month: dt.date, reports_dir: Path) -> dict[str
         blocks[at:at] = [
             *cost_section(warehouse, month),
             *operations_section(warehouse, month),
+            *alerts_section(warehouse, month),
             *slo_section(warehouse, month),
             *platform_section(warehouse, month),
             *security_section(warehouse, month),

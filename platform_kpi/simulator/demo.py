@@ -1,7 +1,7 @@
 """The demo organisation served by the simulator: the canonical demo files turned into vendor payloads.
 
-Deployments, their statuses, workflow runs and merged pull requests are GitHub's; incidents are
-PagerDuty's. Services of the shared ``acme/monorepo`` are told apart by path: deployments carry the
+Deployments, their statuses, workflow runs and merged pull requests are GitHub's; incidents, the
+alerts that paged them and their acknowledge/resolve log entries are PagerDuty's. Services of the shared ``acme/monorepo`` are told apart by path: deployments carry the
 path in their payload, workflow runs have one workflow file per service, pull requests change files
 under the service's folder. ``write_demo_sources_yaml`` writes the matching sources.yaml.
 
@@ -332,7 +332,66 @@ def build_sim_data(files_dir: Path) -> SimData:
                 },
             }
         )
+    _add_incident_alerts(data, files_dir, pd_ids)
     return data
+
+
+def _add_incident_alerts(data: SimData, files_dir: Path, pd_ids: dict[str, str]) -> None:
+    """The alerts of alerts.csv (when the demo wrote one) that paged a served incident, with the log
+    entries of their incidents: the first acknowledgement (by a person, else the integration) and the
+    resolution. An alert outside any incident cannot exist in PagerDuty, which groups every alert into
+    one, so those are lost on the way."""
+    if not (files_dir / "alerts.csv").exists():
+        return
+    incidents = {i["id"]: i for i in data.pagerduty_incidents}
+    acks: dict[str, tuple[str, str]] = {}
+    for row in _rows(files_dir, "alerts"):
+        incident = f"Q{_num(row['incident_id']):07d}" if row["incident_id"] else ""
+        created = _z(row["created_at"])
+        if incident not in incidents or row["service"] not in pd_ids or created is None:
+            continue
+        service = {"id": pd_ids[row["service"]], "type": "service_reference", "summary": row["service"]}
+        data.pagerduty_alerts.setdefault(incident, []).append(
+            {
+                "id": f"PA{_num(row['alert_id']):07d}",
+                "type": "alert",
+                "created_at": created,
+                "status": "resolved" if _z(row["resolved_at"]) else "triggered",
+                "alert_key": row["alert_id"],
+                "service": service,
+                "incident": {"id": incident, "type": "incident_reference"},
+                "suppressed": False,
+                "severity": row["severity"] or "error",
+                "integration": {
+                    "id": "PINT001",
+                    "type": "generic_events_api_inbound_integration_reference",
+                    "summary": row["alert_source"],
+                },  # fmt: skip
+            }
+        )
+        acked = _z(row["acknowledged_at"])
+        if acked and (incident not in acks or acked < acks[incident][0]):
+            acks[incident] = (acked, row["acknowledged_by"])
+    for incident, (at, by) in sorted(acks.items()):
+        agent = "user_reference" if by == "person" else "integration_reference"
+        entries = [("acknowledge", at, agent, "web_trigger" if by == "person" else "api")]
+        if incidents[incident]["resolved_at"]:
+            entries.append(("resolve", incidents[incident]["resolved_at"], "user_reference", "web_trigger"))
+        for kind, when, agent_type, channel in entries:
+            data.pagerduty_log_entries.append(
+                {
+                    "id": f"R{kind[0].upper()}{_num(incident):07d}",
+                    "type": f"{kind}_log_entry",
+                    "created_at": when,
+                    "agent": {
+                        "id": "PUSER01" if agent_type == "user_reference" else "PINT001",
+                        "type": agent_type,
+                    },
+                    "channel": {"type": channel},
+                    "service": incidents[incident]["service"],
+                    "incident": {"id": incident, "type": "incident_reference"},
+                }
+            )
 
 
 def write_demo_sources_yaml(

@@ -102,6 +102,9 @@ class SimData:
     pagerduty_incidents: list[dict] = field(default_factory=list)
     opsgenie_alerts: list[dict] = field(default_factory=list)
     opsgenie_incidents: list[dict] = field(default_factory=list)
+    #: PagerDuty incident id -> its alerts (GET /incidents/{id}/alerts), and every incident log entry
+    pagerduty_alerts: dict[str, list[dict]] = field(default_factory=dict)
+    pagerduty_log_entries: list[dict] = field(default_factory=list)
 
 
 DEFAULT_TOKENS = {
@@ -501,6 +504,22 @@ class Simulator:
             body = {"incidents": chunk, "limit": limit, "offset": offset, "more": offset + limit < len(items)}
             body["total"] = len(items) if query.get("total", ["false"])[0] == "true" else None
             return body, {}
+        if m := re.fullmatch(r"/incidents/([^/]+)/alerts", path):
+            alerts = sorted(
+                self.data.pagerduty_alerts.get(m.group(1), []),
+                key=lambda a: (a.get("created_at") or "", a["id"]),
+            )
+            return _offset_page(alerts, "alerts", query), {}
+        if path == "/log_entries":
+            entries = self.data.pagerduty_log_entries
+            since, until = _ts(query.get("since", [None])[0]), _ts(query.get("until", [None])[0])
+            if since:
+                entries = [e for e in entries if _ts(e["created_at"]) >= since]
+            if until:
+                entries = [e for e in entries if _ts(e["created_at"]) < until]
+            # newest first, as PagerDuty lists log entries
+            entries = sorted(entries, key=lambda e: (e["created_at"], e["id"]), reverse=True)
+            return _offset_page(entries, "log_entries", query), {}
         if m := re.fullmatch(r"/incidents/([^/]+)", path):
             for i in self.data.pagerduty_incidents:
                 if i["id"] == m.group(1):
@@ -552,6 +571,18 @@ class Simulator:
                 if i["id"] == m.group(2):
                     return {"data": i, "took": 0.01, "requestId": "sim"}, {}
         raise _Reply(404, {"message": "Not Found", "took": 0.0})
+
+
+def _offset_page(items: list, key: str, query: dict) -> dict:
+    """PagerDuty's classic pagination: ``limit`` (at most 100) items from ``offset``, ``more`` if any are left."""
+    limit = min(int(query.get("limit", ["25"])[0]), 100)
+    offset = int(query.get("offset", ["0"])[0])
+    if offset + limit > 10_000:
+        raise _Reply(400, {"error": {"message": "Invalid Input Provided", "code": 2001}})
+    body = {key: items[offset : offset + limit], "limit": limit, "offset": offset}
+    body["more"] = offset + limit < len(items)
+    body["total"] = len(items) if query.get("total", ["false"])[0] == "true" else None
+    return body
 
 
 def _point_next_links(headers: dict, body: Any, here: str, there: str) -> tuple[dict, Any]:

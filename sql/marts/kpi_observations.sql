@@ -95,4 +95,5 @@ union all
 select measure, subject_id, service, team, observed_at, x, w from marts.platform_observations
 union all select measure, subject_id, service, team, observed_at, x, w from marts.security_observations
 union all select measure, subject_id, service, team, observed_at, x, w from marts.enablement_observations
+union all select measure, subject_id, service, team, observed_at, x, w from marts.alerts_observations
 union all select measure, subject_id, service, team, observed_at, x, w from marts.slo_observations

@@ -48,6 +48,10 @@ staged as (
     select 'docs_pages', _file, count(*) filter (where quarantine_reason is null)
     from staging.stg_files__docs_pages
     group by all
+    union all
+    select 'alerts', _file, count(*) filter (where quarantine_reason is null)
+    from staging.stg_files__alerts
+    group by all
 ),
 
 quarantined as (

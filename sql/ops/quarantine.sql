@@ -54,6 +54,19 @@ enablement_sessions as (
     where s.quarantine_reason is not null
 ),
 
+alerts as (
+    select 'files', 'alerts', s._file, s._line, s.alert_key, s.quarantine_reason, to_json(r)::varchar
+    from staging.stg_files__alerts as s
+    join raw.files__alerts as r using (_file, _line)
+    where s.quarantine_reason is not null
+    union all
+    select source, 'alerts', _file, _line, alert_key, quarantine_reason, _record
+    from staging.stg_pagerduty__alerts where quarantine_reason is not null
+    union all
+    select source, 'alerts', _file, _line, alert_key, quarantine_reason, _record
+    from staging.stg_opsgenie__alerts where quarantine_reason is not null
+),
+
 catalog_entities as (
     select 'files', 'catalog_entities', s._file, s._line, s.name, s.quarantine_reason, to_json(r)::varchar
     from staging.stg_files__catalog_entities as s
@@ -164,6 +177,7 @@ final as (
     union all select * from builds
     union all select * from survey_responses
     union all select * from enablement_sessions
+    union all select * from alerts
     union all select * from api_sources
     union all select * from catalog_entities
     union all select * from ci_config_scans

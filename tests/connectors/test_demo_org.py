@@ -667,3 +667,29 @@ def test_platform_files_agree_with_the_services_and_adoption_rises(dirty):
     assert {"deprecated", "experimental"} <= set(components["lifecycle"])
     # before moving, GitHub repositories use the look-alike fork, not the approved workflows
     assert scans["reference"].str.startswith("acme/platform-workflows-fork/").any()
+
+
+def test_demo_alerts_belong_to_its_services_and_incidents_and_noise_falls(dirty, tmp_path):
+    from platform_kpi.demo.alerts import NOISY_SOURCES, generate_alerts
+
+    folder, _ = dirty
+    for name in ("services.csv", "incidents.csv"):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    counts = generate_alerts(tmp_path, today=TODAY)
+    first = (tmp_path / "alerts.csv").read_bytes()
+    assert (
+        generate_alerts(tmp_path, today=TODAY) == counts and (tmp_path / "alerts.csv").read_bytes() == first
+    )
+    alerts = _read(tmp_path, "alerts")
+    assert counts == {"alerts": len(alerts)}
+    assert set(alerts.service) <= set(_read(folder, "services").service)
+    linked = alerts[alerts.incident_id != ""]
+    assert len(linked) > 100 and set(linked.incident_id) <= set(_read(folder, "incidents").incident_id)
+    noise = alerts.resolved_by.isin(["auto", "timeout"]) & (alerts.acknowledged_by != "person")
+    month = alerts.created_at.str[:7]
+    months = sorted(month.unique())
+    early, late = noise[month.isin(months[:6])].mean(), noise[month.isin(months[-6:])].mean()
+    assert early > 0.3 and late < 0.25, (early, late)
+    # the three noisy checks raise most of the early noise
+    top = alerts[noise & month.isin(months[:12])].alert_source.value_counts().index[:3]
+    assert set(top) == set(NOISY_SOURCES)

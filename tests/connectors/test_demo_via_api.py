@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from platform_kpi.catalog import kpi_group
+from platform_kpi.demo.alerts import generate_alerts
 from platform_kpi.demo.org import generate_demo_org
 from platform_kpi.simulator.demo import TOKEN_ENVS, build_sim_data, write_demo_sources_yaml
 from platform_kpi.simulator.server import Simulator
@@ -27,6 +28,7 @@ def test_demo_through_the_api_simulator_matches_the_files(tmp_path):
     today = dt.date(2026, 11, 15)
     files = tmp_path / "files"
     generate_demo_org(files, services=5, teams=3, months=2, seed=3, today=today)
+    generate_alerts(files, months=2, seed=3, today=today)
     by_files = build(tmp_path / "files.duckdb", files_dir=files)
 
     with Simulator(build_sim_data(files)) as sim:
@@ -55,6 +57,15 @@ def test_demo_through_the_api_simulator_matches_the_files(tmp_path):
         f"where kpi_id in {DORA} order by all"
     )
     assert rows(by_api, kpis) == rows(by_files, kpis)
+    # PagerDuty serves the alerts that paged an incident (every PagerDuty alert belongs to one), each
+    # under its incident: loaded, or quarantined with the reason (an incident resolved before it opened)
+    linked = rows(by_files, "select count(*) as n from core.alerts where incident_id is not null")[0]["n"]
+    served = rows(
+        by_api,
+        "select (select count(*) from core.alerts) + (select count(*) from ops.quarantine where entity = 'alerts') as n",
+    )[0]["n"]
+    assert linked > 0 and served == linked
+    assert rows(by_api, "select count(*) as n from core.alerts where incident_id is null") == [{"n": 0}]
     # ids differ by source, statuses do not
     statuses = "select status, count(*) as n from core.deployments group by all order by all"
     assert rows(by_api, statuses) == rows(by_files, statuses)

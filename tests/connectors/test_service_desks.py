@@ -359,15 +359,15 @@ def test_jira_sync_pages_by_token_reads_incrementally_and_survives_faults(tmp_pa
     with JiraApi() as jira:
         jira_fixture(jira)
         config = load_sources_config(sources_yaml(tmp_path, jira))
-        jira.faults = [("/search/jql", "429"), ("/changelog", "500")]
+        jira.faults = [("/search/jql", "429"), ("/changelog", "500"), ("/search/jql", "truncate")]
         con = duckdb.connect(str(tmp_path / "sync.duckdb"))
         first = sync_source(con, config, "jira", env=ENV)
-        assert first.error is None and jira.faults == []  # both faults were served and survived
+        assert first.error is None and jira.faults == []  # every fault was served and survived
         keys = {r[0] for r in con.execute("select key from raw.jira__tickets").fetchall()}
         assert keys == {f"PSUP-{n}" for n in range(1, 6)}
         searches = [p for p in jira.requests if p.startswith("/rest/api/3/search/jql")]
-        # tickets: 5 issues at 2 a page = 3 pages (+1 retried 429); reviews: 2 issues = 1 page
-        assert len(searches) == 3 + 1 + 1
+        # tickets: 5 issues at 2 a page = 3 pages (+1 retried 429, +1 retried truncated page); reviews: 1
+        assert len(searches) == 3 + 2 + 1
         assert any("nextPageToken=" in p for p in searches)
         # only PSUP-2 has more histories than the search embeds: one changelog read (+1 retried 500)
         assert len([p for p in jira.requests if "/changelog" in p]) == 2
@@ -469,7 +469,7 @@ def test_servicenow_sync_follows_link_pages_incrementally_and_survives_faults(tm
     with ServiceNowApi() as sn:
         sn_fixture(sn)
         config = load_sources_config(sources_yaml(tmp_path, sn=sn))
-        sn.faults = [("/incident", "429"), ("/sc_req_item", "500")]
+        sn.faults = [("/incident", "429"), ("/sc_req_item", "500"), ("/sc_req_item", "truncate")]
         con = duckdb.connect(str(tmp_path / "sync.duckdb"))
         first = sync_source(con, config, "servicenow", env=ENV)
         assert first.error is None and sn.faults == []
@@ -479,8 +479,9 @@ def test_servicenow_sync_follows_link_pages_incrementally_and_survives_faults(tm
             "RITM0010003",
         }
         items = [p for p in sn.requests if "/sc_req_item" in p]
-        # 3 requests of Platform Support at 2 a page: 2 pages (+1 retried 500), the second by its Link
-        assert len(items) == 3 and "sysparm_offset=2" in items[-1]
+        # 3 requests of Platform Support at 2 a page: 2 pages (+1 retried 500, +1 retried truncated
+        # page), the second by its Link
+        assert len(items) == 4 and "sysparm_offset=2" in items[-1]
         assert all("sysparm_display_value=all" in p for p in items)
         state = dict(
             con.execute("select stream, cursor from ops.sync_state where source = 'servicenow'").fetchall()

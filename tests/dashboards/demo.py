@@ -21,6 +21,7 @@ REPORT_MONTH = dt.date(2026, 10, 1)  # the last full month on TODAY
 def demo_home() -> Path:
     """A folder with files/, warehouse.duckdb and reports/2026-10/ of the demo organisation."""
     from pipelines.execute import run_pipeline
+    from platform_kpi.demo.alerts import generate_alerts
     from platform_kpi.demo.org import generate_demo_org
     from platform_kpi.demo.service_desk import (
         generate_developer_survey,
@@ -36,6 +37,7 @@ def demo_home() -> Path:
     generate_service_desk(home, home / "files", seed=7, today=TODAY)  # as `kpi demo` does
     generate_developer_survey(home / "files", seed=7, today=TODAY)
     generate_enablement_register(home / "files", seed=7, today=TODAY)
+    generate_alerts(home / "files", seed=7, today=TODAY)  # alerts of the services and incidents above
     generate_slos(home / "files", seed=7, today=TODAY)
     run_pipeline(
         home / "files", home / "warehouse.duckdb", reports_dir=home / "reports", sources=home / "sources.yaml"

@@ -211,6 +211,12 @@ def test_data_health_shows_quarantine_checks_and_the_demo_service_desk_sync(app,
     checks = {m.label: m.value for m in at.metric}
     n_checks = sql(demo / "warehouse.duckdb", "select count(*) as n from ops.check_results")[0]["n"]
     assert checks["Expectations"] == str(n_checks)
+    fresh = next(d.value for d in at.dataframe if "newest_event" in d.value.columns)
+    alerts = fresh[fresh["table_name"] == "core.alerts"]
+    expected = sql(demo / "warehouse.duckdb", "select count(*) as n, max(created_at) as t from core.alerts")[
+        0
+    ]
+    assert list(alerts["source"]) == ["files"] and list(alerts["rows"]) == [expected["n"]]
 
 
 def test_data_health_lists_connector_syncs_when_configured(app, demo: Path, tmp_path: Path) -> None:
@@ -339,7 +345,12 @@ def test_operations_page_tiles_and_tables_follow_the_warehouse(app, demo: Path) 
         row = kpi_row(wh, kid, "2026-10", "team", "payments")
         if kid in ("developer_satisfaction", "developer_nps"):
             assert row["sample_size"] == 0, kid  # the survey runs in November: October's tiles say n/a
-        elif kid in ("support_resolution_time_p50_hours", "architecture_review_cycle_time_p50_days"):
+        elif kid in (
+            "support_resolution_time_p50_hours",
+            "architecture_review_cycle_time_p50_days",
+            "alert_actionable_ratio",
+            "alerts_per_oncall_week",
+        ):
             assert row["sample_size"] > 0, kid
         elif kid in SLO_KPIS:
             assert row["sample_size"] == 0, kid  # payments owns no SLO: its tiles say n/a
@@ -359,6 +370,51 @@ def test_operations_page_tiles_and_tables_follow_the_warehouse(app, demo: Path) 
     )[0]["n"]
     sessions = at.dataframe[2].value if held else None
     assert held == 0 or (len(sessions) == held and set(sessions["audience"]) == {"payments"})
+
+
+def test_operations_alert_noise_section_follows_the_warehouse(app, demo: Path) -> None:
+    wh = demo / "warehouse.duckdb"
+    at = app("operations")
+    tiles = {m.label: m.value for m in at.metric}
+    for kid in (
+        "alert_actionable_ratio",
+        "alerts_per_oncall_week",
+        "platform_incident_rate",
+        "platform_incident_mttr_hours",
+    ):
+        row = kpi_row(wh, kid, "2026-10")
+        assert row["sample_size"] > 0, kid
+        assert tiles[row["name"]] == format_value(row["value"], row["unit"]), kid
+    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
+    teams = frames[("team", "actionable", "alerts per on-call week")]
+    expected = sql(
+        wh,
+        "select scope, value from marts.kpi_monthly where kpi_id = 'alert_actionable_ratio' and "
+        "scope_type = 'team' and month = '2026-10-01' and sample_size > 0 order by value, scope",
+    )
+    assert sorted(zip(teams["team"], teams["actionable"], strict=True)) == sorted(
+        (r["scope"], format_value(r["value"], "ratio")) for r in expected
+    )
+    sources = next(v for k, v in frames.items() if k[0] == "alert_source")
+    noisiest = sql(
+        wh,
+        "select alert_source, count(*) filter (where not is_actionable) as noise from core.alerts "
+        "where created_at >= '2026-10-01' and created_at < '2026-11-01' group by 1 order by 2 desc, count(*) desc, 1",
+    )
+    assert list(sources["alert_source"]) == [r["alert_source"] for r in noisiest][:10]
+    assert list(sources["noise"]) == [r["noise"] for r in noisiest][:10]
+    assert "Alert noise and platform incidents" in texts(at)
+
+
+def test_operations_page_without_a_service_desk_still_shows_alert_noise(
+    app, demo: Path, tmp_path: Path
+) -> None:
+    wh = edited_copy(demo, tmp_path, "delete from core.tickets", "delete from core.reviews")
+    at = app("operations", warehouse=wh)
+    assert "No support tickets or architecture reviews have been loaded" in texts(at)
+    assert "Alert noise and platform incidents" in texts(at)
+    row = kpi_row(wh, "alert_actionable_ratio", "2026-10")
+    assert {m.label: m.value for m in at.metric}[row["name"]] == format_value(row["value"], row["unit"])
 
 
 SLO_KPIS = ("platform_slo_attainment", "slo_attainment", "slo_error_budget_remaining")

@@ -33,6 +33,7 @@ def test_loaded_rows_count_what_reached_the_domain_tables(tmp_path):
             "catalog_entities": 0,
             "ci_config_scans": 0,
             "docs_pages": 0,
+            "alerts": 0,
         }
         assert unbalanced_files(con).ok
 

@@ -75,13 +75,28 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
             "security.sla_days.critical",
             "must be > 0, got the number 0",
         ),
+        (
+            "platform_incidents:\n  weights: {SEV1: 10, sev1: 5}\n",
+            "platform_incidents.weights.sev1",
+            "severity given twice (names are matched case-insensitively)",
+        ),
+        (
+            "platform_incidents:\n  weights: {SEV2: -1}\n",
+            "platform_incidents.weights.sev2",
+            "must be >= 0, got the number -1",
+        ),
+        (
+            "platform_incidents:\n  owner_team: [platform]\n",
+            "platform_incidents.owner_team",
+            "unknown key (did you mean owner_teams?); expected one of: owner_teams, services, weights, default_weight",
+        ),
         (  # a typo was silently ignored before (the default 24 h was used)
             "incident_link_window_hour: 12\n",
             "incident_link_window_hour",
             "unknown key (did you mean incident_link_window_hours?); expected one of: "
             "production_environment_pattern, incident_link_window_hours, default_branches, benchmark_year, targets, "
             "quick_check, earliest_event_date, future_tolerance_hours, row_drop_threshold, review_bot_logins, holidays, "
-            "survey_min_respondents, platform_adoption, security, slos",
+            "survey_min_respondents, platform_adoption, security, platform_incidents, slos",
         ),
         (
             "incident_link_window_hours: soon\n",
@@ -441,6 +456,11 @@ def test_shipped_groups_keep_every_page_as_it_was():
             "enablement_reach",
             "enablement_sessions_held",
             "enablement_unique_attendees",
+            # alert noise and platform incidents (their own section of the page and the report)
+            "alert_actionable_ratio",
+            "alerts_per_oncall_week",
+            "platform_incident_rate",
+            "platform_incident_mttr_hours",
             # the SLO section (issue 15)
             "platform_slo_attainment",
             "slo_attainment",

@@ -145,6 +145,7 @@ def test_checks_are_recorded_for_the_data_health_page(run):
         "core.policy_evaluations": True,
         "core.vulnerability_findings": True,
         "core.waivers": True,
+        "core.alerts": True,
         "core.slos": True,
         "core.slo_daily": True,
         "marts.slo_monthly": True,

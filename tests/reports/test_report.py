@@ -353,3 +353,32 @@ def test_report_has_a_platform_section_with_the_numbers_of_kpi_monthly(pdf_text:
     assert failing and all(f"| {s} |" in section for (s,) in failing[:15])
     for heading in ("Golden path by team", "Services off the golden path"):
         assert heading in section and heading in pdf_text
+
+
+def test_pdf_alert_noise_part_equals_kpi_monthly(pdf_text: str, demo: Path) -> None:
+    warehouse = demo / "warehouse.duckdb"
+    section = pdf_text[
+        pdf_text.index("Alert noise and platform incidents") : pdf_text.index("Appendix: data quality")
+    ]
+    for kid in (
+        "alert_actionable_ratio",
+        "alerts_per_oncall_week",
+        "platform_incident_rate",
+        "platform_incident_mttr_hours",
+    ):
+        [(name, unit, value, n, target)] = rows(
+            warehouse,
+            "select d.name, d.unit, k.value, k.sample_size, k.target from marts.kpi_monthly k "
+            "join marts.kpi_definitions d using (kpi_id) where kpi_id = ? and month = ? and scope_type = 'org'",
+            [kid, REPORT_MONTH],
+        )
+        assert n > 0 and target is not None, kid
+        assert f"{name}: {format_value(value, unit)}" in section, kid
+        assert f"target {format_value(target, unit)}" in section, kid
+    [(source, alerts)] = rows(
+        warehouse,
+        "select alert_source, count(*) from core.alerts where created_at >= ? and created_at < ? "
+        "group by 1 order by count(*) filter (where not is_actionable) desc, count(*) desc, 1 limit 1",
+        [REPORT_MONTH, dt.date(2026, 11, 1)],
+    )
+    assert f"{source} {alerts:,}" in section
