@@ -45,7 +45,7 @@ def build_security_warehouse(
     config_dir = tmp_path / f"{name}-config"
     config_dir.mkdir(exist_ok=True)
     config_path = config_dir / "kpi.yaml"
-    config_path.write_text(DEFAULT_CONFIG.read_text() + kpi_yaml_extra)
+    config_path.write_text(with_security_keys(DEFAULT_CONFIG.read_text(), kpi_yaml_extra))
     config = load_config(config_path)
     warehouse = tmp_path / f"{name}.duckdb"
     warehouse.unlink(missing_ok=True)
@@ -61,6 +61,17 @@ def build_security_warehouse(
         for model in _MODELS:
             execute_model(con, model)
     return warehouse
+
+
+def with_security_keys(config_text: str, keys: str) -> str:
+    """The config text with ``keys`` (lines indented as keys of ``security:``) at the end of the
+    security section, wherever that section stands in the file (later keys win)."""
+    if not keys.strip():
+        return config_text
+    start = config_text.index("\nsecurity:\n")
+    end = config_text.find("\n\n", start + 1)
+    end = len(config_text) if end < 0 else end
+    return config_text[:end] + "\n" + keys.strip("\n") + config_text[end:]
 
 
 def query(warehouse: Path, sql: str, params: list | dict | None = None) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from platform_kpi.sources_config import load_sources_config
 from platform_kpi.sync import sync_source
 from platform_kpi.warehouse import write_connection
 from tests.connectors.api_helpers import build, rows
-from tests.security.helpers import SERVICES, LocalApi
+from tests.security.helpers import SERVICES, LocalApi, with_security_keys
 from tests.security.test_security_kpis import _plan
 
 TOKEN = "tfe-test-token.atlasv1.secret"
@@ -138,7 +138,7 @@ def _sources(tmp_path: Path, tfc: FakeTfc) -> Path:
 
 def _config(tmp_path: Path) -> Path:
     path = tmp_path / "kpi.yaml"
-    path.write_text(DEFAULT_CONFIG.read_text() + "\n  workspaces: {net-prod: indexer}\n")
+    path.write_text(with_security_keys(DEFAULT_CONFIG.read_text(), "  workspaces: {net-prod: indexer}"))
     return path
 
 
