@@ -534,3 +534,42 @@ def test_a_refused_login_names_the_variable_and_never_shows_the_secret(tmp_path,
         assert "TEST_JIRA_TOKEN" in text or "TEST_SN_PASSWORD" in text
         assert JIRA_TOKEN not in text and SN_PASSWORD not in text
         con.close()
+
+
+def test_kpi_sync_reads_both_service_desks_as_a_subprocess_and_never_prints_a_secret(tmp_path):
+    """The CLI a user runs: `kpi sync --no-run` with the credentials in the environment only."""
+    import os
+    import subprocess
+    import sys
+
+    kpi_bin = Path(sys.executable).with_name("kpi")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_")} | ENV
+    with JiraApi() as jira, ServiceNowApi() as sn:
+        jira_fixture(jira)
+        sn_fixture(sn)
+        out = subprocess.run(
+            [
+                str(kpi_bin),
+                "sync",
+                "--sources",
+                str(sources_yaml(tmp_path, jira, sn)),
+                "--warehouse",
+                str(tmp_path / "w.duckdb"),
+                "--no-run",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert out.returncode == 0, out.stdout + out.stderr
+    # 5 Jira tickets and 2 reviews; 3 ServiceNow requests of Platform Support and 3 incidents
+    assert "jira tickets:" in out.stdout and "5 records fetched, 5 new or changed" in out.stdout
+    assert "servicenow incidents:" in out.stdout and "3 records fetched, 3 new or changed" in out.stdout
+    text = out.stdout + out.stderr
+    assert JIRA_TOKEN not in text and SN_PASSWORD not in text
+    stored = list(tmp_path.glob("w*.duckdb"))
+    assert stored and all(
+        JIRA_TOKEN.encode() not in f.read_bytes() and SN_PASSWORD.encode() not in f.read_bytes()
+        for f in stored
+    )
