@@ -114,14 +114,8 @@ def _print_quarantine(warehouse: Path) -> None:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.execute import run_pipeline, write_monthly_report
-    from platform_kpi.demo.alerts import generate_alerts
+    from platform_kpi.demo.operations import generate_demo_operations
     from platform_kpi.demo.org import generate_demo_costs, generate_demo_org
-    from platform_kpi.demo.service_desk import (
-        generate_developer_survey,
-        generate_enablement_register,
-        generate_service_desk,
-    )
-    from platform_kpi.demo.slos import generate_slos
     from platform_kpi.periods import last_full_month, today_utc
 
     home = Path(args.dir)
@@ -136,12 +130,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         files_dir, services=args.services, months=args.months, seed=args.seed, today=today, progress=_say
     )
     counts.update(generate_demo_costs(files_dir, seed=args.seed, today=today))  # FOCUS exports, OpenCost
-    # support tickets and architecture reviews in a SQLite service desk, read through the SQL source
-    counts.update(generate_service_desk(home, files_dir, months=args.months, seed=args.seed, today=today))
-    counts.update(generate_developer_survey(files_dir, months=args.months, seed=args.seed, today=today))
-    counts.update(generate_enablement_register(files_dir, months=args.months, seed=args.seed, today=today))
-    counts.update(generate_alerts(files_dir, months=args.months, seed=args.seed, today=today))
-    counts.update(generate_slos(files_dir, months=args.months, seed=args.seed, today=today))  # SLO specs
+    # the service desk (a SQLite replica read through the SQL source), survey, enablement, alerts, SLOs
+    counts.update(generate_demo_operations(home, files_dir, months=args.months, seed=args.seed, today=today))
     _say(
         "  "
         + ", ".join(f"{k}: {v:,}" for k, v in counts.items())

@@ -21,24 +21,14 @@ REPORT_MONTH = dt.date(2026, 10, 1)  # the last full month on TODAY
 def demo_home() -> Path:
     """A folder with files/, warehouse.duckdb and reports/2026-10/ of the demo organisation."""
     from pipelines.execute import run_pipeline
-    from platform_kpi.demo.alerts import generate_alerts
+    from platform_kpi.demo.operations import generate_demo_operations
     from platform_kpi.demo.org import generate_demo_org
-    from platform_kpi.demo.service_desk import (
-        generate_developer_survey,
-        generate_enablement_register,
-        generate_service_desk,
-    )
-    from platform_kpi.demo.slos import generate_slos
     from platform_kpi.reporting.report import write_report
 
     home = Path(tempfile.mkdtemp(prefix="kpi-demo-"))
     atexit.register(shutil.rmtree, home, True)
     generate_demo_org(home / "files", services=40, seed=7, today=TODAY)
-    generate_service_desk(home, home / "files", seed=7, today=TODAY)  # as `kpi demo` does
-    generate_developer_survey(home / "files", seed=7, today=TODAY)
-    generate_enablement_register(home / "files", seed=7, today=TODAY)
-    generate_alerts(home / "files", seed=7, today=TODAY)  # alerts of the services and incidents above
-    generate_slos(home / "files", seed=7, today=TODAY)
+    generate_demo_operations(home, home / "files", seed=7, today=TODAY)  # as `kpi demo` does
     run_pipeline(
         home / "files", home / "warehouse.duckdb", reports_dir=home / "reports", sources=home / "sources.yaml"
     )
