@@ -52,6 +52,17 @@ create or replace {kind} parse_bool(x) as
 """
 
 
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every table and view of the warehouse as ``schema.name``: what a reader checks before reading a
+    family's tables (a warehouse built before that family has none)."""
+    return {
+        r[0]
+        for r in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables"
+        ).fetchall()
+    }
+
+
 class WarehouseNotFound(FileNotFoundError):
     """The published warehouse does not exist yet."""
 

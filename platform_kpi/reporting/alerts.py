@@ -15,7 +15,7 @@ from pathlib import Path
 from platform_kpi.catalog import change, format_value
 from platform_kpi.markup import md_escape
 from platform_kpi.reporting.blocks import Block
-from platform_kpi.warehouse import read_connection
+from platform_kpi.warehouse import read_connection, table_names
 
 KPIS = (
     "alert_actionable_ratio",
@@ -39,12 +39,7 @@ def alerts_section(warehouse: Path, month: dt.date) -> list[Block]:
     """The report blocks of the alert-noise and platform-incident part for ``month``."""
     blocks = [Block("heading", "Alert noise and platform incidents")]
     with read_connection(warehouse) as con:
-        tables = {
-            r[0]
-            for r in con.execute(
-                "select table_schema || '.' || table_name from information_schema.tables"
-            ).fetchall()
-        }
+        tables = table_names(con)
         if not {"core.alerts", "marts.kpi_monthly"} <= tables:
             blocks.append(Block("paragraph", "This warehouse was built without the alert tables."))
             return blocks

@@ -16,7 +16,7 @@ import pandas as pd
 from platform_kpi.catalog import change, format_value, read_groups
 from platform_kpi.markup import md_escape
 from platform_kpi.reporting.blocks import Block
-from platform_kpi.warehouse import read_connection
+from platform_kpi.warehouse import read_connection, table_names
 
 
 def _money(value: object, currency: str) -> str:
@@ -33,21 +33,12 @@ def _change(value: object, before: object) -> str:
     return f" ({moved.words()} vs previous month)"
 
 
-def _tables(con) -> set[str]:
-    return {
-        r[0]
-        for r in con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables"
-        ).fetchall()
-    }
-
-
 def cost_section(warehouse: Path, month: dt.date):
     """The report blocks of the cost section for ``month`` (a heading and a note when there is no cost data)."""
 
     blocks = [Block("heading", "Costs")]
     with read_connection(warehouse) as con:
-        tables = _tables(con)
+        tables = table_names(con)
         if "core.costs" not in tables or "marts.cost_monthly" not in tables:
             blocks.append(
                 Block("paragraph", "This warehouse has no cost tables (built before costs were added).")

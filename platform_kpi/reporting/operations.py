@@ -17,7 +17,7 @@ from platform_kpi.markup import md_escape
 from platform_kpi.reporting.alerts import KPIS as ALERT_KPIS
 from platform_kpi.reporting.blocks import Block
 from platform_kpi.reporting.slos import SLO_KPIS
-from platform_kpi.warehouse import read_connection
+from platform_kpi.warehouse import read_connection, table_names
 
 SAMPLE_WORDS = {
     "support_resolution_time_p50_hours": "tickets resolved",
@@ -47,12 +47,7 @@ def operations_section(warehouse: Path, month: dt.date) -> list[Block]:
         groups = read_groups(con)
         # alert noise and platform incidents, and the SLOs, have their own parts (reporting.alerts, .slos)
         kpis = [k for k in groups.get("operations", ()) if k not in ALERT_KPIS + SLO_KPIS]
-        tables = {
-            r[0]
-            for r in con.execute(
-                "select table_schema || '.' || table_name from information_schema.tables"
-            ).fetchall()
-        }
+        tables = table_names(con)
         loaded = sum(con.execute(f"select count(*) from {t}").fetchone()[0] for t in SOURCES if t in tables)
         if not kpis or not loaded:
             blocks.append(

@@ -16,7 +16,7 @@ import pandas as pd
 
 from platform_kpi.catalog import change, format_value
 from platform_kpi.reporting.blocks import Block
-from platform_kpi.warehouse import read_connection
+from platform_kpi.warehouse import read_connection, table_names
 
 CRITERIA = {
     "scaffolded": "created from an approved template",
@@ -42,12 +42,7 @@ def platform_section(warehouse: Path, month: dt.date) -> list[Block]:
     """The report blocks of the Platform section for ``month`` (a heading and a note without data)."""
     blocks = [Block("heading", "Platform")]
     with read_connection(warehouse) as con:
-        tables = {
-            r[0]
-            for r in con.execute(
-                "select table_schema || '.' || table_name from information_schema.tables"
-            ).fetchall()
-        }
+        tables = table_names(con)
         if "marts.golden_path_services" not in tables:
             blocks.append(
                 Block(

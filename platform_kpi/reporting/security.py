@@ -17,7 +17,7 @@ import pandas as pd
 from platform_kpi.catalog import format_value, read_groups
 from platform_kpi.markup import md_escape
 from platform_kpi.reporting.blocks import Block
-from platform_kpi.warehouse import read_connection
+from platform_kpi.warehouse import read_connection, table_names
 
 _CORE = ("vulnerability_findings", "policy_evaluations", "waivers", "artifact_provenance", "iac_assessments")
 
@@ -32,12 +32,7 @@ def security_section(warehouse: Path, month: dt.date) -> list[Block]:
     """The report blocks of the security section for ``month`` (a heading and a note without data)."""
     blocks = [Block("heading", "Security and compliance")]
     with read_connection(warehouse) as con:
-        tables = {
-            r[0]
-            for r in con.execute(
-                "select table_schema || '.' || table_name from information_schema.tables"
-            ).fetchall()
-        }
+        tables = table_names(con)
         if not all(f"core.{t}" in tables for t in _CORE):
             blocks.append(
                 Block("paragraph", "This warehouse has no security tables (built before they were added).")

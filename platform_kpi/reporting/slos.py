@@ -13,7 +13,7 @@ from pathlib import Path
 
 from platform_kpi.catalog import format_value
 from platform_kpi.reporting.blocks import Block
-from platform_kpi.warehouse import read_connection
+from platform_kpi.warehouse import read_connection, table_names
 
 #: the SLO KPIs of the operations group: this part reports them (the operations bullets and team table leave them out)
 SLO_KPIS = ("platform_slo_attainment", "slo_attainment", "slo_error_budget_remaining")
@@ -28,12 +28,7 @@ def slo_section(warehouse: Path, month: dt.date) -> list[Block]:
     """The report blocks of the platform SLOs for ``month``."""
     blocks = [Block("heading", "Platform SLOs", level=3)]
     with read_connection(warehouse) as con:
-        tables = {
-            r[0]
-            for r in con.execute(
-                "select table_schema || '.' || table_name from information_schema.tables"
-            ).fetchall()
-        }
+        tables = table_names(con)
         if (
             "marts.slo_monthly" not in tables
             or not con.execute("select count(*) from core.slos").fetchone()[0]
