@@ -46,10 +46,8 @@ def step_seconds(step: str | int | float) -> int:
     raise ValueError(f"{SOURCE}: step {step!r} is not a duration like 60s, 5m or 1h")
 
 
-def sample_records(
-    doc: Any, series: str, origin: str, step_sec: int, *, cluster: str = "default"
-) -> Iterator[dict[str, str | int | None]]:
-    """Flat records (text values) of one query_range response for ``series``."""
+def _matrix(doc: Any, origin: str) -> dict:
+    """The ``data`` of a successful query_range answer (resultType matrix), else a PrometheusError."""
     if not isinstance(doc, dict) or doc.get("status") != "success":
         detail = doc.get("error") if isinstance(doc, dict) else None
         raise PrometheusError(f"{SOURCE}: {origin}: query failed: {detail or 'not a query_range response'}")
@@ -58,6 +56,14 @@ def sample_records(
         raise PrometheusError(
             f"{SOURCE}: {origin}: expected resultType matrix, got {data.get('resultType')!r}"
         )
+    return data
+
+
+def sample_records(
+    doc: Any, series: str, origin: str, step_sec: int, *, cluster: str = "default"
+) -> Iterator[dict[str, str | int | None]]:
+    """Flat records (text values) of one query_range response for ``series``."""
+    data = _matrix(doc, origin)
     line = 0
     for item in data.get("result") or []:
         metric = item.get("metric") or {}
@@ -149,14 +155,7 @@ def slo_event_records(
 
     A sample at ``ts`` holds the events of the hour ending at ``ts`` (``increase(x[1h])``): the hour
     starting ``ts - 3600``. Several series at one time are summed (a query without ``sum`` by series)."""
-    if not isinstance(doc, dict) or doc.get("status") != "success":
-        detail = doc.get("error") if isinstance(doc, dict) else None
-        raise PrometheusError(f"{SOURCE}: {origin}: query failed: {detail or 'not a query_range response'}")
-    data = doc.get("data") or {}
-    if data.get("resultType") != "matrix":
-        raise PrometheusError(
-            f"{SOURCE}: {origin}: expected resultType matrix, got {data.get('resultType')!r}"
-        )
+    data = _matrix(doc, origin)
     line = 0
     for item in data.get("result") or []:
         for pair in item.get("values") or []:
