@@ -183,9 +183,12 @@ def run_pipeline(
     job = job.with_logger_defs({"progress": progress_logger})
     # Held here too (the job's resource re-enters it), so waiting for another run is reported before
     # the job starts.
-    with run_lock(warehouse, progress=progress):
+    # The instance is disposed on the way out: its in-memory SQLite storage holds connections that,
+    # left to the garbage collector, are closed from whatever thread collects them, which fails and logs
+    # a traceback there (inside a Streamlit script thread this broke compiling the next page).
+    with run_lock(warehouse, progress=progress), dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
+            instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"progress": {}}},
         )

@@ -282,3 +282,25 @@ def test_a_selection_of_checks_runs_only_the_checks(run, tmp_path):
     assert summary.checks_failed == 0 and summary.checks_passed == full.checks_passed
     with pytest.raises(ValueError, match="matches no asset or check"):
         run_pipeline(files, published, selection=dg.AssetSelection.groups("no_such_group"))
+
+
+
+def test_a_run_disposes_its_dagster_instance(tmp_path, monkeypatch):
+    # The run's Dagster instance keeps its run and event storage in held SQLite connections. Undisposed,
+    # they lived until some later garbage collection, in whatever thread ran it; SQLite refuses a close
+    # from another thread and SQLAlchemy logs that with a traceback, which on CPython 3.11 parses source
+    # mid-collection and broke a Streamlit page compiling in that thread ("AST constructor recursion
+    # depth mismatch", seen in CI). A held connection is private to Dagster, hence the underscore.
+    created: list[dg.DagsterInstance] = []
+    ephemeral = dg.DagsterInstance.ephemeral
+
+    def recorded(*args, **kwargs):
+        created.append(ephemeral(*args, **kwargs))
+        return created[-1]
+
+    monkeypatch.setattr(dg.DagsterInstance, "ephemeral", staticmethod(recorded))
+    run_pipeline(write_files(tmp_path / "files"), tmp_path / "warehouse.duckdb", checks=False)
+    assert created
+    for instance in created:
+        for storage in (instance.run_storage, instance.event_log_storage):
+            assert storage._held_conn.closed, type(storage).__name__

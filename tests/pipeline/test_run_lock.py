@@ -152,7 +152,6 @@ def test_a_dagster_run_holds_the_lock_and_a_killed_holder_releases_it(tmp_path, 
             [kpi_config],
             resources={"warehouse": resource, "configuration": configuration_resource(DEFAULT_CONFIG)},
             raise_on_error=False,
-            instance=dg.DagsterInstance.ephemeral(),
         )
         assert not result.success
         failure = "\n".join(str(e.event_specific_data.error) for e in result.all_events if e.is_run_failure)
@@ -165,7 +164,6 @@ def test_a_dagster_run_holds_the_lock_and_a_killed_holder_releases_it(tmp_path, 
     result = dg.materialize(
         [kpi_config],
         resources={"warehouse": resource, "configuration": configuration_resource(DEFAULT_CONFIG)},
-        instance=dg.DagsterInstance.ephemeral(),
     )
     assert result.success
 

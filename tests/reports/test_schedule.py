@@ -29,7 +29,6 @@ def test_the_partition_writes_the_month(demo: Path, tmp_path: Path) -> None:
         [monthly_report],
         resources=resources,
         partition_key="2026-09-01",
-        instance=dg.DagsterInstance.ephemeral(),
     )
     assert result.success
     assert {p.name for p in (tmp_path / "2026-09").iterdir()} == {
