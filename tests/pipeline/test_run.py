@@ -284,7 +284,6 @@ def test_a_selection_of_checks_runs_only_the_checks(run, tmp_path):
         run_pipeline(files, published, selection=dg.AssetSelection.groups("no_such_group"))
 
 
-
 def test_a_run_disposes_its_dagster_instance(tmp_path, monkeypatch):
     # The run's Dagster instance keeps its run and event storage in held SQLite connections. Undisposed,
     # they lived until some later garbage collection, in whatever thread ran it; SQLite refuses a close
