@@ -9,7 +9,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from assets.resources import WarehouseResource
+from assets.resources import GreatExpectationsResource, WarehouseResource
 from assets.transform import SQL_MODELS
 from platform_kpi import file_accounting
 from platform_kpi.models import MODEL_LAYERS, SqlModel
@@ -89,7 +89,9 @@ def _domain_check(table: str) -> dg.AssetChecksDefinition:
         description=f"Great Expectations suite on {table}: ids unique, enums valid, times ordered, "
         "durations non-negative, services known.",
     )
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _check(
+        warehouse: WarehouseResource, great_expectations: GreatExpectationsResource
+    ) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
             outcomes = validate_table(con, domain_suites(con)[table])
             _record(con, table, f"gx_{name}", outcomes)

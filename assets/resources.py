@@ -11,6 +11,7 @@ import duckdb
 
 from platform_kpi.config import Configuration, load_config
 from platform_kpi.settings import DEFAULT_CONFIG, work_path_for
+from platform_kpi.validation import prepare_in_background
 from platform_kpi.warehouse import run_lock, write_connection
 
 CONFIGURATION_DESCRIPTION = (
@@ -91,3 +92,12 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with write_connection(self.work_path) as con:
             yield con
+
+
+class GreatExpectationsResource(dg.ConfigurableResource):
+    """Great Expectations for the domain checks. A run that has such a check starts getting it ready
+    (import, context) when the run starts, in the background, so the first check does not wait seconds
+    for it."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        prepare_in_background()

@@ -9,7 +9,7 @@ from assets.costs import raw_costs
 from assets.inputs import kpi_config, raw_files
 from assets.publish import published_warehouse
 from assets.reports import monthly_report
-from assets.resources import WarehouseResource, configuration_resource
+from assets.resources import GreatExpectationsResource, WarehouseResource, configuration_resource
 from assets.security import raw_security
 from assets.slos import raw_slos
 from assets.sources import SourcesResource, source_assets, source_checks
@@ -60,7 +60,12 @@ def build_definitions(
         asset_checks=CHECKS,
         jobs=[refresh_job, monthly_report_job],
         schedules=[daily_refresh_schedule, monthly_report_schedule],
-        resources={"warehouse": warehouse, "sources": sources, "configuration": configuration},
+        resources={
+            "warehouse": warehouse,
+            "sources": sources,
+            "configuration": configuration,
+            "great_expectations": GreatExpectationsResource(),
+        },
         executor=EXECUTOR,
     )
 
