@@ -7,7 +7,7 @@ each phase in its own process so peak memory is that phase's own:
   1. load      the export into raw.focus__costs (connectors/focus.py, DuckDB read_parquet)
   2. models    every SQL model (staging views, core.costs attribution, marts.cost_monthly, the cost
                observations and marts.kpi_monthly)
-and prints seconds and peak RSS per phase against the memory target (≤ 2 GB, as bench/run.py).
+and prints seconds and peak RSS per phase against the memory target (≤ 2 GB, as bench/recompute.py).
 
     .venv/bin/python -m bench.focus_10m [--rows 10000000] [--dir .bench/focus_10m] [--regenerate]
 """
