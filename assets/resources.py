@@ -49,6 +49,8 @@ class WarehouseResource(dg.ConfigurableResource):
     as_of: str | None = None
     #: publish even when an entity's file rows fell by more than row_drop_threshold (kpi run --allow-row-drop)
     allow_row_drop: bool = False
+    #: rebuild incremental tables whole instead of only what changed since the last run (kpi run --full)
+    full: bool = False
 
     @property
     def published_path(self) -> Path:

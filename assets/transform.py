@@ -42,8 +42,13 @@ def _layer_asset(layer: str, models: list[SqlModel]) -> dg.AssetsDefinition:
                 key = dg.AssetKey(list(model.key))
                 if key not in selected:
                     continue
-                stats = execute_model(con, model)
+                stats = execute_model(con, model, full=warehouse.full)
                 metadata = {"materialized": model.materialized, "seconds": stats["seconds"]}
+                if "build" in stats:  # an incremental model: what it rebuilt and why
+                    metadata.update(build=stats["build"], reason=stats["reason"], periods=stats["periods"])
+                    context.log.info(
+                        f"{model.table}: {stats['build']} build of {stats['periods']} periods ({stats['reason']})"
+                    )
                 if stats["rows"] is not None:
                     metadata["rows"] = stats["rows"]
                 yield dg.MaterializeResult(asset_key=key, metadata=metadata)

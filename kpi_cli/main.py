@@ -45,6 +45,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=_say,
         configuration=configuration,
         allow_row_drop=args.allow_row_drop,
+        full=args.full,
     )
     _say(
         f"Done in {summary.seconds:.1f}s: {summary.steps} steps, {summary.checks_passed} checks passed. "
@@ -347,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="publish even when an entity's files give far fewer rows than the published warehouse "
         "(row_drop_threshold in the config)",
+    )
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild every table whole; by default the KPI values are rebuilt only for the periods "
+        "whose data changed since the last run",
     )
     run.set_defaults(func=_cmd_run)
 

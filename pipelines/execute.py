@@ -124,6 +124,7 @@ def run_pipeline(
     as_of: dt.datetime | None = None,
     configuration: Configuration | None = None,
     allow_row_drop: bool = False,
+    full: bool = False,
 ) -> RunSummary:
     """Load ``files_dir``, rebuild every table, run every check and publish ``warehouse``.
 
@@ -137,7 +138,8 @@ def run_pipeline(
 
     Raises PipelineFailed (naming the step and the cause) when anything fails; the previously
     published warehouse is then left untouched. ``allow_row_drop`` publishes even when an entity's
-    file rows fell by more than the config's row_drop_threshold since the last publish.
+    file rows fell by more than the config's row_drop_threshold since the last publish. ``full``
+    rebuilds every table whole, incremental ones included (see platform_kpi/incremental.py).
     """
     progress = progress or (lambda _msg: None)
     if configuration is None:
@@ -149,6 +151,7 @@ def run_pipeline(
         reports_dir=str(reports_dir or warehouse.parent / "reports"),
         as_of=as_of.isoformat() if as_of else None,
         allow_row_drop=allow_row_drop,
+        full=full,
     )
 
     defs = build_definitions(

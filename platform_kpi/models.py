@@ -26,9 +26,10 @@ YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MODEL_LAYERS = ("staging", "core", "marts", "ops")
 # Staging models are thin views over raw (dbt's convention): writing a multi-million-row copy of every
-# source costs seconds and buys nothing. Any model can say `-- materialized: view|table` to override.
+# source costs seconds and buys nothing. Any model can say `-- materialized: view|table` to override;
+# `incremental` is a table rebuilt in part, by the planner INCREMENTAL names for it.
 DEFAULT_MATERIALIZATION = {"staging": "view"}
-_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(view|table)\s*$", re.M)
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(view|table|incremental)\s*$", re.M)
 _REF = re.compile(r"\b(raw|staging|core|marts|ops)\.([a-z_][a-z0-9_]*)\b")
 _COMMENT = re.compile(r"--[^\n]*")
 CONTRACT_FILE = "_models.yml"
@@ -236,16 +237,24 @@ def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
         con.execute(f"drop table {model.table}")
 
 
-def execute_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, float | int | None]:
-    """(Re)build the model's table or view from its SQL; returns row count (tables) and seconds taken."""
+def execute_model(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, *, full: bool = False
+) -> dict[str, float | int | None]:
+    """(Re)build the model's table or view from its SQL; returns row count (tables) and seconds taken.
+    An incremental model rebuilds only what its planner finds changed, unless ``full``."""
     started = time.perf_counter()
+    kind = "table" if model.materialized == "incremental" else model.materialized
+    planned = None
     try:
         _drop_other_kind(con, model)
         # No model relies on physical row order (readers ORDER BY), and an unordered sink lets DuckDB
         # write a multi-million-row table on every core instead of one.
         con.execute("set preserve_insertion_order = false")
         try:
-            con.execute(f"create or replace {model.materialized} {model.table} as\n{model.sql}")
+            if model.materialized == "incremental":
+                planned = _execute_incremental(con, model, full)
+            else:
+                con.execute(f"create or replace {kind} {model.table} as\n{model.sql}")
         finally:
             con.execute("reset preserve_insertion_order")
     except duckdb.Error as exc:
@@ -254,8 +263,40 @@ def execute_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, 
         # The model's business description travels with the table, for anyone at a SQL prompt
         # (select comment from duckdb_tables() / duckdb_views()).
         text = model.description.replace("'", "''")
-        con.execute(f"comment on {model.materialized} {model.table} is '{text}'")
+        con.execute(f"comment on {kind} {model.table} is '{text}'")
     rows = None
-    if model.materialized == "table":  # counting a view would compute it
+    if kind == "table":  # counting a view would compute it
         rows = int(con.execute(f"select count(*) from {model.table}").fetchone()[0])
-    return {"rows": rows, "seconds": round(time.perf_counter() - started, 3)}
+    stats: dict = {"rows": rows, "seconds": round(time.perf_counter() - started, 3)}
+    if planned is not None:
+        stats.update(
+            build="full" if planned.full else "incremental",
+            reason=planned.reason,
+            periods=planned.build_periods,
+        )
+    return stats
+
+
+def _execute_incremental(con: duckdb.DuckDBPyConnection, model: SqlModel, full: bool):
+    """Plan, then replace the planned periods' rows and record the state, in one transaction: the
+    table and what the next plan compares with never disagree."""
+    from platform_kpi.incremental import INCREMENTAL
+
+    plan, record = INCREMENTAL[model.table]
+    planned = plan(con, full=full)
+    con.execute("begin")
+    try:
+        if planned.full:
+            con.execute(f"create or replace table {model.table} as\n{model.sql}")
+        elif planned.build_periods:
+            con.execute(
+                f"delete from {model.table} as t using temp.kpi_values_plan as p "
+                "where p.role = 'build' and t.grain = p.grain and t.period_start = p.period_start"
+            )
+            con.execute(f"insert into {model.table} by name\n{model.sql}")
+        record(con, planned)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return planned

@@ -1,8 +1,16 @@
 -- Every KPI of the catalog for every period (month and week grains), scope (org, team, service) and
 -- period in range, with its sample size, DORA tier and target. Dense: a scope with no observations
 -- in a period still has a row (0 for count KPIs, NULL with sample size 0 for the others).
+-- materialized: incremental
 with definitions as (
     select * from marts.kpi_definitions
+),
+
+-- The periods to build ('build') and the earlier periods their values read ('context'), planned by
+-- platform_kpi/incremental.py: every period of the range on a full build, on a daily refresh only those
+-- whose observations changed and the ones reading them.
+plan as (
+    select grain, period_start, role from temp.kpi_values_plan
 ),
 
 -- Which grains each measure is needed at, and whether any KPI takes quantiles of it: quantiles are the
@@ -37,6 +45,7 @@ per_service as (
         sum(w) as w_sum,
         count(*) filter (where w <> 0) as n_w
     from observations
+    where date_trunc('month', observed_at)::date in (select period_start from plan where grain = 'month')
     group by all
     union all
     select
@@ -50,7 +59,7 @@ per_service as (
         sum(w),
         count(*) filter (where w <> 0)
     from observations
-    where weekly
+    where weekly and date_trunc('week', observed_at)::date in (select period_start from plan where grain = 'week')
     group by all
 ),
 
@@ -101,12 +110,13 @@ quantiles as (
     select 'month' as grain, date_trunc('month', observed_at)::date as period_start, measure, scope_type,
         scope, quantile_cont(x, [0.5, 0.9, 0.95]) as x_quantiles
     from quantiled
+    where date_trunc('month', observed_at)::date in (select period_start from plan where grain = 'month')
     group by all
     union all
     select 'week', date_trunc('week', observed_at)::date, measure, scope_type, scope,
         quantile_cont(x, [0.5, 0.9, 0.95])
     from quantiled
-    where weekly
+    where weekly and date_trunc('week', observed_at)::date in (select period_start from plan where grain = 'week')
     group by all
 ),
 
@@ -136,17 +146,8 @@ scopes as (
 ),
 
 periods as (
-    select distinct grain, period_start from aggregated
-    union
-    -- Fill the gaps: every month (week) between the first and the last observation has a row.
-    select g.grain, cast(unnest(generate_series(
-        min(period_start),
-        max(period_start),
-        case g.grain when 'month' then interval 1 month else interval 7 day end
-    )) as date)
-    from aggregated as a
-    join (select 'month' as grain union all select 'week') as g using (grain)
-    group by g.grain
+    -- Every month (week) between the first and the last observation, gaps included (the plan's range).
+    select distinct grain, period_start from plan
 ),
 
 spine as (
@@ -329,6 +330,7 @@ final as (
         previous_value,
         previous_year_value
     from targeted
+    semi join (select grain, period_start from plan where role = 'build') using (grain, period_start)
 )
 
 select * from final
