@@ -24,6 +24,8 @@ import duckdb
 
 STATE = "ops.kpi_values_state"
 PLAN = "kpi_values_plan"
+# Months of periods built at a time (see ``batches``).
+BATCH_MONTHS = 3
 
 # The periods a period's values are read by, per grain: (unit, offsets); the trend window adds 1..N.
 _LOOKS_BACK = {"month": ("month", (1, 12)), "week": ("day", (7, 28, 364))}
@@ -80,12 +82,15 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def plan_kpi_values(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> Plan:
-    """Write the temporary table ``kpi_values_plan`` and say whether the build is full or incremental."""
+    """Find the periods to build (temporary table ``kpi_values_build``) and say whether the build is
+    full or incremental; ``batches`` then writes ``kpi_values_plan`` for each part of the build."""
     con.execute(f"create or replace temp table kpi_values_fingerprints as {_FINGERPRINTS}")
     inputs = con.execute(_INPUTS).fetchone()[0]
     trend = con.execute(
         "select coalesce(max(months), 0) from marts.kpi_targets where kind = 'trend'"
     ).fetchone()[0]
+    con.execute("create or replace temp table kpi_values_trend as select ?::int as months", [int(trend)])
+    con.execute("create or replace temp table kpi_values_build (grain varchar, period_start date)")
     con.execute(f"create or replace temp table {PLAN} (grain varchar, period_start date, role varchar)")
     # The dense range of each grain, as the model's spine fills it.
     con.execute(
@@ -98,18 +103,48 @@ def plan_kpi_values(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> Pl
     reason = _full_reason(con, inputs, full)
     if reason:
         con.execute(
-            f"""
-            insert into {PLAN}
+            """
+            insert into kpi_values_build
             select grain, unnest(generate_series(first, last,
-                case grain when 'month' then interval 1 month else interval 7 day end))::date, 'build'
+                case grain when 'month' then interval 1 month else interval 7 day end))::date
             from kpi_values_range
             """
         )
     else:
         _plan_changed(con, int(trend))
     con.execute("create or replace temp table kpi_values_inputs as select ? as inputs", [inputs])
-    built = con.execute(f"select count(*) from {PLAN} where role = 'build'").fetchone()[0]
+    built = con.execute("select count(*) from kpi_values_build").fetchone()[0]
     return Plan(full=bool(reason), reason=reason or "changed periods only", build_periods=built)
+
+
+def batches(con: duckdb.DuckDBPyConnection, months: int = BATCH_MONTHS):
+    """Write ``kpi_values_plan`` for each part of the build in turn (yielding after each): the build
+    periods of ``months`` consecutive months (a week goes with the month it starts in) and the earlier
+    periods those read. Building in parts bounds the memory a build needs: quantiles and the
+    period-to-period joins of a whole history at 1,000 services did not fit in 1.5 GB."""
+    trend = con.execute("select months from kpi_values_trend").fetchone()[0]
+    groups = [
+        g
+        for (g,) in con.execute(
+            f"""
+            select distinct (datediff('month', date '2000-01-01', date_trunc('month', period_start)) // {int(months)})
+            from kpi_values_build order by 1
+            """
+        ).fetchall()
+    ]
+    for group in groups:
+        con.execute(f"delete from {PLAN}")
+        con.execute(
+            f"""
+            insert into {PLAN}
+            select grain, period_start, 'build' from kpi_values_build
+            where datediff('month', date '2000-01-01', date_trunc('month', period_start)) // {int(months)} = ?
+            """,
+            [group],
+        )
+        _add_periods(con, "context", trend)
+        _context_values(con)
+        yield
 
 
 def _full_reason(con: duckdb.DuckDBPyConnection, inputs: str, full: bool) -> str | None:
@@ -132,9 +167,28 @@ def _full_reason(con: duckdb.DuckDBPyConnection, inputs: str, full: bool) -> str
     return None
 
 
+def _context_values(con: duckdb.DuckDBPyConnection) -> None:
+    """The values of the plan's context periods, read from the table (built earlier in this build, or
+    unchanged since the last one), for the model's previous-period, previous-year and target columns."""
+    source = (
+        "marts.kpi_values"
+        if _exists(con, "marts.kpi_values")
+        else "(select null::varchar as grain, null::date as period_start, null::varchar as scope_type, "
+        "null::varchar as scope, null::varchar as kpi_id, null::double as value where false)"
+    )
+    con.execute(
+        f"""
+        create or replace temp table kpi_values_context as
+        select k.grain, k.period_start, k.scope_type, k.scope, k.kpi_id, k.value
+        from {source} as k
+        semi join (select grain, period_start from {PLAN} where role = 'context') using (grain, period_start)
+        """
+    )
+
+
 def _plan_changed(con: duckdb.DuckDBPyConnection, trend: int) -> None:
     """The periods whose fingerprints differ, the new periods at the end of the range, and the periods
-    reading them (build); the periods those read (context). All within the range."""
+    reading them, within the range."""
     con.execute(
         f"""
         create or replace temp table kpi_values_touched as
@@ -151,29 +205,38 @@ def _plan_changed(con: duckdb.DuckDBPyConnection, trend: int) -> None:
         from kpi_values_range as r join (select grain, last from {STATE} where kind = 'range') as p using (grain)
         """
     )
+    con.execute(f"delete from {PLAN}")
+    con.execute(f"insert into {PLAN} select grain, period_start, 'touched' from kpi_values_touched")
+    _add_periods(con, "build", trend)
+    con.execute(
+        f"insert into kpi_values_build select grain, period_start from {PLAN} where role in ('touched', 'build')"
+    )
+    con.execute(f"delete from {PLAN}")
+
+
+def _add_periods(con: duckdb.DuckDBPyConnection, role: str, trend: int) -> None:
+    """Add to ``kpi_values_plan`` the periods of the range that read the plan's periods (role 'build':
+    later periods) or that they read (role 'context': earlier periods), each period once."""
+    sign = "+" if role == "build" else "-"
     for grain, (unit, offsets) in _LOOKS_BACK.items():
         step = 1 if unit == "month" else 7
         shifts = sorted({*offsets, *(step * k for k in range(1, trend + 1))})
-        shifted = f"[{', '.join(str(s) for s in [0, *shifts])}]"
+        shifted = f"[{', '.join(str(s) for s in shifts)}]"
         interval = "to_months" if unit == "month" else "to_days"
-        for role, sign in (("build", "+"), ("context", "-")):
-            source = (
-                "kpi_values_touched" if role == "build" else f"(select * from {PLAN} where role = 'build')"
-            )
-            con.execute(
-                f"""
-                insert into {PLAN}
-                select distinct t.grain, (t.period_start {sign} {interval}(s))::date as period_start, '{role}'
-                from {source} as t
-                join kpi_values_range as r on r.grain = t.grain
-                cross join (select unnest({shifted}) as s) as u
-                where t.grain = '{grain}'
-                  and (t.period_start {sign} {interval}(s))::date between r.first and r.last
-                  and (t.period_start {sign} {interval}(s))::date not in (
-                      select period_start from {PLAN} as q where q.grain = t.grain
-                  )
-                """
-            )
+        con.execute(
+            f"""
+            insert into {PLAN}
+            select distinct t.grain, (t.period_start {sign} {interval}(u.s))::date as period_start, '{role}'
+            from {PLAN} as t
+            join kpi_values_range as r on r.grain = t.grain
+            cross join (select unnest({shifted}) as s) as u
+            where t.grain = '{grain}'
+              and (t.period_start {sign} {interval}(u.s))::date between r.first and r.last
+              and (t.period_start {sign} {interval}(u.s))::date not in (
+                  select period_start from {PLAN} as q where q.grain = t.grain
+              )
+            """
+        )
 
 
 def record_kpi_values_state(con: duckdb.DuckDBPyConnection, planned: Plan) -> None:
@@ -203,5 +266,5 @@ def record_kpi_values_state(con: duckdb.DuckDBPyConnection, planned: Plan) -> No
     )
 
 
-# The incremental models and their (planner, state recorder).
-INCREMENTAL = {"marts.kpi_values": (plan_kpi_values, record_kpi_values_state)}
+# The incremental models and their (planner, batches, state recorder).
+INCREMENTAL = {"marts.kpi_values": (plan_kpi_values, batches, record_kpi_values_state)}

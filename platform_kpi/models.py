@@ -277,23 +277,39 @@ def execute_model(
     return stats
 
 
+def _table_exists(con: duckdb.DuckDBPyConnection, model: SqlModel) -> bool:
+    return (
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [model.layer, model.name],
+        ).fetchone()[0]
+        > 0
+    )
+
+
 def _execute_incremental(con: duckdb.DuckDBPyConnection, model: SqlModel, full: bool):
     """Plan, then replace the planned periods' rows and record the state, in one transaction: the
     table and what the next plan compares with never disagree."""
     from platform_kpi.incremental import INCREMENTAL
 
-    plan, record = INCREMENTAL[model.table]
+    plan, batches, record = INCREMENTAL[model.table]
     planned = plan(con, full=full)
     con.execute("begin")
     try:
         if planned.full:
-            con.execute(f"create or replace table {model.table} as\n{model.sql}")
-        elif planned.build_periods:
+            con.execute(f"drop table if exists {model.table}")
+        else:
             con.execute(
-                f"delete from {model.table} as t using temp.kpi_values_plan as p "
-                "where p.role = 'build' and t.grain = p.grain and t.period_start = p.period_start"
+                f"delete from {model.table} as t using temp.kpi_values_build as p "
+                "where t.grain = p.grain and t.period_start = p.period_start"
             )
-            con.execute(f"insert into {model.table} by name\n{model.sql}")
+        for _ in batches(con):
+            if _table_exists(con, model):
+                con.execute(f"insert into {model.table} by name\n{model.sql}")
+            else:
+                con.execute(f"create table {model.table} as\n{model.sql}")
+        if not _table_exists(con, model):  # nothing to build from
+            con.execute(f"create table {model.table} as\n{model.sql}")
         record(con, planned)
         con.execute("commit")
     except BaseException:

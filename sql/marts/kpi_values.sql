@@ -45,7 +45,7 @@ per_service as (
         sum(w) as w_sum,
         count(*) filter (where w <> 0) as n_w
     from observations
-    where date_trunc('month', observed_at)::date in (select period_start from plan where grain = 'month')
+    where date_trunc('month', observed_at)::date in (select period_start from plan where grain = 'month' and role = 'build')
     group by all
     union all
     select
@@ -59,7 +59,7 @@ per_service as (
         sum(w),
         count(*) filter (where w <> 0)
     from observations
-    where weekly and date_trunc('week', observed_at)::date in (select period_start from plan where grain = 'week')
+    where weekly and date_trunc('week', observed_at)::date in (select period_start from plan where grain = 'week' and role = 'build')
     group by all
 ),
 
@@ -110,13 +110,13 @@ quantiles as (
     select 'month' as grain, date_trunc('month', observed_at)::date as period_start, measure, scope_type,
         scope, quantile_cont(x, [0.5, 0.9, 0.95]) as x_quantiles
     from quantiled
-    where date_trunc('month', observed_at)::date in (select period_start from plan where grain = 'month')
+    where date_trunc('month', observed_at)::date in (select period_start from plan where grain = 'month' and role = 'build')
     group by all
     union all
     select 'week', date_trunc('week', observed_at)::date, measure, scope_type, scope,
         quantile_cont(x, [0.5, 0.9, 0.95])
     from quantiled
-    where weekly and date_trunc('week', observed_at)::date in (select period_start from plan where grain = 'week')
+    where weekly and date_trunc('week', observed_at)::date in (select period_start from plan where grain = 'week' and role = 'build')
     group by all
 ),
 
@@ -146,8 +146,9 @@ scopes as (
 ),
 
 periods as (
-    -- Every month (week) between the first and the last observation, gaps included (the plan's range).
-    select distinct grain, period_start from plan
+    -- Every month (week) to build; on a full build, every one between the first and the last
+    -- observation, gaps included.
+    select grain, period_start from plan where role = 'build'
 ),
 
 spine as (
@@ -188,6 +189,15 @@ valued as (
         and a.measure = d.measure
         and a.scope_type = s.scope_type
         and a.scope = s.scope
+),
+
+-- The values the previous-period, previous-year, baseline and trend columns read: this build's, and
+-- those of the earlier periods it does not rebuild, as the table holds them (platform_kpi/incremental.py
+-- puts them in temp.kpi_values_context).
+looked_back as (
+    select grain, period_start, scope_type, scope, kpi_id, value from valued
+    union all
+    select grain, period_start, scope_type, scope, kpi_id, value from temp.kpi_values_context
 ),
 
 tiered as (
@@ -235,7 +245,7 @@ baselines as (
     from valued as v
     left join tiered as t using (grain, period_start, scope_type, scope, kpi_id)
     left join marts.kpi_targets as g on g.kpi_id = v.kpi_id
-    left join valued as prev
+    left join looked_back as prev
         on prev.grain = v.grain
         and prev.scope_type = v.scope_type
         and prev.scope = v.scope
@@ -244,7 +254,7 @@ baselines as (
             when 'month' then v.period_start - interval 1 month
             else v.period_start - interval 7 day
         end
-    left join valued as prev_year
+    left join looked_back as prev_year
         on prev_year.grain = v.grain
         and prev_year.scope_type = v.scope_type
         and prev_year.scope = v.scope
@@ -265,7 +275,7 @@ trend_means as (
         b.kpi_id,
         avg(p.value) as trailing_mean
     from baselines as b
-    join valued as p
+    join looked_back as p
         on p.grain = b.grain
         and p.scope_type = b.scope_type
         and p.scope = b.scope
@@ -288,7 +298,7 @@ targeted as (
             when 'trend' then m.trailing_mean
         end as target
     from baselines as b
-    left join valued as base
+    left join looked_back as base
         on b.target_kind = 'relative'
         and base.grain = b.grain
         and base.period_start = b.baseline_period
