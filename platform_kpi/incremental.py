@@ -92,6 +92,10 @@ def plan_kpi_values(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> Pl
     con.execute("create or replace temp table kpi_values_trend as select ?::int as months", [int(trend)])
     con.execute("create or replace temp table kpi_values_build (grain varchar, period_start date)")
     con.execute(f"create or replace temp table {PLAN} (grain varchar, period_start date, role varchar)")
+    con.execute(
+        "create or replace temp table kpi_values_context (grain varchar, period_start date, "
+        "scope_type varchar, scope varchar, kpi_id varchar, value double)"
+    )
     # The dense range of each grain, as the model's spine fills it.
     con.execute(
         """

@@ -310,7 +310,8 @@ def _execute_incremental(con: duckdb.DuckDBPyConnection, model: SqlModel, full: 
                 con.execute(f"create table {model.table} as\n{model.sql}")
         if not _table_exists(con, model):  # nothing to build from
             con.execute(f"create table {model.table} as\n{model.sql}")
-        record(con, planned)
+        if planned.full or planned.build_periods:  # else nothing changed: the state stays as it is
+            record(con, planned)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
