@@ -25,7 +25,7 @@ import json
 from typing import Any
 
 from connectors.base import Connector, iso, max_iso, parallel, parse_ts, token_client
-from connectors.http import ApiClient, HttpPolicy
+from connectors.http import ApiClient, HttpPolicy, SourceError
 from platform_kpi.raw import Batch, RawStore, payload_text
 from platform_kpi.sources_config import SourcesConfig
 
@@ -57,15 +57,175 @@ def _key(item: dict[str, Any]) -> str:
     return "missing-id:" + hashlib.sha256(payload_text(item).encode()).hexdigest()[:16]
 
 
+# -- pull requests through GraphQL -------------------------------------------------------------------
+
+#: One page of a repository's closed and merged pull requests, most recently updated first, each with
+#: what staging reads: its commits (first commit time), reviews, the ready_for_review event of a draft,
+#: size, and - in repositories shared by services only (``$withFiles``) - its changed files. The shape
+#: follows GitHub's GraphQL reference (docs.github.com/graphql: Repository.pullRequests with
+#: ``orderBy: {field: UPDATED_AT, direction: DESC}``, PullRequest.commits/reviews/files/timelineItems,
+#: ``pageInfo { hasNextPage endCursor }`` on every connection, ``rateLimit { cost remaining resetAt }``),
+#: and the query of Apache DevLake's github_graphql plugin (plugins/github_graphql/tasks/pr_collector.go:
+#: commits and reviews nested under the pull request, 100 per connection).
+PULLS_QUERY = """
+query($owner: String!, $name: String!, $first: Int!, $after: String, $withFiles: Boolean!) {
+  rateLimit { cost remaining resetAt }
+  repository(owner: $owner, name: $name) {
+    pullRequests(states: [CLOSED, MERGED], orderBy: {field: UPDATED_AT, direction: DESC}, first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        databaseId number title url state isDraft createdAt updatedAt closedAt mergedAt
+        additions deletions changedFiles headRefName headRefOid baseRefName
+        author { __typename login }
+        mergeCommit { oid }
+        commits(first: 100) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          nodes { commit { oid authoredDate committedDate } }
+        }
+        reviews(first: 100) {
+          pageInfo { hasNextPage endCursor }
+          nodes { databaseId state submittedAt body author { __typename login } }
+        }
+        timelineItems(itemTypes: [READY_FOR_REVIEW_EVENT], first: 100) {
+          pageInfo { hasNextPage endCursor }
+          nodes { ... on ReadyForReviewEvent { id createdAt actor { __typename login } } }
+        }
+        files(first: 100) @include(if: $withFiles) {
+          pageInfo { hasNextPage endCursor }
+          nodes { path additions deletions changeType }
+        }
+      }
+    }
+  }
+}
+""".strip()
+
+#: GraphQL's PullRequestState -> REST's ``state`` (REST has no MERGED: a merged pull request is closed)
+_GQL_STATE = {"OPEN": "open", "CLOSED": "closed", "MERGED": "closed"}
+#: GraphQL's PatchStatus -> REST's file ``status``
+_GQL_CHANGE = {
+    "ADDED": "added",
+    "DELETED": "removed",
+    "RENAMED": "renamed",
+    "COPIED": "copied",
+    "MODIFIED": "modified",
+    "CHANGED": "changed",
+}
+
+
+class GraphQLError(SourceError):
+    """GitHub answered a GraphQL query with ``errors`` (HTTP 200 with an error body)."""
+
+
+def _user(actor: dict | None) -> dict | None:
+    """A GraphQL Actor as REST's ``user``: ``type`` is ``Bot`` for a Bot (``__typename``), else ``User``."""
+    if not actor:
+        return None
+    return {"login": actor.get("login"), "type": "Bot" if actor.get("__typename") == "Bot" else "User"}
+
+
+def pull_from_graphql(node: dict, repo: str) -> dict:
+    """A GraphQL PullRequest node as the REST ``GET /pulls/{n}`` record staging reads."""
+    return {
+        "id": node.get("databaseId"),
+        "number": node.get("number"),
+        "title": node.get("title"),
+        "html_url": node.get("url"),
+        "state": _GQL_STATE.get(str(node.get("state")), str(node.get("state") or "").lower()),
+        "draft": bool(node.get("isDraft")),
+        "user": _user(node.get("author")),
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "closed_at": node.get("closedAt"),
+        "merged_at": node.get("mergedAt"),
+        "merge_commit_sha": (node.get("mergeCommit") or {}).get("oid"),
+        "head": {"ref": node.get("headRefName"), "sha": node.get("headRefOid")},
+        "base": {"ref": node.get("baseRefName")},
+        "additions": node.get("additions"),
+        "deletions": node.get("deletions"),
+        "changed_files": node.get("changedFiles"),
+        "commits": (node.get("commits") or {}).get("totalCount"),
+    }
+
+
+def commits_from_graphql(node: dict) -> list[dict]:
+    """PullRequest.commits as REST's ``GET /pulls/{n}/commits`` items (the fields staging reads)."""
+    out = []
+    for item in (node.get("commits") or {}).get("nodes") or []:
+        c = item.get("commit") or {}
+        out.append(
+            {
+                "sha": c.get("oid"),
+                "commit": {
+                    "author": {"date": c.get("authoredDate")},
+                    "committer": {"date": c.get("committedDate")},
+                },
+            }
+        )
+    return out
+
+
+def reviews_from_graphql(node: dict) -> list[dict]:
+    """PullRequest.reviews as REST's ``GET /pulls/{n}/reviews`` items."""
+    out = []
+    for r in (node.get("reviews") or {}).get("nodes") or []:
+        item = {
+            "id": r.get("databaseId"),
+            "user": _user(r.get("author")),
+            "state": r.get("state"),
+            "body": r.get("body"),
+        }
+        if r.get("submittedAt") is not None:
+            item["submitted_at"] = r["submittedAt"]
+        out.append(item)
+    return out
+
+
+def events_from_graphql(node: dict) -> list[dict]:
+    """ReadyForReviewEvent timeline items as REST's ``GET /issues/{n}/events`` items."""
+    return [
+        {
+            "id": e.get("id"),
+            "event": "ready_for_review",
+            "created_at": e.get("createdAt"),
+            "actor": _user(e.get("actor")),
+        }
+        for e in (node.get("timelineItems") or {}).get("nodes") or []
+        if e
+    ]
+
+
+def files_from_graphql(node: dict) -> list[dict]:
+    """PullRequest.files as REST's ``GET /pulls/{n}/files`` items."""
+    return [
+        {
+            "filename": f.get("path"),
+            "status": _GQL_CHANGE.get(str(f.get("changeType")), str(f.get("changeType") or "").lower()),
+            "additions": f.get("additions"),
+            "deletions": f.get("deletions"),
+        }
+        for f in (node.get("files") or {}).get("nodes") or []
+    ]
+
+
 class GitHubConnector(Connector):
     source = SOURCE
+
+    @property
+    def graphql(self) -> bool:
+        """Pull requests through GraphQL (one query per page of 100 with everything nested) unless the
+        source option ``graphql`` is false (GitHub Enterprise Server without /graphql, or a proxy that
+        forwards REST only): then REST, several requests per merged pull request."""
+        return bool(self.source_config.options.get("graphql", True))
 
     def streams(self):
         out = []
         for repo in self.source_config.scopes:
             out.append((f"deployments:{repo}", lambda store, r=repo: self.deployments(store, r)))
             out.append((f"workflow_runs:{repo}", lambda store, r=repo: self.workflow_runs(store, r)))
-            out.append((f"pulls:{repo}", lambda store, r=repo: self.pulls(store, r)))
+            pulls = self.pulls_graphql if self.graphql else self.pulls
+            out.append((f"pulls:{repo}", lambda store, r=repo, fetch=pulls: fetch(store, r)))
         return out
 
     # -- deployments -------------------------------------------------------------------------------
@@ -244,6 +404,122 @@ class GitHubConnector(Connector):
             if events is not None:
                 batch.add("pull_events", key, repo, events)
         return batch, max_iso(cursor, *(p.get("updated_at") for p in listed))
+
+    def _graphql(self, query: str, variables: dict) -> dict:
+        """``data`` of a GraphQL answer; its ``errors`` (HTTP 200 with an error body, or partial data)
+        are a SourceError quoting them. ``rateLimit`` goes into the client's shared view of the limit."""
+        body = self.client.post_json("graphql", {"query": query, "variables": variables})
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if errors or not isinstance(body, dict) or body.get("data") is None:
+            messages = "; ".join(str(e.get("message", e)) for e in errors or []) or "no data in the answer"
+            raise GraphQLError(f"{SOURCE}: GraphQL query failed: {self.client.redact(messages)}")
+        data = body["data"]
+        limit = data.get("rateLimit") or {}
+        if limit.get("remaining") is not None and parse_ts(limit.get("resetAt")) is not None:
+            reset = parse_ts(limit["resetAt"]).replace(tzinfo=dt.UTC).timestamp()
+            self.client.note_limit(int(limit["remaining"]), reset)
+        return data
+
+    def pulls_graphql(self, store: RawStore, repo: str) -> tuple[Batch, str | None]:
+        """The ``pulls`` stream through GraphQL: the same raw records as :meth:`pulls` writes (the
+        ``GET /pulls/{n}`` record, commits, reviews, ready_for_review events, files in shared
+        repositories), one request per page of 100 pull requests instead of 4-5 per merged one. A
+        nested list longer than a page (over 100 commits, reviews or files) is read through REST."""
+        cursor, start = self.cutoff(store, f"pulls:{repo}")
+        owner, _, name = repo.partition("/")
+        shared = self._shared_repo(repo)
+        flow = bool(self.source_config.options.get("pr_flow", True))
+        nodes: list[dict] = []
+        after = None
+        while True:
+            data = self._graphql(
+                PULLS_QUERY,
+                {
+                    "owner": owner,
+                    "name": name,
+                    "first": min(self.per_page, 100),
+                    "after": after,
+                    "withFiles": shared,
+                },
+            )
+            repository = data.get("repository")
+            if repository is None:
+                raise SourceError(
+                    f"{SOURCE}: GraphQL: repository {repo} not found (check github.repos in sources.yaml)"
+                )
+            conn = repository["pullRequests"]
+            older = False
+            for node in conn.get("nodes") or []:
+                updated = parse_ts(node.get("updatedAt"))
+                if updated is not None and updated < start:
+                    older = True  # most recently updated first: everything after this is older still
+                    continue
+                nodes.append(node)
+            info = conn.get("pageInfo") or {}
+            if older or not info.get("hasNextPage"):
+                break
+            after = info.get("endCursor")
+
+        records = [(pull_from_graphql(n, repo), n) for n in nodes]
+        stored = store.payloads(SOURCE, "pulls", [_key(pr) for pr, _ in records])
+
+        def rest_all(pr: dict, what: str, path: str, limit: int | None = None) -> list:
+            out: list = []
+            for page in self.client.link_pages(
+                path.format(repo=repo, n=pr["number"]), {"per_page": self.per_page}
+            ):
+                out.extend(page.json())
+                if limit and len(out) >= limit:
+                    break
+            return out
+
+        def more(node: dict, conn: str) -> bool:
+            return bool(((node.get(conn) or {}).get("pageInfo") or {}).get("hasNextPage"))
+
+        batch = Batch(SOURCE)
+        for pr, node in records:
+            key = _key(pr)
+            old = stored.get(key)
+            if old is not None and old.get("updated_at") == pr.get("updated_at"):
+                continue  # unchanged since it was read
+            batch.add("pulls", key, repo, pr)
+            if not pr.get("merged_at") or pr.get("number") is None:
+                continue
+            batch.add(
+                "pull_commits",
+                key,
+                repo,
+                rest_all(pr, "commits", "repos/{repo}/pulls/{n}/commits", MAX_PR_COMMITS)
+                if more(node, "commits")
+                else commits_from_graphql(node),
+            )
+            if shared:
+                batch.add(
+                    "pull_files",
+                    key,
+                    repo,
+                    rest_all(pr, "files", "repos/{repo}/pulls/{n}/files")
+                    if more(node, "files")
+                    else files_from_graphql(node),
+                )
+            if flow:
+                batch.add(
+                    "pull_reviews",
+                    key,
+                    repo,
+                    rest_all(pr, "reviews", "repos/{repo}/pulls/{n}/reviews")
+                    if more(node, "reviews")
+                    else reviews_from_graphql(node),
+                )
+                batch.add(
+                    "pull_events",
+                    key,
+                    repo,
+                    rest_all(pr, "events", "repos/{repo}/issues/{n}/events")
+                    if more(node, "timelineItems")
+                    else events_from_graphql(node),
+                )
+        return batch, max_iso(cursor, *(pr.get("updated_at") for pr, _ in records))
 
 
 CONNECTOR = GitHubConnector

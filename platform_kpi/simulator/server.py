@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from platform_kpi.simulator.graphql import Connection, QueryError, execute
+
 
 @functools.lru_cache(maxsize=500_000)  # listings filter every record by time on every request
 def _ts(value: Any) -> dt.datetime | None:
@@ -201,10 +203,16 @@ class Simulator:
 
     # -- dispatch ----------------------------------------------------------------------------------
 
-    def handle(self, path: str, query: dict[str, list[str]], headers) -> tuple[int, Any, dict[str, str]]:
+    def handle(
+        self, path: str, query: dict[str, list[str]], headers, body: Any = None
+    ) -> tuple[int, Any, dict[str, str]]:
         vendor = path.strip("/").split("/")[0]
         try:
             self._auth(vendor, headers)
+            if body is not None:  # a POST: only GitHub's GraphQL endpoint takes one
+                if path.rstrip("/") != "/github/graphql":
+                    raise _Reply(404, {"message": "Not Found"})
+                return self._github_graphql(body)
             route = getattr(self, f"_{vendor}", None)
             if route is None:
                 raise _Reply(404, {"message": "Not Found"})
@@ -335,6 +343,143 @@ class Simulator:
             chunk, headers = self._page(g.pull_events.get((repo, int(m2.group(1))), []), query, base)
             return chunk, {**rate, **headers}
         raise _Reply(404, {"message": "Not Found"})
+
+    # -- GitHub GraphQL ----------------------------------------------------------------------------
+
+    def _github_graphql(self, body: Any) -> tuple[int, Any, dict[str, str]]:
+        """``POST /graphql``: the pull-request query of connectors/github.py, from the REST routes' data.
+
+        Shapes: GitHub's GraphQL reference (PullRequest, PullRequestReview, ReadyForReviewEvent,
+        PullRequestChangedFile, RateLimit); a malformed request is a 400 with ``message`` as GitHub
+        sends it, a query error an HTTP 200 with ``errors[]``."""
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            raise _Reply(
+                400,
+                {"message": "Problems parsing JSON", "documentation_url": "https://docs.github.com/graphql"},
+            )
+        g = self.data.github
+        reset = int(time.time()) + 3600
+        headers = {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "4990",
+            "x-ratelimit-used": "10",
+            "x-ratelimit-reset": str(reset),
+            "x-ratelimit-resource": "graphql",
+        }
+
+        def actor(user: dict | None) -> dict | None:
+            if not user:
+                return None
+            return {"__typename": "Bot" if user.get("type") == "Bot" else "User", "login": user.get("login")}
+
+        def node(repo: str, p: dict) -> dict:
+            key = (repo, p["number"])
+            commits = g.pull_commits.get(key, [])[:250]
+            files = g.pull_files.get(key, [])
+            merged = bool(p.get("merged_at"))
+            return {
+                "databaseId": p.get("id"),
+                "number": p["number"],
+                "title": p.get("title"),
+                "url": p.get("html_url"),
+                "state": "MERGED" if merged else str(p.get("state", "open")).upper(),
+                "isDraft": bool(p.get("draft")),
+                "createdAt": p.get("created_at"),
+                "updatedAt": p.get("updated_at"),
+                "closedAt": p.get("closed_at"),
+                "mergedAt": p.get("merged_at"),
+                "additions": p.get("additions"),
+                "deletions": p.get("deletions"),
+                "changedFiles": p.get("changed_files", len(files)),
+                "headRefName": (p.get("head") or {}).get("ref"),
+                "headRefOid": (p.get("head") or {}).get("sha"),
+                "baseRefName": (p.get("base") or {}).get("ref"),
+                "author": actor(p.get("user")),
+                "mergeCommit": {"oid": p["merge_commit_sha"]}
+                if merged and p.get("merge_commit_sha")
+                else None,
+                "commits": Connection(
+                    [
+                        {
+                            "commit": {
+                                "oid": c.get("sha"),
+                                "authoredDate": (c.get("commit") or {}).get("author", {}).get("date"),
+                                "committedDate": (c.get("commit") or {}).get("committer", {}).get("date"),
+                            }
+                        }
+                        for c in commits
+                    ],
+                    total=p.get("commits"),
+                ),
+                "reviews": Connection(
+                    [
+                        {
+                            "databaseId": r.get("id"),
+                            "state": r.get("state"),
+                            "submittedAt": r.get("submitted_at"),
+                            "body": r.get("body"),
+                            "author": actor(r.get("user")),
+                        }
+                        for r in g.pull_reviews.get(key, [])
+                    ]
+                ),
+                "timelineItems": lambda args: Connection(
+                    [
+                        {
+                            "__typename": "ReadyForReviewEvent",
+                            "id": f"RFRE_{e.get('id')}",
+                            "createdAt": e.get("created_at"),
+                            "actor": actor(e.get("actor")),
+                        }
+                        for e in g.pull_events.get(key, [])
+                        if e.get("event") == "ready_for_review"
+                        and "READY_FOR_REVIEW_EVENT" in (args.get("itemTypes") or ["READY_FOR_REVIEW_EVENT"])
+                    ]
+                ),
+                "files": Connection(
+                    [
+                        {
+                            "path": f.get("filename"),
+                            "additions": f.get("additions"),
+                            "deletions": f.get("deletions"),
+                            "changeType": str(f.get("status", "modified"))
+                            .upper()
+                            .replace("REMOVED", "DELETED"),
+                        }
+                        for f in files[:3000]
+                    ]
+                ),
+            }
+
+        def pull_requests(repo: str, args: dict) -> Connection:
+            states = set(args.get("states") or ["OPEN", "CLOSED", "MERGED"])
+            order = args.get("orderBy") or {"field": "CREATED_AT", "direction": "ASC"}
+            key = {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at"}.get(order.get("field"))
+            if key is None:
+                raise QueryError(f"Argument 'orderBy' has an invalid value: field {order.get('field')}")
+            prs = [
+                p
+                for p in g.pulls.get(repo, [])
+                if ("MERGED" if p.get("merged_at") else str(p.get("state", "open")).upper()) in states
+            ]
+            prs.sort(key=lambda p: (p.get(key) or "", p["number"]), reverse=order.get("direction") == "DESC")
+            return Connection(prs, convert=lambda p: node(repo, p))
+
+        def root(name: str, args: dict) -> Any:
+            if name == "rateLimit":
+                stamp = dt.datetime.fromtimestamp(reset, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                return {"cost": 1, "limit": 5000, "remaining": 4990, "used": 10, "resetAt": stamp}
+            repo = f"{args.get('owner')}/{args.get('name')}"
+            known = set(g.pulls) | set(g.deployments) | set(g.runs)
+            if repo not in known:
+                raise QueryError(
+                    f"Could not resolve to a Repository with the name '{repo}'.",
+                    type="NOT_FOUND",
+                    path=["repository"],
+                )
+            return {"nameWithOwner": repo, "pullRequests": lambda a: pull_requests(repo, a)}
+
+        return 200, execute(body["query"], body.get("variables") or {}, root), headers
 
     # -- GitLab ------------------------------------------------------------------------------------
 
@@ -607,7 +752,16 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out in two writes; without this, Nagle + delayed ACK add 40 ms per request.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            body = {"_invalid": True}
+        self.do_GET(request_body=body if isinstance(body, dict) else {"_invalid": True})
+
+    def do_GET(self, request_body: Any = None) -> None:  # noqa: N802
         sim = self.simulator
         parsed = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
@@ -619,7 +773,13 @@ class _Handler(BaseHTTPRequestHandler):
                 if f.take(path):
                     fault = f
                     break
-        entry = [vendor, path, query, None]  # logged on arrival: a test may stop a client mid-request
+        # logged on arrival: a test may stop a client mid-request; a POST logs its body's variables
+        entry = [
+            vendor,
+            path,
+            query if request_body is None else {"variables": request_body.get("variables")},
+            None,
+        ]
         with sim.lock:
             sim.log.append(entry)
         status, body, headers = 200, None, {}
@@ -634,7 +794,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             if fault is not None and fault.kind in ("delay", "timeout"):
                 time.sleep(fault.delay)
-            status, body, headers = sim.handle(path, query, self.headers)
+            status, body, headers = sim.handle(path, query, self.headers, request_body)
             if fault is not None and fault.kind == "quota-spent":  # a normal answer that spends the window
                 headers = {
                     **headers,
