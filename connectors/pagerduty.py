@@ -52,6 +52,8 @@ class PagerDutyConnector(Connector):
     def limit(self) -> int:
         return int(self.source_config.options.get("limit", LIMIT))
 
+    stream_workers = 1  # alerts read the incidents the incidents stream stored
+
     def streams(self):
         if self.source_config.options.get("alerts") is False:
             return [("incidents", self.incidents)]

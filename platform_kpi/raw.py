@@ -68,7 +68,8 @@ create table if not exists ops.sync_state (
     last_success_at timestamp,
     last_error varchar,
     rows_written bigint,
-    requests bigint
+    requests bigint,
+    seconds double
 )
 """
 
@@ -100,6 +101,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, *, sync_state: bool = False) -
     )
     if sync_state:
         con.execute(SYNC_STATE_DDL)
+        # warehouses synced before streams were timed
+        con.execute("alter table ops.sync_state add column if not exists seconds double")
     for table, columns in SOURCE_CONFIG_DDL.items():
         con.execute(f"create table if not exists ops.{table} ({columns})")
 
@@ -165,7 +168,15 @@ class RawStore:
 
     # -- writing -----------------------------------------------------------------------------------
 
-    def commit(self, batch: Batch, stream: str, cursor: str | None, *, requests: int = 0) -> int:
+    def commit(
+        self,
+        batch: Batch,
+        stream: str,
+        cursor: str | None,
+        *,
+        requests: int = 0,
+        seconds: float | None = None,
+    ) -> int:
         """Upsert the batch's changed records and set the stream's cursor, in one transaction.
 
         Returns how many records were written (new or changed); unchanged records are not rewritten.
@@ -198,7 +209,16 @@ class RawStore:
                 n = upsert_raw(con, table, con.table("_changed"))
                 con.execute("drop table _changed")
                 written += int(n)
-            self._set_state(batch.source, stream, cursor, now, success=True, rows=written, requests=requests)
+            self._set_state(
+                batch.source,
+                stream,
+                cursor,
+                now,
+                success=True,
+                rows=written,
+                requests=requests,
+                seconds=seconds,
+            )
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -220,7 +240,8 @@ class RawStore:
                 )
             else:
                 con.execute(
-                    "insert into ops.sync_state values (?, ?, null, ?, null, ?, 0, 0)",
+                    "insert into ops.sync_state (source, stream, cursor, last_attempt_at, last_success_at, "
+                    "last_error, rows_written, requests) values (?, ?, null, ?, null, ?, 0, 0)",
                     [source, stream, _now(), error[:1000]],
                 )
             con.execute("commit")
@@ -255,9 +276,11 @@ class RawStore:
         success: bool,
         rows: int,
         requests: int,
+        seconds: float | None = None,
     ) -> None:
         self.con.execute("delete from ops.sync_state where source = ? and stream = ?", [source, stream])
         self.con.execute(
-            "insert into ops.sync_state values (?, ?, ?, ?, ?, null, ?, ?)",
-            [source, stream, cursor, now, now if success else None, rows, requests],
+            "insert into ops.sync_state (source, stream, cursor, last_attempt_at, last_success_at, last_error, "
+            "rows_written, requests, seconds) values (?, ?, ?, ?, ?, null, ?, ?, ?)",
+            [source, stream, cursor, now, now if success else None, rows, requests, seconds],
         )

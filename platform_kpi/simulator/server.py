@@ -145,6 +145,13 @@ class Simulator:
         self.tokens = {**DEFAULT_TOKENS, **(tokens or {})}
         self.faults: list[Fault] = []
         self.log: list[list] = []  # [vendor, path, query, status]
+        #: GitHub's primary limit, enforced when set: (requests, window seconds). Answers carry the
+        #: window's x-ratelimit-* headers; a request beyond the limit is refused with 403 and counted.
+        self.github_limit: tuple[int, int] | None = None
+        self.over_limit = 0
+        self._window = (0.0, 0)  # (start, requests in it)
+        self.in_flight = 0
+        self.max_in_flight = 0  #: the most requests served at once (shows a client's concurrency)
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -782,8 +789,46 @@ class _Handler(BaseHTTPRequestHandler):
         ]
         with sim.lock:
             sim.log.append(entry)
+            sim.in_flight += 1
+            sim.max_in_flight = max(sim.max_in_flight, sim.in_flight)
+        try:
+            self._answer(sim, path, query, vendor, fault, entry, request_body)
+        finally:
+            with sim.lock:
+                sim.in_flight -= 1
+
+    def _limit_headers(self, sim: Simulator) -> tuple[bool, dict[str, str]]:
+        """(within GitHub's enforced limit, the window's headers); counts the request in its window."""
+        limit, window = sim.github_limit or (0, 1)
+        with sim.lock:
+            now = time.time()
+            start = now - now % window
+            if start != sim._window[0]:
+                sim._window = (start, 0)
+            used = sim._window[1] + 1
+            sim._window = (start, used)
+            if used > limit:
+                sim.over_limit += 1
+        headers = {
+            "x-ratelimit-limit": str(limit),
+            "x-ratelimit-remaining": str(max(0, limit - used)),
+            "x-ratelimit-used": str(min(used, limit)),
+            "x-ratelimit-reset": str(int(start + window)),
+            "x-ratelimit-resource": "core",
+        }
+        return used <= limit, headers
+
+    def _answer(self, sim, path, query, vendor, fault, entry, request_body) -> None:
         status, body, headers = 200, None, {}
-        if fault is not None and fault.kind not in (
+        limited: dict[str, str] = {}
+        if vendor == "github" and sim.github_limit is not None:
+            within, limited = self._limit_headers(sim)
+            if not within:  # GitHub's primary limit: 403 with remaining 0 and the reset
+                fault = Fault(path, "over-limit")
+                status, body, headers = 403, {"message": "API rate limit exceeded for user ID 1."}, limited
+        if fault is not None and fault.kind == "over-limit":
+            pass
+        elif fault is not None and fault.kind not in (
             "truncate",
             "delay",
             "timeout",
@@ -803,6 +848,7 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             if fault is not None and fault.kind == "foreign-next":
                 headers, body = _point_next_links(headers, body, f"http://127.0.0.1:{sim.port}", fault.target)
+            headers = {**headers, **limited}
         entry[3] = status
         data = json.dumps(body).encode()
         if fault is not None and fault.kind == "truncate":
