@@ -186,7 +186,42 @@ class Connection:
 SCHEMA: dict[str, dict[str, str | None]] = {
     "Query": {"rateLimit": "RateLimit", "repository": "Repository"},
     "RateLimit": {"cost": None, "limit": None, "remaining": None, "resetAt": None, "used": None},
-    "Repository": {"nameWithOwner": None, "pullRequests": "PullRequestConnection"},
+    "Repository": {
+        "nameWithOwner": None,
+        "pullRequests": "PullRequestConnection",
+        "deployments": "DeploymentConnection",
+    },
+    "DeploymentConnection": {"pageInfo": "PageInfo", "nodes": "Deployment", "totalCount": None},
+    "Deployment": {
+        **dict.fromkeys(
+            [
+                "databaseId",
+                "createdAt",
+                "updatedAt",
+                "environment",
+                "originalEnvironment",
+                "task",
+                "description",
+                "payload",
+                "commitOid",
+                "state",
+            ]
+        ),
+        "ref": "Ref",
+        "creator": "Actor",
+        "latestStatus": "DeploymentStatus",
+        "statuses": "DeploymentStatusConnection",
+    },
+    "Ref": {"name": None},
+    "DeploymentStatusConnection": {"pageInfo": "PageInfo", "nodes": "DeploymentStatus", "totalCount": None},
+    "DeploymentStatus": {
+        "state": None,
+        "createdAt": None,
+        "updatedAt": None,
+        "description": None,
+        "logUrl": None,
+        "environment": None,
+    },
     "PageInfo": {"hasNextPage": None, "endCursor": None, "hasPreviousPage": None, "startCursor": None},
     "PullRequestConnection": {"pageInfo": "PageInfo", "nodes": "PullRequest", "totalCount": None},
     "PullRequest": {

@@ -472,6 +472,45 @@ class Simulator:
             prs.sort(key=lambda p: (p.get(key) or "", p["number"]), reverse=order.get("direction") == "DESC")
             return Connection(prs, convert=lambda p: node(repo, p))
 
+        def deployment(d: dict) -> dict:
+            statuses = [  # newest first, as the REST route lists them
+                {
+                    "state": str(st.get("state") or "").upper(),
+                    "createdAt": st.get("created_at"),
+                    "updatedAt": st.get("updated_at"),
+                    "description": st.get("description"),
+                    "logUrl": st.get("log_url"),
+                    "environment": st.get("environment"),
+                }
+                for st in reversed(g.statuses.get(d.get("id"), []))
+            ]
+            return {
+                "databaseId": d.get("id"),
+                "createdAt": d.get("created_at"),
+                "updatedAt": d.get("updated_at"),
+                "environment": d.get("environment"),
+                "originalEnvironment": d.get("original_environment"),
+                "task": d.get("task"),
+                "description": d.get("description"),
+                "payload": json.dumps(d.get("payload")) if d.get("payload") is not None else None,
+                "commitOid": d.get("sha"),
+                "ref": {"name": d.get("ref")} if d.get("ref") else None,
+                "creator": actor(d.get("creator")),
+                "latestStatus": statuses[0] if statuses else None,
+                "statuses": Connection(statuses),
+            }
+
+        def deployments(repo: str, args: dict) -> Connection:
+            order = args.get("orderBy") or {"field": "CREATED_AT", "direction": "ASC"}
+            if order.get("field") != "CREATED_AT":
+                raise QueryError(f"Argument 'orderBy' has an invalid value: field {order.get('field')}")
+            items = sorted(
+                g.deployments.get(repo, []),
+                key=lambda d: (d.get("created_at") or "", d["id"]),
+                reverse=order.get("direction") == "DESC",
+            )
+            return Connection(items, convert=deployment)
+
         def root(name: str, args: dict) -> Any:
             if name == "rateLimit":
                 stamp = dt.datetime.fromtimestamp(reset, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -484,7 +523,11 @@ class Simulator:
                     type="NOT_FOUND",
                     path=["repository"],
                 )
-            return {"nameWithOwner": repo, "pullRequests": lambda a: pull_requests(repo, a)}
+            return {
+                "nameWithOwner": repo,
+                "pullRequests": lambda a: pull_requests(repo, a),
+                "deployments": lambda a: deployments(repo, a),
+            }
 
         return 200, execute(body["query"], body.get("variables") or {}, root), headers
 

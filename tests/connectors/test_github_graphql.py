@@ -1,6 +1,6 @@
-"""GitHub pull requests through GraphQL (issue #16): the same simulator data read through GraphQL and
-through REST (``graphql: false``) gives the same staged and domain rows and KPIs, in far fewer requests;
-the simulator's GraphQL endpoint refuses queries GitHub would refuse."""
+"""GitHub pull requests and deployments through GraphQL (issue #16): the same simulator data read through
+GraphQL and through REST (``graphql: false``) gives the same staged and domain rows and KPIs, in far
+fewer requests; the simulator's GraphQL endpoint refuses queries GitHub would refuse."""
 
 from __future__ import annotations
 
@@ -38,14 +38,20 @@ def test_graphql_and_rest_give_the_same_changes_and_kpis(tmp_path):
             results = sync(tmp_path / f"{kind}.duckdb", cfg, env, now=NOW)
             assert [r.error for r in results.values() if r.error] == []
             requests[kind] = {
-                "pulls": len(sim.requests("github", r"/pulls|/issues/|/graphql")),
+                "pulls": len(sim.requests("github", r"/pulls|/issues/")),
+                "deployments": len(sim.requests("github", r"/deployments")),
                 "graphql": len(sim.requests("github", r"/graphql$")),
+                "all": len(sim.requests("github")),
             }
             built[kind] = build(tmp_path / f"{kind}.duckdb", cfg)
     assert requests["rest"]["graphql"] == 0
-    assert requests["graphql"]["graphql"] > 0
-    # REST: the listing plus 4-5 requests per merged pull request; GraphQL: a page of 100 per request
-    assert requests["graphql"]["pulls"] * 20 < requests["rest"]["pulls"], requests
+    assert requests["graphql"]["pulls"] == requests["graphql"]["deployments"] == 0
+    # REST: the listing plus 4-5 requests per merged pull request and one per deployment; GraphQL: a
+    # page of 100 per request (the workflow runs stay REST in both)
+    runs = len(sim.requests("github", r"/actions/runs"))
+    assert (requests["graphql"]["all"] - runs) * 10 < requests["rest"]["pulls"] + requests["rest"][
+        "deployments"
+    ]
 
     def table(wh, sql):
         return rows(wh, sql)
@@ -58,6 +64,12 @@ def test_graphql_and_rest_give_the_same_changes_and_kpis(tmp_path):
     assert sum(r["ready_at"] is not None for r in want) > 0
     assert sum(r["additions"] is not None for r in want) > 10
     core = "select * from core.changes order by change_id"
+    assert table(built["graphql"], core) == table(built["rest"], core)
+    deployments = "select * exclude (_record) from staging.stg_github__deployments order by deployment_id"
+    want = table(built["rest"], deployments)
+    assert len(want) > 50 and table(built["graphql"], deployments) == want
+    assert {r["status"] for r in want} >= {"SUCCESS", "FAILURE"}
+    core = "select * from core.deployments order by deployment_id"
     assert table(built["graphql"], core) == table(built["rest"], core)
     kpis = "select month, scope_type, scope, kpi_id, value, sample_size from marts.kpi_monthly order by all"
     got_kpis = table(built["graphql"], kpis)
@@ -114,3 +126,18 @@ def test_the_simulator_answers_graphql_as_github_does():
             httpx.post(f"{sim.url('github')}/graphql", json={"query": "{ rateLimit { cost } }"}).status_code
             == 401
         )
+
+
+def test_deployment_statuses_come_newest_first_whatever_order_graphql_gives():
+    """REST lists a deployment's statuses newest first and staging reads the first as the latest; the
+    GraphQL connection's order is not documented, so latestStatus decides it."""
+    from connectors.github import statuses_from_graphql
+
+    oldest_first = [
+        {"state": "IN_PROGRESS", "createdAt": "2026-11-01T10:00:00Z"},
+        {"state": "SUCCESS", "createdAt": "2026-11-01T10:05:00Z"},
+    ]
+    latest = {"state": "SUCCESS", "createdAt": "2026-11-01T10:05:00Z"}
+    for order in (oldest_first, list(reversed(oldest_first))):
+        node = {"latestStatus": latest, "statuses": {"nodes": order}}
+        assert [s["state"] for s in statuses_from_graphql(node)] == ["success", "in_progress"]
