@@ -14,15 +14,19 @@ counted them), records fetched and wall seconds, the totals, and the targets wit
   (33,908 requests, ~80 s, measured by the issue);
 * incremental sync with nothing new: ≤ 1 request per stream.
 
-    .venv/bin/python -m bench.sync [--services 40] [--months 24] [--rest]
+    .venv/bin/python -m bench.sync [--services 40] [--months 24] [--rest] [--in-process]
 
-``--rest`` reads GitHub pull requests through REST (``graphql: false``) instead of GraphQL.
+``--rest`` reads GitHub pull requests and deployments through REST (``graphql: false``). The simulator
+runs in a process of its own (as a real API is elsewhere: its CPU is not the sync's, and it does not
+hold the sync's interpreter lock); ``--in-process`` serves it from the sync's own process instead, as
+``kpi demo --via-api`` does (and as the figures before #16 were measured).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import tempfile
 import time
 from collections import defaultdict
@@ -40,6 +44,62 @@ TODAY = dt.date(2026, 11, 28)  # fixed so the benchmark data is the same on ever
 def _kind(stream: str) -> str:
     """``pulls:acme/api`` -> ``pulls`` (streams of the same kind summed over repositories/services)."""
     return stream.split(":", 1)[0]
+
+
+class _ServerProcess:
+    """The simulator serving ``files`` in a child process; ``requests()`` = its log's length, then reset."""
+
+    def __init__(self, files: Path) -> None:
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", f"from bench.sync import _serve; _serve({str(files)!r})"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.port = int(self.proc.stdout.readline())
+        self.tokens = json.loads(self.proc.stdout.readline())
+
+    def url(self, vendor: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{vendor}"
+
+    def _ask(self, line: str) -> str:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def reset_log(self) -> None:
+        self._ask("reset")
+
+    def requests(self) -> list:
+        return [None] * int(self._ask("count"))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def _serve(files: str) -> None:
+    """The child of :class:`_ServerProcess`: serve, then answer ``count``/``reset`` on stdin until EOF."""
+    import sys
+
+    from platform_kpi.simulator.demo import build_sim_data
+    from platform_kpi.simulator.server import Simulator
+
+    with Simulator(build_sim_data(Path(files))) as sim:
+        print(sim.port, flush=True)
+        print(json.dumps(sim.tokens), flush=True)
+        for line in sys.stdin:
+            if line.strip() == "count":
+                print(len(sim.requests()), flush=True)
+            elif line.strip() == "reset":
+                sim.reset_log()
+                print("ok", flush=True)
 
 
 def _run(con, config, env, now, sim) -> tuple[dict, int, float]:
@@ -62,7 +122,9 @@ def _report(title: str, results: dict, logged: int, seconds: float) -> dict[str,
             continue
         status = f"FAILED: {r.error}" if r.error else "ok"
         print(f"  {name:<10} {r.requests:>9,} {len(r.streams):>8} {r.seconds:>8.1f}  {status}")
-    print(f"  per stream kind (summed over scopes): {'requests':>9} {'fetched':>8} {'seconds':>8} {'max/stream':>10}")
+    print(
+        f"  per stream kind (summed over scopes): {'requests':>9} {'fetched':>8} {'seconds':>8} {'max/stream':>10}"
+    )
     for name, r in results.items():
         kinds: dict[str, list] = defaultdict(lambda: [0, 0, 0.0, 0, 0])
         for s in r.streams:
@@ -84,8 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--services", type=int, default=40)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rest", action="store_true", help="GitHub pull requests through REST (graphql: false)")
+    parser.add_argument(
+        "--rest", action="store_true", help="GitHub pull requests through REST (graphql: false)"
+    )
     parser.add_argument("--verbose", action="store_true", help="print every stream")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="serve the simulator from this process (as kpi demo --via-api)",
+    )
     args = parser.parse_args(argv)
 
     from platform_kpi.demo.alerts import generate_alerts
@@ -101,12 +170,13 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         generate_demo_org(files, services=args.services, months=args.months, seed=args.seed, today=TODAY)
         generate_alerts(files, months=args.months, seed=args.seed, today=TODAY)
-        data = build_sim_data(files)
         print(
             f"Demo organisation: {args.services} services, {args.months} months, seed {args.seed}, "
-            f"today {TODAY} ({time.perf_counter() - t0:.1f}s to generate)"
+            f"today {TODAY} ({time.perf_counter() - t0:.1f}s to generate); simulator "
+            + ("in this process" if args.in_process else "in a process of its own")
+            + (", GitHub through REST" if args.rest else ", GitHub through GraphQL")
         )
-        with Simulator(data) as sim:
+        with Simulator(build_sim_data(files)) if args.in_process else _ServerProcess(files) as sim:
             path = write_demo_sources_yaml(
                 home / "sources.yaml", files, {v: sim.url(v) for v in ("github", "pagerduty")}
             )

@@ -362,9 +362,12 @@ class ApiClient:
                 f"{self.source}: HTTP {status} on {method} {endpoint}: {_message(response, self.redact)}"
             )
         try:
-            json.loads(response.content or b"null")
+            parsed = json.loads(response.content or b"null")
         except ValueError:
             raise _Retry("the body is not complete JSON (truncated page)") from None
+        # callers read the body with .json(): hand them this parse instead of a second one (a full
+        # sync parses hundreds of MB of JSON)
+        response.json = lambda **_kw: parsed  # type: ignore[method-assign]
         return response
 
     def _note_quota(self, response: httpx.Response, resource: str) -> None:

@@ -11,6 +11,7 @@ Paths: ``/github/...``, ``/gitlab/api/v4/...``, ``/jenkins/...``, ``/pagerduty/.
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime as dt
 import functools
 import json
@@ -150,6 +151,7 @@ class Simulator:
         self.github_limit: tuple[int, int] | None = None
         self.over_limit = 0
         self._window = (0.0, 0)  # (start, requests in it)
+        self._runs_cache: dict[str, tuple] = {}
         self.in_flight = 0
         self.max_in_flight = 0  #: the most requests served at once (shows a client's concurrency)
         self.lock = threading.Lock()
@@ -309,12 +311,14 @@ class Simulator:
             chunk, headers = self._page(states, query, base)
             return chunk, {**rate, **headers}
         if rest == "actions/runs":
-            runs = g.runs.get(repo, [])
+            times, ordered = self._runs_index(repo)
             if "created" in query:
                 lo, _, hi = query["created"][0].partition("..")
                 lo_t, hi_t = _ts(lo), _ts(hi)
-                runs = [r for r in runs if (t := _ts(r.get("created_at"))) is not None and lo_t <= t <= hi_t]
-            runs = sorted(runs, key=lambda r: (r.get("created_at") or "", r["id"]), reverse=True)
+                ordered = ordered[bisect.bisect_left(times, lo_t) : bisect.bisect_right(times, hi_t)]
+            else:
+                ordered = g.runs.get(repo, [])  # every run, one without a creation time too
+            runs = sorted(ordered, key=lambda r: (r.get("created_at") or "", r["id"]), reverse=True)
             total = len(runs)
             chunk, headers = self._page(runs[:1000], query, base)  # a filtered listing stops at 1,000
             return {"total_count": total, "workflow_runs": chunk}, {**rate, **headers}
@@ -350,6 +354,21 @@ class Simulator:
             chunk, headers = self._page(g.pull_events.get((repo, int(m2.group(1))), []), query, base)
             return chunk, {**rate, **headers}
         raise _Reply(404, {"message": "Not Found"})
+
+    def _runs_index(self, repo: str) -> tuple[list, list]:
+        """A repository's runs with a creation time, ordered by it (and the times), for the ``created``
+        filter: a bisect instead of a scan of every run per request. Rebuilt when the list changes
+        length (tests add runs between syncs; a run changed in place is the same dict)."""
+        runs = self.data.github.runs.get(repo, [])
+        key = (id(runs), len(runs))
+        cached = self._runs_cache.get(repo)
+        if cached is None or cached[0] != key:
+            timed = sorted(
+                ((t, r) for r in runs if (t := _ts(r.get("created_at"))) is not None), key=lambda x: x[0]
+            )
+            cached = (key, [t for t, _ in timed], [r for _, r in timed])
+            self._runs_cache[repo] = cached
+        return cached[1], cached[2]
 
     # -- GitHub GraphQL ----------------------------------------------------------------------------
 
