@@ -141,3 +141,35 @@ def test_deployment_statuses_come_newest_first_whatever_order_graphql_gives():
     for order in (oldest_first, list(reversed(oldest_first))):
         node = {"latestStatus": latest, "statuses": {"nodes": order}}
         assert [s["state"] for s in statuses_from_graphql(node)] == ["success", "in_progress"]
+
+
+def test_an_incremental_sync_with_nothing_new_costs_at_most_one_request_per_stream(tmp_path):
+    """The demo organisation through the simulator (GitHub and PagerDuty), synced, then synced again an
+    hour later with nothing new: no stream sends more than one request - open deployments and
+    incidents come back in their listings' first page, unchanged incidents' alerts are not re-read."""
+    from platform_kpi.demo.alerts import generate_alerts
+
+    files = tmp_path / "files"
+    generate_demo_org(files, services=6, teams=3, months=3, seed=5, today=NOW.date())
+    generate_alerts(files, months=3, seed=5, today=NOW.date())
+    data = build_sim_data(files)
+    # something for the re-checks to do: the two newest incidents still open, the newest deployment of
+    # each repository still in progress (its final status not there yet)
+    for incident in sorted(data.pagerduty_incidents, key=lambda i: i["created_at"])[-2:]:
+        incident.update(status="triggered", resolved_at=None, updated_at=incident["created_at"])
+    for deployments in data.github.deployments.values():
+        newest = max(deployments, key=lambda d: d["created_at"])
+        data.github.statuses[newest["id"]] = data.github.statuses[newest["id"]][:1]
+    assert data.pagerduty_alerts
+    with Simulator(data) as sim:
+        cfg = write_demo_sources_yaml(
+            tmp_path / "s.yaml", files, {v: sim.url(v) for v in ("github", "pagerduty")}
+        )
+        env = {TOKEN_ENVS[v]: sim.tokens[v] for v in TOKEN_ENVS}
+        sync(tmp_path / "w.duckdb", cfg, env, now=NOW)
+        sim.reset_log()
+        results = sync(tmp_path / "w.duckdb", cfg, env, now=NOW + dt.timedelta(hours=1))
+        per_stream = {f"{r.source} {s.stream}": s.requests for r in results.values() for s in r.streams}
+        assert len(per_stream) >= 9 and all(r.error is None for r in results.values())
+        assert {k: n for k, n in per_stream.items() if n > 1} == {}
+        assert sum(per_stream.values()) == len(sim.requests())
