@@ -15,6 +15,12 @@ Per repository three streams, each with its own cursor:
   the pull request itself (``GET /pulls/{n}``: the listing lacks additions, deletions and commits), its
   reviews (``GET /pulls/{n}/reviews``) and its issue events (``GET /issues/{n}/events``: the
   ``ready_for_review`` time of a draft) - three requests more per merged pull request, read once.
+
+By default (source option ``graphql``, true unless set false) deployments and pull requests are read
+through GitHub's GraphQL API instead (``POST /graphql``): one query per page of 100 with the statuses,
+or the commits, reviews, ready_for_review events and files, nested - mapped to the same raw records, so
+staging reads them alike. Workflow runs stay REST (GraphQL has no Actions runs). REST remains for a
+GitHub Enterprise Server or proxy that does not serve /graphql.
 """
 
 from __future__ import annotations

@@ -1246,8 +1246,8 @@ class GithubSource(_ApiSource):
     #: read each merged pull request's size, reviews and ready-for-review time (3 requests more each
     #: through REST; nested in the same query through GraphQL)
     pr_flow: bool | None = None
-    #: pull requests through the GraphQL API (default true); false reads them through REST, for a
-    #: GitHub Enterprise Server or proxy without /graphql
+    #: pull requests and deployments through the GraphQL API (default true); false reads them through
+    #: REST, for a GitHub Enterprise Server or proxy without /graphql
     graphql: bool | None = None
     #: read Dependabot and code-scanning alerts and artifact attestations (security KPIs)
     security_alerts: bool | None = None
