@@ -50,7 +50,7 @@ def iso(value: dt.datetime) -> str:
 
 def max_iso(*values: str | None) -> str | None:
     """The latest of ISO times (None ignored), as given."""
-    present = [(parse_ts(v), v) for v in values if v and parse_ts(v) is not None]
+    present = [(t, v) for v in values if v and (t := parse_ts(v)) is not None]
     return max(present)[1] if present else None
 
 
@@ -81,7 +81,7 @@ class StreamResult:
     written: int = 0
     requests: int = 0
     error: str | None = None
-    seconds: float = 0.0  #: wall time of the stream's fetch and commit
+    seconds: float = 0.0  #: wall time of the stream: fetch, and commit (waiting for its turn included)
 
 
 def token_client(
@@ -201,11 +201,17 @@ class Connector:
                 batch, cursor = fetch(shared)
                 result.requests = counter[0]
                 result.fetched = len(batch)
-                result.seconds = round(time.perf_counter() - started, 3)
+                prepared = store.prepare(batch)  # outside the lock: other streams commit meanwhile
                 with lock:
+                    # ops.sync_state gets the time up to the upsert (it is written in its transaction)
                     result.written = store.commit(
-                        batch, stream, cursor, requests=result.requests, seconds=result.seconds
+                        prepared,
+                        stream,
+                        cursor,
+                        requests=result.requests,
+                        seconds=round(time.perf_counter() - started, 3),
                     )
+                result.seconds = round(time.perf_counter() - started, 3)
             except AuthError as exc:
                 with lock:
                     store.record_failure(self.source, stream, self.client.redact(str(exc)))

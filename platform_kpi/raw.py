@@ -131,6 +131,14 @@ class Batch:
         return sum(len(v) for v in self.rows.values())
 
 
+@dataclass
+class PreparedBatch:
+    """A batch ready to upsert: per raw table, its rows (key, scope, payload text, payload hash)."""
+
+    source: str
+    frames: dict[str, pd.DataFrame]
+
+
 class RawStore:
     """Reads and writes raw tables and sync state through one DuckDB connection."""
 
@@ -168,9 +176,26 @@ class RawStore:
 
     # -- writing -----------------------------------------------------------------------------------
 
+    @staticmethod
+    def prepare(batch: Batch) -> PreparedBatch:
+        """The batch's records as the rows to upsert (payload text and its hash): the Python work of a
+        commit, which needs no connection."""
+        frames = {
+            entity: pd.DataFrame(
+                [
+                    (key, scope, text, hashlib.sha256(text.encode()).hexdigest())
+                    for key, (scope, payload) in records.items()
+                    for text in (payload_text(payload),)
+                ],
+                columns=["key", "scope", "payload", "payload_sha"],
+            )
+            for entity, records in batch.rows.items()
+        }
+        return PreparedBatch(batch.source, frames)
+
     def commit(
         self,
-        batch: Batch,
+        batch: Batch | PreparedBatch,
         stream: str,
         cursor: str | None,
         *,
@@ -180,22 +205,17 @@ class RawStore:
         """Upsert the batch's changed records and set the stream's cursor, in one transaction.
 
         Returns how many records were written (new or changed); unchanged records are not rewritten.
+        ``batch`` may come as :meth:`prepare` made it (streams read at once prepare their batches
+        without the connection, then commit one at a time).
         """
+        prepared = batch if isinstance(batch, PreparedBatch) else self.prepare(batch)
         now = _now()
         written = 0
         con = self.con
         con.execute("begin transaction")
         try:
-            for entity, records in batch.rows.items():
-                table = f"raw.{batch.source}__{entity}"
-                frame = pd.DataFrame(
-                    [
-                        (key, scope, text, hashlib.sha256(text.encode()).hexdigest())
-                        for key, (scope, payload) in records.items()
-                        for text in (payload_text(payload),)
-                    ],
-                    columns=["key", "scope", "payload", "payload_sha"],
-                )
+            for entity, frame in prepared.frames.items():
+                table = f"raw.{prepared.source}__{entity}"
                 if frame.empty:
                     continue
                 con.register("_incoming", frame)
@@ -210,7 +230,7 @@ class RawStore:
                 con.execute("drop table _changed")
                 written += int(n)
             self._set_state(
-                batch.source,
+                prepared.source,
                 stream,
                 cursor,
                 now,
