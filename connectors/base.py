@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextvars
 import datetime as dt
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,7 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from connectors.http import ApiClient, AuthError, HttpPolicy, SourceError
+from connectors.http import ApiClient, AuthError, HttpPolicy, SourceError, request_counter
 from platform_kpi.raw import Batch, RawStore
 from platform_kpi.sources_config import SourcesConfig
 from platform_kpi.sources_config import SourcesConfigError as ConfigError
@@ -23,6 +26,9 @@ R = TypeVar("R")
 
 #: Sub-requests (statuses, commits, details) run this many at a time.
 WORKERS = 8
+#: Streams of one source (repositories, projects, jobs) read this many at a time; the source's client
+#: bounds the requests in flight and shares one view of the rate limit among them.
+STREAM_WORKERS = 4
 
 
 def parse_ts(value: Any) -> dt.datetime | None:
@@ -44,7 +50,7 @@ def iso(value: dt.datetime) -> str:
 
 def max_iso(*values: str | None) -> str | None:
     """The latest of ISO times (None ignored), as given."""
-    present = [(parse_ts(v), v) for v in values if v and parse_ts(v) is not None]
+    present = [(t, v) for v in values if v and (t := parse_ts(v)) is not None]
     return max(present)[1] if present else None
 
 
@@ -53,8 +59,10 @@ def parallel(fn: Callable[[T], R], items: Iterable[T], workers: int = WORKERS) -
     items = list(items)
     if len(items) <= 1:
         return [fn(x) for x in items]
+    # each call runs in a copy of the caller's context: its requests count for the caller's stream
+    calls = [(contextvars.copy_context(), x) for x in items]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(fn, items))
+        return list(pool.map(lambda call: call[0].run(fn, call[1]), calls))
 
 
 class SyncFailed(SourceError):
@@ -73,6 +81,7 @@ class StreamResult:
     written: int = 0
     requests: int = 0
     error: str | None = None
+    seconds: float = 0.0  #: wall time of the stream: fetch, and commit (waiting for its turn included)
 
 
 def token_client(
@@ -165,37 +174,97 @@ class Connector:
         fetched again on every sync until they finish, however old the cursor."""
         return self.now - dt.timedelta(days=float(self.source_config.options.get("recheck_days", 14)))
 
+    #: streams read at a time (1: in order, when a stream reads what an earlier one stored)
+    stream_workers: int = STREAM_WORKERS
+
     def sync(self, store: RawStore, progress: Progress | None = None) -> list[StreamResult]:
-        """Sync every stream; a stream that fails keeps its previous rows and cursor (nothing partial)."""
+        """Sync every stream; a stream that fails keeps its previous rows and cursor (nothing partial).
+
+        Streams run ``stream_workers`` at a time. The store's connection is used by one of them at a
+        time; each stream's requests are counted by a context variable its sub-requests inherit."""
         say = progress or (lambda _m: None)
-        results = []
-        for stream, fetch in self.streams():
-            before = self.client.stats.requests
+        streams = self.streams()
+        lock = threading.RLock()
+        shared = _LockedStore(store, lock)
+        auth_failed: list[AuthError] = []
+
+        def run(item: tuple[str, Callable]) -> StreamResult:
+            stream, fetch = item
             result = StreamResult(self.source, stream)
+            if auth_failed:  # a refused token fails every stream alike: do not try the rest
+                result.error = "not read: the token was refused"
+                return result
+            counter = [0]
+            request_counter.set(counter)
+            started = time.perf_counter()
             try:
-                batch, cursor = fetch(store)
-                result.requests = self.client.stats.requests - before
+                batch, cursor = fetch(shared)
+                result.requests = counter[0]
                 result.fetched = len(batch)
-                result.written = store.commit(batch, stream, cursor, requests=result.requests)
-            except AuthError as exc:  # a refused token fails every stream alike: stop here
-                store.record_failure(self.source, stream, self.client.redact(str(exc)))
-                raise
+                prepared = store.prepare(batch)  # outside the lock: other streams commit meanwhile
+                with lock:
+                    # ops.sync_state gets the time up to the upsert (it is written in its transaction)
+                    result.written = store.commit(
+                        prepared,
+                        stream,
+                        cursor,
+                        requests=result.requests,
+                        seconds=round(time.perf_counter() - started, 3),
+                    )
+                result.seconds = round(time.perf_counter() - started, 3)
+            except AuthError as exc:
+                with lock:
+                    store.record_failure(self.source, stream, self.client.redact(str(exc)))
+                auth_failed.append(exc)
+                result.error = self.client.redact(str(exc))
+                return result
             except Exception as exc:
-                result.requests = self.client.stats.requests - before
+                result.requests = counter[0]
+                result.seconds = round(time.perf_counter() - started, 3)
                 # any error may quote what a server sent, and a server may echo the token
                 result.error = self.client.redact(str(exc))
-                store.record_failure(self.source, stream, result.error)
-                say(f"  {self.source} {stream}: FAILED after {result.requests} requests: {result.error}")
-                results.append(result)
-                continue
+                with lock:
+                    store.record_failure(self.source, stream, result.error)
+                say(
+                    f"  {self.source} {stream}: FAILED after {result.requests} requests, "
+                    f"{result.seconds:.1f}s: {result.error}"
+                )
+                return result
             say(
-                f"  {self.source} {stream}: {result.requests} requests, {result.fetched} records fetched, "
-                f"{result.written} new or changed"
+                f"  {self.source} {stream}: {result.requests} requests, {result.seconds:.1f}s, "
+                f"{result.fetched} records fetched, {result.written} new or changed"
             )
-            results.append(result)
+            return result
+
+        if self.stream_workers <= 1 or len(streams) <= 1:
+            results = [run(item) for item in streams]
+        else:
+            calls = [(contextvars.copy_context(), item) for item in streams]
+            with ThreadPoolExecutor(max_workers=self.stream_workers) as pool:
+                results = list(pool.map(lambda call: call[0].run(run, call[1]), calls))
+        if auth_failed:
+            raise auth_failed[0]
         failed = [r for r in results if r.error]
         if failed:
             raise SyncFailed(
                 f"{self.source}: " + "; ".join(f"{r.stream}: {r.error}" for r in failed), results
             )
         return results
+
+
+class _LockedStore:
+    """The raw store as streams running at once see it: each call holds the connection's lock."""
+
+    def __init__(self, store: RawStore, lock: threading.RLock) -> None:
+        self._store, self._lock = store, lock
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._store, name)
+        if not callable(attr):
+            return attr
+
+        def locked(*args, **kwargs):
+            with self._lock:
+                return attr(*args, **kwargs)
+
+        return locked

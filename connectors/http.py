@@ -22,6 +22,7 @@ A page is returned only once its whole body parsed, so a caller never stores a p
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import json
 import logging
@@ -36,6 +37,12 @@ from typing import Any
 import httpx
 
 log = logging.getLogger("kpi.connectors")
+
+#: The requests of the stream being read (a one-item list the client adds to), per context: streams of a
+#: source run at once, and each stream's sub-requests inherit its context (see connectors.base.parallel).
+request_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "request_counter", default=None
+)
 
 
 class Secret:
@@ -60,6 +67,8 @@ class Secret:
 
 REDACTED = "***"
 MAX_REDIRECTS = 5
+#: requests one source's client has in flight at most (its streams and their sub-requests together)
+MAX_IN_FLIGHT = 8
 
 
 def redact(text: str, secrets: Iterable[Secret | str]) -> str:
@@ -159,7 +168,13 @@ class ApiClient:
         self.stats = RequestStats()
         self._lock = threading.Lock()
         self._sleep = sleep
-        self._paused_until = 0.0  # epoch seconds: a window's quota is spent until then
+        self._paused_until = 0.0  # epoch seconds: every worker holds its requests until then
+        #: the workers' shared view of each rate limit (REST, GraphQL): [requests they may still start in
+        #: the window, the window's reset in epoch seconds] from the last answer's headers (or GraphQL
+        #: rateLimit object), less the requests started since and those in flight
+        self._budgets: dict[str, list[float]] = {}
+        self._in_flight: dict[str, int] = {}
+        self._slots = threading.BoundedSemaphore(MAX_IN_FLIGHT)
         self._secrets = tuple(secrets)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
@@ -203,16 +218,32 @@ class ApiClient:
         """GET ``path`` (relative to the base URL, or an absolute next-page URL) and return the answer
         once its body is complete JSON; retries and waits as the module docstring says. An answer
         whose status is in ``accept`` is returned as it came (the caller reads the API's own error)."""
+        return self.request("GET", path, params, accept=accept)
+
+    def post_json(self, path: str, body: Any) -> Any:
+        """POST a JSON body (a GraphQL query: a read, so retried like a GET) and return the parsed answer."""
+        return self.request("POST", path, json_body=body).json()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: Any = None,
+        *,
+        json_body: Any = None,
+        accept: Collection[int] = (),
+    ) -> httpx.Response:
+        """One read (GET, or a POST that only reads, such as GraphQL), with retries and waits."""
         policy = self.policy
         deadline = time.monotonic() + policy.give_up_after
         attempt = 0
         endpoint = self._endpoint(path)
         if path.startswith(("http://", "https://")):
-            self._same_origin_or_fail(httpx.URL(path), f"refusing GET {endpoint}: it is on")
+            self._same_origin_or_fail(httpx.URL(path), f"refusing {method} {endpoint}: it is on")
         while True:
             attempt += 1
             try:
-                response = self._once(path, params, endpoint, accept)
+                response = self._once(path, params, endpoint, accept, method=method, json_body=json_body)
                 return response
             except _Retry as retry:
                 wait = retry.wait
@@ -221,16 +252,18 @@ class ApiClient:
                     wait *= 0.5 + random.random() / 2  # jitter: clients retrying together spread out
                     if attempt >= policy.max_attempts:
                         raise SourceError(
-                            f"{self.source}: GET {endpoint} failed {attempt} times ({retry.reason}); giving up"
+                            f"{self.source}: {method} {endpoint} failed {attempt} times ({retry.reason}); giving up"
                         ) from None
                 if wait > policy.max_rate_limit_wait or time.monotonic() + wait > deadline:
                     raise SourceError(
-                        f"{self.source}: GET {endpoint} still failing after "
+                        f"{self.source}: {method} {endpoint} still failing after "
                         f"{policy.give_up_after - max(0.0, deadline - time.monotonic()):.0f}s ({retry.reason}); "
                         f"the next retry would wait {wait:.0f}s, beyond the {policy.give_up_after:.0f}s limit; "
                         "giving up (nothing from this request was stored)"
                     ) from None
-                log.warning("%s: GET %s: %s; retrying in %.1fs", self.source, endpoint, retry.reason, wait)
+                log.warning(
+                    "%s: %s %s: %s; retrying in %.1fs", self.source, method, endpoint, retry.reason, wait
+                )
                 with self._lock:
                     self.stats.retries += 1
                     self.stats.waited_sec += wait
@@ -244,15 +277,48 @@ class ApiClient:
         url = httpx.URL(path)
         return url.path if url.is_absolute_url else "/" + path.split("?")[0].lstrip("/")
 
-    def _once(self, path: str, params: Any, endpoint: str, accept: Collection[int] = ()) -> httpx.Response:
-        self._respect_pause(endpoint)
+    def _once(
+        self,
+        path: str,
+        params: Any,
+        endpoint: str,
+        accept: Collection[int] = (),
+        *,
+        method: str = "GET",
+        json_body: Any = None,
+    ) -> httpx.Response:
+        resource = "graphql" if method == "POST" and endpoint.rstrip("/").endswith("/graphql") else "rest"
+        with self._slots:
+            self._acquire(resource, endpoint)
+            try:
+                return self._send(path, params, endpoint, accept, method, json_body, resource)
+            finally:
+                with self._lock:
+                    self._in_flight[resource] -= 1
+
+    def _send(
+        self,
+        path: str,
+        params: Any,
+        endpoint: str,
+        accept: Collection[int],
+        method: str,
+        json_body: Any,
+        resource: str,
+    ) -> httpx.Response:
+        counter = request_counter.get()
         with self._lock:
             self.stats.requests += 1
             self.stats.by_path[endpoint] = self.stats.by_path.get(endpoint, 0) + 1
+            if counter is not None:
+                counter[0] += 1
         target: str | httpx.URL = path.lstrip("/") if not path.startswith("http") else path
         for _hop in range(MAX_REDIRECTS + 1):
             try:
-                response = self._http.get(target, params=params)
+                if method == "GET":
+                    response = self._http.get(target, params=params)
+                else:
+                    response = self._http.request(method, target, params=params, json=json_body)
             except httpx.TimeoutException:
                 raise _Retry("timed out") from None
             except httpx.TransportError as exc:
@@ -261,12 +327,15 @@ class ApiClient:
                 break
             target = response.url.join(response.headers["location"])
             self._same_origin_or_fail(
-                target, f"GET {endpoint} was redirected (HTTP {response.status_code}) to"
+                target, f"{method} {endpoint} was redirected (HTTP {response.status_code}) to"
             )
             params = None  # the Location carries the whole query
         else:
-            raise SourceError(f"{self.source}: GET {endpoint} was redirected more than {MAX_REDIRECTS} times")
+            raise SourceError(
+                f"{self.source}: {method} {endpoint} was redirected more than {MAX_REDIRECTS} times"
+            )
         status = response.status_code
+        self._note_quota(response, resource)
         if status in accept:
             return response
         if status in (403, 429):
@@ -274,6 +343,8 @@ class ApiClient:
             if wait is not None:
                 with self._lock:
                     self.stats.rate_limited += 1
+                    # every worker holds off, not only the one that was refused
+                    self._paused_until = max(self._paused_until, time.time() + wait)
                 raise _Retry(f"rate limited (HTTP {status})", wait)
             if status == 429:  # a 429 without any hint (GitLab.com sometimes): exponential backoff
                 with self._lock:
@@ -281,50 +352,83 @@ class ApiClient:
                 raise _Retry("rate limited (HTTP 429, no reset hint)")
         if status in (401, 403):
             raise AuthError(
-                f"{self.source}: HTTP {status} on GET {endpoint}: the token in ${self.token_env} was refused "
+                f"{self.source}: HTTP {status} on {method} {endpoint}: the token in ${self.token_env} was refused "
                 f"(missing, wrong, expired or without access). {_message(response, self.redact)}"
             )
         if status >= 500 or status == 408:
             raise _Retry(f"HTTP {status}", _header_seconds(response.headers.get("retry-after"), time.time()))
         if status >= 400:
             raise SourceError(
-                f"{self.source}: HTTP {status} on GET {endpoint}: {_message(response, self.redact)}"
+                f"{self.source}: HTTP {status} on {method} {endpoint}: {_message(response, self.redact)}"
             )
         try:
-            json.loads(response.content or b"null")
+            parsed = json.loads(response.content or b"null")
         except ValueError:
             raise _Retry("the body is not complete JSON (truncated page)") from None
-        self._note_quota(response)
+        # callers read the body with .json(): hand them this parse instead of a second one (a full
+        # sync parses hundreds of MB of JSON)
+        response.json = lambda **_kw: parsed  # type: ignore[method-assign]
         return response
 
-    def _note_quota(self, response: httpx.Response) -> None:
-        """The answer spent the last request of the window: hold the next one until the window resets."""
+    def _note_quota(self, response: httpx.Response, resource: str) -> None:
+        """Note the limit an answer reports (GitHub ``x-ratelimit-*``, GitLab ``RateLimit-*``)."""
         h = response.headers
         for remaining, reset in (
             ("x-ratelimit-remaining", "x-ratelimit-reset"),
             ("ratelimit-remaining", "ratelimit-reset"),
         ):
-            if h.get(remaining) == "0" and h.get(reset):
+            if h.get(remaining) is not None and h.get(reset):
                 try:
-                    until = float(h[reset]) + 1.0
+                    left, until = int(float(h[remaining])), float(h[reset])
                 except ValueError:
                     continue
-                with self._lock:
-                    self._paused_until = max(self._paused_until, until)
+                self._set_budget(resource, left, until, in_flight_self=True)
+                return
 
-    def _respect_pause(self, endpoint: str) -> None:
-        wait = self._paused_until - time.time()
-        if wait <= 0:
-            return
-        if wait > self.policy.max_rate_limit_wait:
-            raise SourceError(
-                f"{self.source}: rate limit exhausted; it resets in {wait:.0f}s, beyond the "
-                f"{self.policy.max_rate_limit_wait:.0f}s limit; giving up before GET {endpoint}"
-            )
-        log.warning("%s: rate limit exhausted; waiting %.1fs for it to reset", self.source, wait)
+    def note_limit(self, remaining: int, reset: float, resource: str = "graphql", cost: int = 1) -> None:
+        """Note a limit a body reports (GitHub GraphQL's ``rateLimit { cost remaining resetAt }``):
+        ``remaining`` points at ``cost`` each until ``reset`` (epoch seconds)."""
+        self._set_budget(resource, remaining // max(1, cost), reset, in_flight_self=False)
+
+    def _set_budget(self, resource: str, remaining: int, reset: float, *, in_flight_self: bool) -> None:
         with self._lock:
-            self.stats.waited_sec += wait
-        self._sleep(wait)
+            # requests already sent but not yet counted by the server will spend the window too
+            others = self._in_flight.get(resource, 0) - (1 if in_flight_self else 0)
+            left = remaining - max(0, others)
+            budget = self._budgets.get(resource)
+            if budget is None or reset > budget[1] + 1.0 or left < budget[0]:
+                # a new window, or fewer left than counted (answers arrive out of order: the lowest
+                # count holds, with the reset it came with)
+                self._budgets[resource] = [left, reset]
+
+    def _acquire(self, resource: str, endpoint: str) -> None:
+        """Wait until a request may start without exceeding the limit, then count it as started: the
+        workers share the budget, so when it is spent they all wait for the window to reset."""
+        slept_until = 0.0  # (epoch) what this request already waited for: not waited for twice
+        while True:
+            with self._lock:
+                now = max(time.time(), slept_until)
+                wait = self._paused_until - now
+                budget = self._budgets.get(resource)
+                if budget is not None and budget[1] + 1.0 <= now:
+                    del self._budgets[resource]  # the window has reset: the next answer tells the new one
+                    budget = None
+                if wait <= 0 and budget is not None and budget[0] <= 0:
+                    wait = budget[1] + 1.0 - now
+                if wait <= 0:
+                    if budget is not None:
+                        budget[0] -= 1
+                    self._in_flight[resource] = self._in_flight.get(resource, 0) + 1
+                    return
+                self.stats.waited_sec += wait
+                slept_until = now + wait
+            if wait > self.policy.max_rate_limit_wait:
+                raise SourceError(
+                    f"{self.source}: rate limit exhausted; it resets in {wait:.0f}s, beyond the "
+                    f"{self.policy.max_rate_limit_wait:.0f}s limit; giving up before the request to {endpoint}"
+                )
+            log.warning("%s: rate limit exhausted; waiting %.1fs for it to reset", self.source, wait)
+            self._sleep(wait)
 
     def _rate_limit_wait(self, response: httpx.Response) -> float | None:
         """Seconds to wait if this 403/429 is a rate limit, else None (a real permission error)."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from connectors.base import Connector, iso, max_iso, parallel, token_client
+from connectors.base import Connector, iso, max_iso, parallel, parse_ts, token_client
 from connectors.http import ApiClient, HttpPolicy
 from platform_kpi.raw import Batch, RawStore
 from platform_kpi.sources_config import SourcesConfig
@@ -52,6 +52,8 @@ class PagerDutyConnector(Connector):
     def limit(self) -> int:
         return int(self.source_config.options.get("limit", LIMIT))
 
+    stream_workers = 1  # alerts read the incidents the incidents stream stored
+
     def streams(self):
         if self.source_config.options.get("alerts") is False:
             return [("incidents", self.incidents)]
@@ -62,22 +64,24 @@ class PagerDutyConnector(Connector):
         cursor, start = self.cutoff(store, "incidents")
         found: dict[str, dict] = {}
         window = dt.timedelta(days=float(self.source_config.options.get("window_days", 30)))
-        lo = start
+        # Stored incidents not yet resolved (created within recheck_days) are read again: the listing
+        # starts at the oldest of them, so they come back in the same pages as the new ones instead of
+        # one GET /incidents/{id} each.
+        still_open = store.query(
+            f"select key, payload->>'created_at' from raw.{SOURCE}__incidents "
+            "where coalesce(payload->>'status', '') <> 'resolved' "
+            "and try_cast(payload->>'created_at' as timestamptz) >= ?",
+            [self.recheck_after],
+        )
+        opened = [t for _k, created in still_open if (t := parse_ts(created)) is not None]
+        lo = min([start, *opened])
         end = self.now + dt.timedelta(seconds=1)
         while lo < end:
             hi = min(lo + window, end)
             for incident in self._between(lo, hi):
                 found[str(incident.get("id"))] = incident
             lo = hi
-        open_ids = [
-            row[0]
-            for row in store.query(
-                f"select key from raw.{SOURCE}__incidents where coalesce(payload->>'status', '') <> 'resolved' "
-                "and try_cast(payload->>'created_at' as timestamptz) >= ?",
-                [self.recheck_after],
-            )
-            if row[0] not in found
-        ]
+        open_ids = [key for key, _created in still_open if key not in found]  # moved or deleted
         for body in parallel(lambda key: self.client.get_json(f"incidents/{key}"), open_ids):
             incident = body.get("incident", {})
             found[str(incident.get("id"))] = incident
@@ -132,12 +136,23 @@ class PagerDutyConnector(Connector):
     def alerts(self, store: RawStore) -> tuple[Batch, str | None]:
         cursor, start = self.cutoff(store, "alerts")
         scopes = list(self.source_config.scopes)
+        # An incident's alert_counts {all, triggered, resolved} (PagerDuty's Incident schema) says what
+        # its alerts are: when the stored alerts match them, nothing changed and they are not read again
+        # (an incident without alerts costs no request at all).
         incidents = store.query(
-            f"select key, scope, payload->>'created_at' from raw.{SOURCE}__incidents as i "
-            "where list_contains(?, scope) and (try_cast(payload->>'created_at' as timestamptz) >= ? "
-            "or (try_cast(payload->>'created_at' as timestamptz) >= ? and (coalesce(payload->>'status', '') "
-            f"<> 'resolved' or exists (select 1 from raw.{SOURCE}__alerts as a where a.payload->'incident'->>'id' "
-            "= i.key and a.payload->>'status' = 'triggered'))))",
+            f"with stored as (select payload->'incident'->>'id' as incident, count(*) as n, "
+            "count(*) filter (where payload->>'status' = 'triggered') as triggered, "
+            "count(*) filter (where payload->>'status' = 'resolved') as resolved "
+            f"from raw.{SOURCE}__alerts group by all) "
+            f"select i.key, i.scope, i.payload->>'created_at' from raw.{SOURCE}__incidents as i "
+            "left join stored as s on s.incident = i.key "
+            "where list_contains(?, i.scope) and (try_cast(i.payload->>'created_at' as timestamptz) >= ? "
+            "or (try_cast(i.payload->>'created_at' as timestamptz) >= ? and (coalesce(i.payload->>'status', '') "
+            "<> 'resolved' or coalesce(s.triggered, 0) > 0))) "
+            "and coalesce(not (try_cast(i.payload->'alert_counts'->>'all' as bigint) = coalesce(s.n, 0) "
+            "and try_cast(i.payload->'alert_counts'->>'triggered' as bigint) = coalesce(s.triggered, 0) "
+            "and try_cast(i.payload->'alert_counts'->>'resolved' as bigint) = coalesce(s.resolved, 0)), true) "
+            "order by i.key",
             [scopes, start, self.recheck_after],
         )
         pages = parallel(

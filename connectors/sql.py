@@ -169,6 +169,7 @@ class SqlConnector:
         results = []
         for entity, query in self.queries.items():
             result = StreamResult(SOURCE, entity)
+            started = time.perf_counter()
             try:
                 self._read(store, entity, query, result, say)
             except Exception as exc:
@@ -177,6 +178,7 @@ class SqlConnector:
                 say(f"  {SOURCE} {entity}: FAILED after {result.written} rows written: {result.error}")
             else:
                 say(f"  {SOURCE} {entity}: {result.fetched} rows read, {result.written} new or changed")
+            result.seconds = round(time.perf_counter() - started, 3)
             results.append(result)
         failed = [r for r in results if r.error]
         if failed:

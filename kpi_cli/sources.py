@@ -58,13 +58,20 @@ def sync_sources(
 
 
 def _summary(results: dict, say: Say) -> bool:
+    """Requests, records written and wall seconds per source and per stream (also kept per stream in
+    ops.sync_state: requests, rows_written, seconds)."""
     ok = True
     say("")
-    say(f"{'source':<10} {'requests':>9} {'written':>8} {'seconds':>8}  status")
+    say(f"{'source / stream':<44} {'requests':>9} {'written':>8} {'seconds':>8}  status")
     for name, r in results.items():
         say(
-            f"{name:<10} {r.requests:>9} {r.written:>8} {r.seconds:>8.1f}  {'FAILED: ' + r.error if r.error else 'ok'}"
+            f"{name:<44} {r.requests:>9} {r.written:>8} {r.seconds:>8.1f}  {'FAILED: ' + r.error if r.error else 'ok'}"
         )
+        for s in r.streams:
+            label = f"  {s.stream}"
+            say(
+                f"{label:<44} {s.requests:>9} {s.written:>8} {s.seconds:>8.1f}  {'FAILED' if s.error else 'ok'}"
+            )
         ok = ok and not r.error
     return ok
 

@@ -1243,8 +1243,12 @@ class GithubSource(_ApiSource):
     repos: Names = ()
     deployment_workflows: dict[Name, NonEmpty] = Field(default_factory=dict)  #: workflow file -> environment
     run_window_days: Positive | None = None
-    #: read each merged pull request's size, reviews and ready-for-review time (3 requests more each)
+    #: read each merged pull request's size, reviews and ready-for-review time (3 requests more each
+    #: through REST; nested in the same query through GraphQL)
     pr_flow: bool | None = None
+    #: pull requests and deployments through the GraphQL API (default true); false reads them through
+    #: REST, for a GitHub Enterprise Server or proxy without /graphql
+    graphql: bool | None = None
     #: read Dependabot and code-scanning alerts and artifact attestations (security KPIs)
     security_alerts: bool | None = None
 

@@ -68,7 +68,8 @@ create table if not exists ops.sync_state (
     last_success_at timestamp,
     last_error varchar,
     rows_written bigint,
-    requests bigint
+    requests bigint,
+    seconds double
 )
 """
 
@@ -100,6 +101,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, *, sync_state: bool = False) -
     )
     if sync_state:
         con.execute(SYNC_STATE_DDL)
+        # warehouses synced before streams were timed
+        con.execute("alter table ops.sync_state add column if not exists seconds double")
     for table, columns in SOURCE_CONFIG_DDL.items():
         con.execute(f"create table if not exists ops.{table} ({columns})")
 
@@ -126,6 +129,14 @@ class Batch:
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.rows.values())
+
+
+@dataclass
+class PreparedBatch:
+    """A batch ready to upsert: per raw table, its rows (key, scope, payload text, payload hash)."""
+
+    source: str
+    frames: dict[str, pd.DataFrame]
 
 
 class RawStore:
@@ -165,26 +176,46 @@ class RawStore:
 
     # -- writing -----------------------------------------------------------------------------------
 
-    def commit(self, batch: Batch, stream: str, cursor: str | None, *, requests: int = 0) -> int:
+    @staticmethod
+    def prepare(batch: Batch) -> PreparedBatch:
+        """The batch's records as the rows to upsert (payload text and its hash): the Python work of a
+        commit, which needs no connection."""
+        frames = {
+            entity: pd.DataFrame(
+                [
+                    (key, scope, text, hashlib.sha256(text.encode()).hexdigest())
+                    for key, (scope, payload) in records.items()
+                    for text in (payload_text(payload),)
+                ],
+                columns=["key", "scope", "payload", "payload_sha"],
+            )
+            for entity, records in batch.rows.items()
+        }
+        return PreparedBatch(batch.source, frames)
+
+    def commit(
+        self,
+        batch: Batch | PreparedBatch,
+        stream: str,
+        cursor: str | None,
+        *,
+        requests: int = 0,
+        seconds: float | None = None,
+    ) -> int:
         """Upsert the batch's changed records and set the stream's cursor, in one transaction.
 
         Returns how many records were written (new or changed); unchanged records are not rewritten.
+        ``batch`` may come as :meth:`prepare` made it (streams read at once prepare their batches
+        without the connection, then commit one at a time).
         """
+        prepared = batch if isinstance(batch, PreparedBatch) else self.prepare(batch)
         now = _now()
         written = 0
         con = self.con
         con.execute("begin transaction")
         try:
-            for entity, records in batch.rows.items():
-                table = f"raw.{batch.source}__{entity}"
-                frame = pd.DataFrame(
-                    [
-                        (key, scope, text, hashlib.sha256(text.encode()).hexdigest())
-                        for key, (scope, payload) in records.items()
-                        for text in (payload_text(payload),)
-                    ],
-                    columns=["key", "scope", "payload", "payload_sha"],
-                )
+            for entity, frame in prepared.frames.items():
+                table = f"raw.{prepared.source}__{entity}"
                 if frame.empty:
                     continue
                 con.register("_incoming", frame)
@@ -198,7 +229,16 @@ class RawStore:
                 n = upsert_raw(con, table, con.table("_changed"))
                 con.execute("drop table _changed")
                 written += int(n)
-            self._set_state(batch.source, stream, cursor, now, success=True, rows=written, requests=requests)
+            self._set_state(
+                prepared.source,
+                stream,
+                cursor,
+                now,
+                success=True,
+                rows=written,
+                requests=requests,
+                seconds=seconds,
+            )
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -220,7 +260,8 @@ class RawStore:
                 )
             else:
                 con.execute(
-                    "insert into ops.sync_state values (?, ?, null, ?, null, ?, 0, 0)",
+                    "insert into ops.sync_state (source, stream, cursor, last_attempt_at, last_success_at, "
+                    "last_error, rows_written, requests) values (?, ?, null, ?, null, ?, 0, 0)",
                     [source, stream, _now(), error[:1000]],
                 )
             con.execute("commit")
@@ -255,9 +296,11 @@ class RawStore:
         success: bool,
         rows: int,
         requests: int,
+        seconds: float | None = None,
     ) -> None:
         self.con.execute("delete from ops.sync_state where source = ? and stream = ?", [source, stream])
         self.con.execute(
-            "insert into ops.sync_state values (?, ?, ?, ?, ?, null, ?, ?)",
-            [source, stream, cursor, now, now if success else None, rows, requests],
+            "insert into ops.sync_state (source, stream, cursor, last_attempt_at, last_success_at, last_error, "
+            "rows_written, requests, seconds) values (?, ?, ?, ?, ?, null, ?, ?, ?)",
+            [source, stream, cursor, now, now if success else None, rows, requests, seconds],
         )

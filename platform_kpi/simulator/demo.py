@@ -372,6 +372,15 @@ def _add_incident_alerts(data: SimData, files_dir: Path, pd_ids: dict[str, str])
         acked = _z(row["acknowledged_at"])
         if acked and (incident not in acks or acked < acks[incident][0]):
             acks[incident] = (acked, row["acknowledged_by"])
+    # an incident's alert_counts are those of its alerts, as PagerDuty keeps them (a sync relies on them
+    # to skip incidents whose alerts did not change)
+    for incident_id, incident in incidents.items():
+        alerts = data.pagerduty_alerts.get(incident_id, [])
+        incident["alert_counts"] = {
+            "all": len(alerts),
+            "triggered": sum(a["status"] == "triggered" for a in alerts),
+            "resolved": sum(a["status"] == "resolved" for a in alerts),
+        }
     for incident, (at, by) in sorted(acks.items()):
         agent = "user_reference" if by == "person" else "integration_reference"
         entries = [("acknowledge", at, agent, "web_trigger" if by == "person" else "api")]

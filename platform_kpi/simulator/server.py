@@ -11,6 +11,7 @@ Paths: ``/github/...``, ``/gitlab/api/v4/...``, ``/jenkins/...``, ``/pagerduty/.
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime as dt
 import functools
 import json
@@ -22,6 +23,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from platform_kpi.simulator.graphql import Connection, QueryError, execute
 
 
 @functools.lru_cache(maxsize=500_000)  # listings filter every record by time on every request
@@ -143,6 +146,14 @@ class Simulator:
         self.tokens = {**DEFAULT_TOKENS, **(tokens or {})}
         self.faults: list[Fault] = []
         self.log: list[list] = []  # [vendor, path, query, status]
+        #: GitHub's primary limit, enforced when set: (requests, window seconds). Answers carry the
+        #: window's x-ratelimit-* headers; a request beyond the limit is refused with 403 and counted.
+        self.github_limit: tuple[int, int] | None = None
+        self.over_limit = 0
+        self._window = (0.0, 0)  # (start, requests in it)
+        self._runs_cache: dict[str, tuple] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0  #: the most requests served at once (shows a client's concurrency)
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -201,10 +212,16 @@ class Simulator:
 
     # -- dispatch ----------------------------------------------------------------------------------
 
-    def handle(self, path: str, query: dict[str, list[str]], headers) -> tuple[int, Any, dict[str, str]]:
+    def handle(
+        self, path: str, query: dict[str, list[str]], headers, body: Any = None
+    ) -> tuple[int, Any, dict[str, str]]:
         vendor = path.strip("/").split("/")[0]
         try:
             self._auth(vendor, headers)
+            if body is not None:  # a POST: only GitHub's GraphQL endpoint takes one
+                if path.rstrip("/") != "/github/graphql":
+                    raise _Reply(404, {"message": "Not Found"})
+                return self._github_graphql(body)
             route = getattr(self, f"_{vendor}", None)
             if route is None:
                 raise _Reply(404, {"message": "Not Found"})
@@ -294,12 +311,14 @@ class Simulator:
             chunk, headers = self._page(states, query, base)
             return chunk, {**rate, **headers}
         if rest == "actions/runs":
-            runs = g.runs.get(repo, [])
+            times, ordered = self._runs_index(repo)
             if "created" in query:
                 lo, _, hi = query["created"][0].partition("..")
                 lo_t, hi_t = _ts(lo), _ts(hi)
-                runs = [r for r in runs if (t := _ts(r.get("created_at"))) is not None and lo_t <= t <= hi_t]
-            runs = sorted(runs, key=lambda r: (r.get("created_at") or "", r["id"]), reverse=True)
+                ordered = ordered[bisect.bisect_left(times, lo_t) : bisect.bisect_right(times, hi_t)]
+            else:
+                ordered = g.runs.get(repo, [])  # every run, one without a creation time too
+            runs = sorted(ordered, key=lambda r: (r.get("created_at") or "", r["id"]), reverse=True)
             total = len(runs)
             chunk, headers = self._page(runs[:1000], query, base)  # a filtered listing stops at 1,000
             return {"total_count": total, "workflow_runs": chunk}, {**rate, **headers}
@@ -335,6 +354,201 @@ class Simulator:
             chunk, headers = self._page(g.pull_events.get((repo, int(m2.group(1))), []), query, base)
             return chunk, {**rate, **headers}
         raise _Reply(404, {"message": "Not Found"})
+
+    def _runs_index(self, repo: str) -> tuple[list, list]:
+        """A repository's runs with a creation time, ordered by it (and the times), for the ``created``
+        filter: a bisect instead of a scan of every run per request. Rebuilt when the list changes
+        length (tests add runs between syncs; a run changed in place is the same dict)."""
+        runs = self.data.github.runs.get(repo, [])
+        key = (id(runs), len(runs))
+        cached = self._runs_cache.get(repo)
+        if cached is None or cached[0] != key:
+            timed = sorted(
+                ((t, r) for r in runs if (t := _ts(r.get("created_at"))) is not None), key=lambda x: x[0]
+            )
+            cached = (key, [t for t, _ in timed], [r for _, r in timed])
+            self._runs_cache[repo] = cached
+        return cached[1], cached[2]
+
+    # -- GitHub GraphQL ----------------------------------------------------------------------------
+
+    def _github_graphql(self, body: Any) -> tuple[int, Any, dict[str, str]]:
+        """``POST /graphql``: the pull-request query of connectors/github.py, from the REST routes' data.
+
+        Shapes: GitHub's GraphQL reference (PullRequest, PullRequestReview, ReadyForReviewEvent,
+        PullRequestChangedFile, RateLimit); a malformed request is a 400 with ``message`` as GitHub
+        sends it, a query error an HTTP 200 with ``errors[]``."""
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            raise _Reply(
+                400,
+                {"message": "Problems parsing JSON", "documentation_url": "https://docs.github.com/graphql"},
+            )
+        g = self.data.github
+        reset = int(time.time()) + 3600
+        headers = {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "4990",
+            "x-ratelimit-used": "10",
+            "x-ratelimit-reset": str(reset),
+            "x-ratelimit-resource": "graphql",
+        }
+
+        def actor(user: dict | None) -> dict | None:
+            if not user:
+                return None
+            return {"__typename": "Bot" if user.get("type") == "Bot" else "User", "login": user.get("login")}
+
+        def node(repo: str, p: dict) -> dict:
+            key = (repo, p["number"])
+            commits = g.pull_commits.get(key, [])[:250]
+            files = g.pull_files.get(key, [])
+            merged = bool(p.get("merged_at"))
+            return {
+                "databaseId": p.get("id"),
+                "number": p["number"],
+                "title": p.get("title"),
+                "url": p.get("html_url"),
+                "state": "MERGED" if merged else str(p.get("state", "open")).upper(),
+                "isDraft": bool(p.get("draft")),
+                "createdAt": p.get("created_at"),
+                "updatedAt": p.get("updated_at"),
+                "closedAt": p.get("closed_at"),
+                "mergedAt": p.get("merged_at"),
+                "additions": p.get("additions"),
+                "deletions": p.get("deletions"),
+                "changedFiles": p.get("changed_files", len(files)),
+                "headRefName": (p.get("head") or {}).get("ref"),
+                "headRefOid": (p.get("head") or {}).get("sha"),
+                "baseRefName": (p.get("base") or {}).get("ref"),
+                "author": actor(p.get("user")),
+                "mergeCommit": {"oid": p["merge_commit_sha"]}
+                if merged and p.get("merge_commit_sha")
+                else None,
+                "commits": Connection(
+                    [
+                        {
+                            "commit": {
+                                "oid": c.get("sha"),
+                                "authoredDate": (c.get("commit") or {}).get("author", {}).get("date"),
+                                "committedDate": (c.get("commit") or {}).get("committer", {}).get("date"),
+                            }
+                        }
+                        for c in commits
+                    ],
+                    total=p.get("commits"),
+                ),
+                "reviews": Connection(
+                    [
+                        {
+                            "databaseId": r.get("id"),
+                            "state": r.get("state"),
+                            "submittedAt": r.get("submitted_at"),
+                            "body": r.get("body"),
+                            "author": actor(r.get("user")),
+                        }
+                        for r in g.pull_reviews.get(key, [])
+                    ]
+                ),
+                "timelineItems": lambda args: Connection(
+                    [
+                        {
+                            "__typename": "ReadyForReviewEvent",
+                            "id": f"RFRE_{e.get('id')}",
+                            "createdAt": e.get("created_at"),
+                            "actor": actor(e.get("actor")),
+                        }
+                        for e in g.pull_events.get(key, [])
+                        if e.get("event") == "ready_for_review"
+                        and "READY_FOR_REVIEW_EVENT" in (args.get("itemTypes") or ["READY_FOR_REVIEW_EVENT"])
+                    ]
+                ),
+                "files": Connection(
+                    [
+                        {
+                            "path": f.get("filename"),
+                            "additions": f.get("additions"),
+                            "deletions": f.get("deletions"),
+                            "changeType": str(f.get("status", "modified"))
+                            .upper()
+                            .replace("REMOVED", "DELETED"),
+                        }
+                        for f in files[:3000]
+                    ]
+                ),
+            }
+
+        def pull_requests(repo: str, args: dict) -> Connection:
+            states = set(args.get("states") or ["OPEN", "CLOSED", "MERGED"])
+            order = args.get("orderBy") or {"field": "CREATED_AT", "direction": "ASC"}
+            key = {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at"}.get(order.get("field"))
+            if key is None:
+                raise QueryError(f"Argument 'orderBy' has an invalid value: field {order.get('field')}")
+            prs = [
+                p
+                for p in g.pulls.get(repo, [])
+                if ("MERGED" if p.get("merged_at") else str(p.get("state", "open")).upper()) in states
+            ]
+            prs.sort(key=lambda p: (p.get(key) or "", p["number"]), reverse=order.get("direction") == "DESC")
+            return Connection(prs, convert=lambda p: node(repo, p))
+
+        def deployment(d: dict) -> dict:
+            statuses = [  # newest first, as the REST route lists them
+                {
+                    "state": str(st.get("state") or "").upper(),
+                    "createdAt": st.get("created_at"),
+                    "updatedAt": st.get("updated_at"),
+                    "description": st.get("description"),
+                    "logUrl": st.get("log_url"),
+                    "environment": st.get("environment"),
+                }
+                for st in reversed(g.statuses.get(d.get("id"), []))
+            ]
+            return {
+                "databaseId": d.get("id"),
+                "createdAt": d.get("created_at"),
+                "updatedAt": d.get("updated_at"),
+                "environment": d.get("environment"),
+                "originalEnvironment": d.get("original_environment"),
+                "task": d.get("task"),
+                "description": d.get("description"),
+                "payload": json.dumps(d.get("payload")) if d.get("payload") is not None else None,
+                "commitOid": d.get("sha"),
+                "ref": {"name": d.get("ref")} if d.get("ref") else None,
+                "creator": actor(d.get("creator")),
+                "latestStatus": statuses[0] if statuses else None,
+                "statuses": Connection(statuses),
+            }
+
+        def deployments(repo: str, args: dict) -> Connection:
+            order = args.get("orderBy") or {"field": "CREATED_AT", "direction": "ASC"}
+            if order.get("field") != "CREATED_AT":
+                raise QueryError(f"Argument 'orderBy' has an invalid value: field {order.get('field')}")
+            items = sorted(
+                g.deployments.get(repo, []),
+                key=lambda d: (d.get("created_at") or "", d["id"]),
+                reverse=order.get("direction") == "DESC",
+            )
+            return Connection(items, convert=deployment)
+
+        def root(name: str, args: dict) -> Any:
+            if name == "rateLimit":
+                stamp = dt.datetime.fromtimestamp(reset, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                return {"cost": 1, "limit": 5000, "remaining": 4990, "used": 10, "resetAt": stamp}
+            repo = f"{args.get('owner')}/{args.get('name')}"
+            known = set(g.pulls) | set(g.deployments) | set(g.runs)
+            if repo not in known:
+                raise QueryError(
+                    f"Could not resolve to a Repository with the name '{repo}'.",
+                    type="NOT_FOUND",
+                    path=["repository"],
+                )
+            return {
+                "nameWithOwner": repo,
+                "pullRequests": lambda a: pull_requests(repo, a),
+                "deployments": lambda a: deployments(repo, a),
+            }
+
+        return 200, execute(body["query"], body.get("variables") or {}, root), headers
 
     # -- GitLab ------------------------------------------------------------------------------------
 
@@ -607,7 +821,16 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out in two writes; without this, Nagle + delayed ACK add 40 ms per request.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            body = {"_invalid": True}
+        self.do_GET(request_body=body if isinstance(body, dict) else {"_invalid": True})
+
+    def do_GET(self, request_body: Any = None) -> None:  # noqa: N802
         sim = self.simulator
         parsed = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
@@ -619,11 +842,55 @@ class _Handler(BaseHTTPRequestHandler):
                 if f.take(path):
                     fault = f
                     break
-        entry = [vendor, path, query, None]  # logged on arrival: a test may stop a client mid-request
+        # logged on arrival: a test may stop a client mid-request; a POST logs its body's variables
+        entry = [
+            vendor,
+            path,
+            query if request_body is None else {"variables": request_body.get("variables")},
+            None,
+        ]
         with sim.lock:
             sim.log.append(entry)
+            sim.in_flight += 1
+            sim.max_in_flight = max(sim.max_in_flight, sim.in_flight)
+        try:
+            self._answer(sim, path, query, vendor, fault, entry, request_body)
+        finally:
+            with sim.lock:
+                sim.in_flight -= 1
+
+    def _limit_headers(self, sim: Simulator) -> tuple[bool, dict[str, str]]:
+        """(within GitHub's enforced limit, the window's headers); counts the request in its window."""
+        limit, window = sim.github_limit or (0, 1)
+        with sim.lock:
+            now = time.time()
+            start = now - now % window
+            if start != sim._window[0]:
+                sim._window = (start, 0)
+            used = sim._window[1] + 1
+            sim._window = (start, used)
+            if used > limit:
+                sim.over_limit += 1
+        headers = {
+            "x-ratelimit-limit": str(limit),
+            "x-ratelimit-remaining": str(max(0, limit - used)),
+            "x-ratelimit-used": str(min(used, limit)),
+            "x-ratelimit-reset": str(int(start + window)),
+            "x-ratelimit-resource": "core",
+        }
+        return used <= limit, headers
+
+    def _answer(self, sim, path, query, vendor, fault, entry, request_body) -> None:
         status, body, headers = 200, None, {}
-        if fault is not None and fault.kind not in (
+        limited: dict[str, str] = {}
+        if vendor == "github" and sim.github_limit is not None:
+            within, limited = self._limit_headers(sim)
+            if not within:  # GitHub's primary limit: 403 with remaining 0 and the reset
+                fault = Fault(path, "over-limit")
+                status, body, headers = 403, {"message": "API rate limit exceeded for user ID 1."}, limited
+        if fault is not None and fault.kind == "over-limit":
+            pass
+        elif fault is not None and fault.kind not in (
             "truncate",
             "delay",
             "timeout",
@@ -634,7 +901,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             if fault is not None and fault.kind in ("delay", "timeout"):
                 time.sleep(fault.delay)
-            status, body, headers = sim.handle(path, query, self.headers)
+            status, body, headers = sim.handle(path, query, self.headers, request_body)
             if fault is not None and fault.kind == "quota-spent":  # a normal answer that spends the window
                 headers = {
                     **headers,
@@ -643,6 +910,7 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             if fault is not None and fault.kind == "foreign-next":
                 headers, body = _point_next_links(headers, body, f"http://127.0.0.1:{sim.port}", fault.target)
+            headers = {**headers, **limited}
         entry[3] = status
         data = json.dumps(body).encode()
         if fault is not None and fault.kind == "truncate":

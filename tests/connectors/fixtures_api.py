@@ -38,7 +38,11 @@ GITHUB = {
     "repos": ["acme/api", "acme/mono"],
     "per_page": 2,
     "environments": {"production": ["production", "prod", "Prod-EU"]},
+    # these tests pin REST request paths (GET /pulls, /pulls/{n}/commits, ...); pull requests through
+    # GraphQL, the default, are tested with GITHUB_GRAPHQL and in test_github_graphql.py
+    "graphql": False,
 }
+GITHUB_GRAPHQL = {**GITHUB, "graphql": True}
 PAGERDUTY = {"services": ["PAPI", "PWEB", "PNOPE"], "limit": 2}
 
 

@@ -41,10 +41,11 @@ def _snapshot(wh):
     }
 
 
-def _setup(tmp_path, sim, name="s.yaml", **http):
+def _setup(tmp_path, sim, name="s.yaml", graphql=False, **http):
     extra = {"http": {**FAST_HTTP, **http}}
+    github = fx.GITHUB_GRAPHQL if graphql else fx.GITHUB
     return write_sources(
-        tmp_path / name, sim, {"github": fx.GITHUB, "pagerduty": fx.PAGERDUTY}, fx.SERVICES, **extra
+        tmp_path / name, sim, {"github": github, "pagerduty": fx.PAGERDUTY}, fx.SERVICES, **extra
     )
 
 
@@ -98,6 +99,31 @@ def test_fault_loses_and_duplicates_nothing(name, clean, tmp_path):
         assert len(sim.requests()) == clean_requests + fired
     if any(f.kind in ("429", "403-secondary", "403-primary") for f in FAULTS[name]):
         assert time.monotonic() - started >= 1.0  # the wait was honoured, not skipped
+    build(wh, cfg)
+    assert _snapshot(wh) == expected
+
+
+GRAPHQL_FAULTS = {
+    "GraphQL 5xx burst": [Fault(r"/graphql$", "502", times=2), Fault(r"/graphql$", "500", times=1, skip=1)],
+    "GraphQL truncated page": [Fault(r"/graphql$", "truncate", times=1, skip=1)],
+    "GraphQL primary limit": [Fault(r"/graphql$", "403-primary", times=1, skip=2)],
+}
+
+
+@pytest.mark.parametrize("name", list(GRAPHQL_FAULTS))
+def test_graphql_fault_loses_and_duplicates_nothing(name, clean, tmp_path):
+    """Pull requests through GraphQL (POST /graphql, paged by cursor) survive the same faults, and store
+    exactly the raw rows and domain rows the clean REST sync stores."""
+    expected, _ = clean
+    with Simulator(fx.org_data()) as sim:
+        for fault in GRAPHQL_FAULTS[name]:
+            sim.add_fault(Fault(**{k: v for k, v in vars(fault).items() if k not in ("seen", "fired")}))
+        cfg = _setup(tmp_path, sim, graphql=True)
+        wh = tmp_path / "wh.duckdb"
+        results = sync(wh, cfg, env_for(sim))
+        assert results["github"].error is None and results["pagerduty"].error is None
+        assert all(f.fired == f.times for f in sim.faults)
+        assert sim.requests("github", r"/graphql$") and not sim.requests("github", r"/pulls")
     build(wh, cfg)
     assert _snapshot(wh) == expected
 
