@@ -45,7 +45,9 @@ def raw_security(
     """Load the security report files and the security settings into raw and ops tables, then sync the
     GitHub alerts and attestations when sources.yaml asks for them (github.security_alerts: true)."""
     with warehouse.connect() as con:
-        counts = load_security_files(con, warehouse.files_path, configuration.rules.security)
+        counts = load_security_files(
+            con, warehouse.files_path, configuration.rules.security, reuse=not warehouse.full
+        )
         if sources.fetch:
             synced = sync_github_security(con, configuration.sources, progress=context.log.info)
             for error in synced.get("errors", []):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from tests.security.helpers import (
     build_security_warehouse,
@@ -107,3 +108,42 @@ def test_reloading_the_same_folder_gives_the_same_tables(tmp_path):
         load_security_files(con, tmp_path / "wh-files")
         n = con.execute("select count(*) from raw.security__trivy_vulnerabilities").fetchone()[0]
     assert n == 1
+
+
+def test_an_unchanged_folder_is_not_parsed_again_and_a_changed_one_is(tmp_path, monkeypatch):
+    from connectors import security_files
+    from platform_kpi.security import SECURITY_RAW_TABLES, load_security_files
+    from platform_kpi.warehouse import write_connection
+
+    report = tmp_path / "wh-files" / "security" / "trivy" / "api" / "scan1.json"
+    files = {
+        "security/trivy/api/scan1.json": trivy_report("2026-01-01T00:00:00Z", [("CVE-1", "openssl", "HIGH")])
+    }
+    warehouse = build_security_warehouse(tmp_path, files, as_of=dt.datetime(2026, 4, 1))
+    parsed: list[Path] = []
+    read = security_files.read_security_folder
+
+    def counting(files_dir):
+        parsed.append(files_dir)
+        return read(files_dir)
+
+    monkeypatch.setattr(security_files, "read_security_folder", counting)
+
+    def tables(con):
+        return {
+            t: sorted(con.execute(f"select * from raw.{t}").fetchall(), key=repr) for t in SECURITY_RAW_TABLES
+        }
+
+    with write_connection(warehouse) as con:
+        before = tables(con)
+        counts = load_security_files(con, tmp_path / "wh-files")  # the same files as the build's load
+        assert parsed == [] and tables(con) == before
+        assert counts["security__trivy_vulnerabilities"] == 1 and counts["files"] == 1
+        load_security_files(con, tmp_path / "wh-files", reuse=False)  # kpi run --full reads them again
+        assert len(parsed) == 1 and tables(con) == before
+        # the same size, another content: read again
+        report.write_text(report.read_text().replace("CVE-1", "CVE-2"))
+        load_security_files(con, tmp_path / "wh-files")
+        assert len(parsed) == 2
+        cves = con.execute("select vulnerability_id from raw.security__trivy_vulnerabilities").fetchall()
+    assert cves == [("CVE-2",)]
