@@ -103,6 +103,10 @@ def _stored_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[str, int] | Non
     con.execute(
         f"create table if not exists {FINGERPRINTS} (loader varchar primary key, fingerprint varchar, files bigint)"
     )
+    con.execute(
+        f"comment on table {FINGERPRINTS} is 'What each file loader read last time (a hash of the files and "
+        "of the raw contract, and how many files): a load of the same files again keeps the rows they gave.'"
+    )
     row = con.execute(f"select fingerprint, files from {FINGERPRINTS} where loader = ?", [_LOADER]).fetchone()
     return (row[0], int(row[1])) if row else None
 
