@@ -112,7 +112,9 @@ class PlatformSimulator(Simulator):
             return f"http://127.0.0.1:{self.port}"
         return super().url(vendor)
 
-    def handle(self, path: str, query: dict[str, list[str]], headers) -> tuple[int, Any, dict[str, str]]:
+    def handle(
+        self, path: str, query: dict[str, list[str]], headers, body: Any = None
+    ) -> tuple[int, Any, dict[str, str]]:
         vendor = path.strip("/").split("/")[0]
         try:
             if vendor == "backstage":
@@ -132,7 +134,7 @@ class PlatformSimulator(Simulator):
                 return 200, *self._wiki(path, query)
         except _Reply as reply:
             return reply.status, reply.body, reply.headers
-        return super().handle(path, query, headers)
+        return super().handle(path, query, headers, body)
 
     # -- Backstage -----------------------------------------------------------------------------------
 

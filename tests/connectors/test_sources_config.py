@@ -77,7 +77,7 @@ def test_the_example_parses_into_every_source_and_mapping():
             "github.environment",
             "unknown key (did you mean environments?); expected one of: enabled, base_url, token_env, environments, "
             "per_page, recheck_days, freshness_hours, repos, deployment_workflows, run_window_days, pr_flow, "
-            "security_alerts",
+            "graphql, security_alerts",
         ),
         (
             "services: [{service: a, team: t, pagerduty_service: [P1]}]",
