@@ -32,10 +32,11 @@ import sys
 import time
 from pathlib import Path
 
+from bench.data import benchmark_org
+
 TARGET_SECONDS = 10.0
 TARGET_RSS_MB = 2048.0
 TARGET_SPEEDUP = 10.0
-TODAY = dt.date(2026, 11, 28)  # fixed so the benchmark data is the same on every machine and day
 # The tables the issue makes a contract (domain tables and the KPI output), for the write floor.
 CONTRACT_TABLES = (
     "core.services",
@@ -173,23 +174,8 @@ def main() -> int:
 
     root = Path(args.dir) / f"org-{args.services}"
     # The runs write bench.work.duckdb (the refresh job's work file) and never publish bench.duckdb.
-    files_dir, db = root / "files", root / "bench.duckdb"
+    files_dir, db = benchmark_org(root, args.services, regenerate=args.regenerate), root / "bench.duckdb"
     work = work_path_for(db)
-    marker = root / "generated.json"
-    if args.regenerate or not marker.exists():
-        from platform_kpi.demo.org import generate_demo_org
-
-        shutil.rmtree(root, ignore_errors=True)
-        print(f"Generating {args.services} services × 12 months into {files_dir} ...", flush=True)
-        started = time.perf_counter()
-        counts = generate_demo_org(
-            files_dir, services=args.services, months=12, today=TODAY, inject_bad_rows=False
-        )
-        marker.write_text(json.dumps(counts))
-        print(f"  generated in {time.perf_counter() - started:.1f}s", flush=True)
-    counts = json.loads(marker.read_text())
-    print("Data: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
-    print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
 
     phases = ["ours/load", "ours/recompute", "ours/checks", "ours/write-floor"]
     if not args.skip_pandas:

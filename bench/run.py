@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.util
-import json
 import os
 import shutil
 import subprocess
@@ -35,7 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-TODAY = dt.date(2026, 11, 28)  # fixed so the benchmark data is the same on every machine and day
+from bench.data import TODAY, benchmark_org
+
 BIN = Path(sys.executable).parent
 FULL_VS_LEAN = 2.0  # full run ≤ 2× the lean script
 FULL_RSS_MB = 1024.0
@@ -197,21 +197,7 @@ def main() -> int:
     only = args.only.split(",") if args.only else list(PHASES)
 
     root = Path(args.dir) / f"org-{args.services}"
-    files_dir, marker = root / "files", root / "generated.json"
-    if args.regenerate or not marker.exists():
-        from platform_kpi.demo.org import generate_demo_org
-
-        shutil.rmtree(root, ignore_errors=True)
-        print(f"Generating {args.services} services × 12 months into {files_dir} ...", flush=True)
-        started = time.perf_counter()
-        counts = generate_demo_org(
-            files_dir, services=args.services, months=12, today=TODAY, inject_bad_rows=False
-        )
-        marker.write_text(json.dumps(counts))
-        print(f"  generated in {time.perf_counter() - started:.1f}s", flush=True)
-    counts = json.loads(marker.read_text())
-    print("Data: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
-    print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
+    files_dir = benchmark_org(root, args.services, regenerate=args.regenerate)
 
     before = day_before(files_dir, root / "files-day-before")
     work = Path(tempfile.mkdtemp(prefix="kpi-bench-", dir=root))
