@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from platform_kpi.warehouse import table_names
+
 STATE = "ops.kpi_values_state"
 PLAN = "kpi_values_plan"
 # Months of periods built at a time (see ``batches``).
@@ -68,17 +70,6 @@ class Plan:
     full: bool
     reason: str
     build_periods: int
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return (
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-        > 0
-    )
 
 
 def plan_kpi_values(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> Plan:
@@ -154,7 +145,7 @@ def batches(con: duckdb.DuckDBPyConnection, months: int = BATCH_MONTHS):
 def _full_reason(con: duckdb.DuckDBPyConnection, inputs: str, full: bool) -> str | None:
     if full:
         return "a full build was asked for"
-    if not _exists(con, STATE) or not _exists(con, "marts.kpi_values"):
+    if not {STATE, "marts.kpi_values"} <= table_names(con):
         return "no earlier build to start from"
     previous = con.execute(f"select inputs from {STATE} where kind = 'inputs'").fetchone()
     if previous is None or previous[0] != inputs:
@@ -176,7 +167,7 @@ def _context_values(con: duckdb.DuckDBPyConnection) -> None:
     unchanged since the last one), for the model's previous-period, previous-year and target columns."""
     source = (
         "marts.kpi_values"
-        if _exists(con, "marts.kpi_values")
+        if "marts.kpi_values" in table_names(con)
         else "(select null::varchar as grain, null::date as period_start, null::varchar as scope_type, "
         "null::varchar as scope, null::varchar as kpi_id, null::double as value where false)"
     )

@@ -19,6 +19,7 @@ import duckdb
 import yaml
 
 from platform_kpi.settings import SQL_DIR
+from platform_kpi.warehouse import table_names
 
 # The contracts are read by every run and test process: libyaml's parser (when PyYAML has it) reads
 # sql/raw/_sources.yml in 0.016 s instead of 0.096 s.
@@ -277,16 +278,6 @@ def execute_model(
     return stats
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, model: SqlModel) -> bool:
-    return (
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [model.layer, model.name],
-        ).fetchone()[0]
-        > 0
-    )
-
-
 def _execute_incremental(con: duckdb.DuckDBPyConnection, model: SqlModel, full: bool):
     """Plan, then replace the planned periods' rows and record the state, in one transaction: the
     table and what the next plan compares with never disagree."""
@@ -304,11 +295,11 @@ def _execute_incremental(con: duckdb.DuckDBPyConnection, model: SqlModel, full: 
                 "where t.grain = p.grain and t.period_start = p.period_start"
             )
         for _ in batches(con):
-            if _table_exists(con, model):
+            if model.table in table_names(con):
                 con.execute(f"insert into {model.table} by name\n{model.sql}")
             else:
                 con.execute(f"create table {model.table} as\n{model.sql}")
-        if not _table_exists(con, model):  # nothing to build from
+        if model.table not in table_names(con):  # nothing to build from
             con.execute(f"create table {model.table} as\n{model.sql}")
         if planned.full or planned.build_periods:  # else nothing changed: the state stays as it is
             record(con, planned)
