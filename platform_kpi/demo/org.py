@@ -1365,9 +1365,8 @@ def generate_demo_costs(
     grid = grid.merge(deploys, on=["service", "day"], how="left").fillna(
         {"builds": 0, "minutes": 0.0, "deployments": 0}
     )
-    month_index = (
-        (pd.to_datetime(grid["day"]).dt.to_period("M") - first.to_period("M")).apply(lambda p: p.n).to_numpy()
-    )
+    day_ts = pd.to_datetime(grid["day"])
+    month_index = ((day_ts.dt.year - first.year) * 12 + day_ts.dt.month - first.month).to_numpy()
     noise = rng.lognormal(0.0, 0.05, (len(grid), 3))
     runner_price = 0.04 * (1 - 0.015 * month_index)  # USD per build minute, falling
     grid["ci"] = (grid["minutes"] * runner_price + grid["builds"] * 0.05) * noise[:, 0]
@@ -1595,31 +1594,53 @@ def generate_demo_costs(
     grid["ram_use"] = grid["ram_req"] * (grid["cpu_use"] / grid["cpu_req"]).clip(upper=1.1) * 0.9
     opencost_dir = out_dir / "opencost"
     opencost_dir.mkdir(parents=True, exist_ok=True)
-    grid["month"] = pd.to_datetime(grid["day"]).dt.to_period("M")
-    for month, frame in grid.groupby("month", sort=True):
+    # Rows in (month, day) order, each group in grid order as groupby gives them; plain lists, because
+    # pandas row access costs more than building the JSON.
+    grid["month"] = day_ts.dt.to_period("M")
+    ordered = grid.sort_values(["month", "day"], kind="stable")
+    columns = zip(
+        ordered["month"].astype(str),
+        ordered["day"],
+        ordered["service"],
+        ordered["cpu_req"].tolist(),
+        ordered["cpu_use"].tolist(),
+        ordered["ram_req"].tolist(),
+        ordered["ram_use"].tolist(),
+        strict=True,
+    )
+    months: dict[str, dict[dt.date, dict]] = {}
+    for month, day, service, cpu_req, cpu_use, ram_req, ram_use in columns:
+        per_day = months.setdefault(month, {}).setdefault(day, {})
+        per_day[f"{cluster}/{service}"] = {
+            "name": f"{cluster}/{service}",
+            "properties": {"cluster": cluster, "namespace": service},
+            "minutes": 1440.0,
+            "cpuCoreRequestAverage": round(cpu_req, 4),
+            "cpuCoreUsageAverage": round(cpu_use, 4),
+            "ramByteRequestAverage": round(ram_req),
+            "ramByteUsageAverage": round(ram_use),
+            "totalCost": round(cpu_req * 24 * 0.031 + ram_req / 2**30 * 24 * 0.004, 4),
+        }
+    for month, by_day in months.items():
         data = []
-        for day, per_day in frame.groupby("day", sort=True):
+        for day, allocations in by_day.items():
             start = dt.datetime.combine(day, dt.time(), dt.UTC)
             window = {"start": _z(int(start.timestamp())), "end": _z(int(start.timestamp()) + _DAY)}
+            # The keys in OpenCost's own order: name, properties, window, start, end, then the figures.
             data.append(
                 {
-                    f"{cluster}/{r.service}": {
-                        "name": f"{cluster}/{r.service}",
-                        "properties": {"cluster": cluster, "namespace": r.service},
+                    key: {
+                        "name": a["name"],
+                        "properties": a["properties"],
                         "window": window,
                         "start": window["start"],
                         "end": window["end"],
-                        "minutes": 1440.0,
-                        "cpuCoreRequestAverage": round(r.cpu_req, 4),
-                        "cpuCoreUsageAverage": round(r.cpu_use, 4),
-                        "ramByteRequestAverage": round(r.ram_req),
-                        "ramByteUsageAverage": round(r.ram_use),
-                        "totalCost": round(r.cpu_req * 24 * 0.031 + r.ram_req / 2**30 * 24 * 0.004, 4),
+                        **{k: v for k, v in a.items() if k not in ("name", "properties")},
                     }
-                    for r in per_day.itertuples()
+                    for key, a in allocations.items()
                 }
             )
-            counts["opencost_allocations"] += len(per_day)
+            counts["opencost_allocations"] += len(allocations)
         (opencost_dir / f"{month}.json").write_text(
             json.dumps({"code": 200, "status": "success", "data": data})
         )
