@@ -66,3 +66,32 @@ def test_the_scan_does_not_hold_the_file_in_memory(tmp_path: Path) -> None:
     grown_mb = float(out.stdout)
     # The line index is two int64 arrays (32 MB); the file itself (146 MB) is never resident whole.
     assert grown_mb < 100, f"peak memory grew {grown_mb:.0f} MB while scanning a 146 MB file"
+
+
+@pytest.mark.parametrize("interleaved", [False, True])
+def test_rows_get_their_lines_in_file_order(tmp_path: Path, interleaved: bool) -> None:
+    """Rows are numbered from their row ids; when another file's rows sit between them (not one run of
+    row ids), in row-id order all the same."""
+    import duckdb
+
+    from connectors import files
+
+    path = tmp_path / "builds.csv"
+    path.write_text("build_id\n")
+    con = duckdb.connect()
+    con.execute("create table t (build_id varchar, _file varchar, _line bigint)")
+    con.execute("insert into t values ('old', 'builds.csv', 7)")  # numbered before: left alone
+    rows = [("a", "builds.csv"), ("other", "other.csv"), ("b", "builds.csv"), ("c", "builds.csv")]
+    if not interleaved:
+        rows = [r for r in rows if r[1] == "builds.csv"] + [("other", "other.csv")]
+    for key, name in rows:
+        con.execute("insert into t values (?, ?, null)", [key, name])
+    spec = files.ENTITIES["builds"]
+    reader = files._Reader(con, path, spec, files.EntityLoad("builds", [], None), "t")
+    reader.number_rows(first=2)
+    got = con.execute("select build_id, _line from t order by rowid").fetchall()
+    assert (
+        got == [("old", 7), ("a", 2), ("other", None), ("b", 3), ("c", 4)]
+        if interleaved
+        else [("old", 7), ("a", 2), ("b", 3), ("c", 4), ("other", None)]
+    )
