@@ -205,10 +205,17 @@ def run_pipeline(
     )
     if not result.success:
         detail = "\n  ".join(handler.failures) or "see the Dagster logs"
-        raise PipelineFailed(
-            f"The pipeline run failed; {warehouse} was not updated.\n  {detail}\n"
-            "Fix the input or config named above and run again (re-running is safe)."
-        )
+        advice = "Fix the input or config named above and run again (re-running is safe)."
+        if "Out of Memory Error" in detail:
+            # Not the input's fault: the data outgrew the cap every writing connection runs under.
+            from platform_kpi.settings import load_settings
+
+            cap = load_settings().duckdb_memory_limit or "DuckDB's default, 80% of RAM"
+            advice = (
+                f"DuckDB ran out of the memory this run may use (KPI_DUCKDB_MEMORY_LIMIT: {cap}). "
+                "Set KPI_DUCKDB_MEMORY_LIMIT higher, e.g. 2GB, and run again (re-running is safe)."
+            )
+        raise PipelineFailed(f"The pipeline run failed; {warehouse} was not updated.\n  {detail}\n{advice}")
     return summary
 
 

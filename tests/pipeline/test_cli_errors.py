@@ -46,6 +46,35 @@ def test_every_failure_of_a_run_names_its_file_line_and_column(tmp_path: Path) -
     assert summary[-1].startswith("Fix the input or config named above")
 
 
+def test_a_run_out_of_memory_says_which_setting_to_raise(tmp_path: Path) -> None:
+    """Out of memory is not the input's fault: the advice names the cap and the setting, not the file."""
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "services.csv").write_text("service,team\napi,payments\n")
+    (files / "deployments.csv").write_text(
+        "deployment_id,service,environment,status,finished_at\n"
+        + "".join(f"d{i},api,prod,success,2026-10-01T10:00:00Z\n" for i in range(2000))
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_")}
+    env["KPI_DUCKDB_MEMORY_LIMIT"] = "2MB"
+    out = subprocess.run(
+        [str(KPI), "run", "--files", str(files), "--warehouse", str(tmp_path / "w.duckdb")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    text = out.stdout + out.stderr
+    assert out.returncode == 1, text
+    assert "Traceback" not in text
+    assert "Out of Memory Error" in text
+    assert text.rstrip().splitlines()[-1] == (
+        "DuckDB ran out of the memory this run may use (KPI_DUCKDB_MEMORY_LIMIT: 2MB). "
+        "Set KPI_DUCKDB_MEMORY_LIMIT higher, e.g. 2GB, and run again (re-running is safe)."
+    )
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def test_a_config_yaml_error_names_file_line_and_column_before_anything_runs(tmp_path: Path) -> None:
     files = tmp_path / "files"
     files.mkdir()
