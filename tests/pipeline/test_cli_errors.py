@@ -16,8 +16,11 @@ from tests.conftest import build_warehouse, dep, deployments
 KPI = Path(sys.executable).with_name("kpi")
 
 
-def kpi(*args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_")}
+def kpi(
+    *args: str, prefix: tuple[str, ...] = (), settings: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`kpi` as a subprocess with none of this process's KPI_* settings, only ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_")} | (settings or {})
     return subprocess.run([*prefix, str(KPI), *args], env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -55,14 +58,13 @@ def test_a_run_out_of_memory_says_which_setting_to_raise(tmp_path: Path) -> None
         "deployment_id,service,environment,status,finished_at\n"
         + "".join(f"d{i},api,prod,success,2026-10-01T10:00:00Z\n" for i in range(2000))
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_")}
-    env["KPI_DUCKDB_MEMORY_LIMIT"] = "2MB"
-    out = subprocess.run(
-        [str(KPI), "run", "--files", str(files), "--warehouse", str(tmp_path / "w.duckdb")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    out = kpi(
+        "run",
+        "--files",
+        str(files),
+        "--warehouse",
+        str(tmp_path / "w.duckdb"),
+        settings={"KPI_DUCKDB_MEMORY_LIMIT": "2MB"},
     )
     text = out.stdout + out.stderr
     assert out.returncode == 1, text
