@@ -18,7 +18,7 @@ from assets.resources import WarehouseResource, configuration_resource
 from assets.sources import SourcesResource
 from pipelines.definitions import build_definitions
 from platform_kpi.config import Configuration, load_config
-from platform_kpi.settings import DEFAULT_CONFIG
+from platform_kpi.settings import DEFAULT_CONFIG, load_settings
 from platform_kpi.warehouse import run_lock
 
 if TYPE_CHECKING:
@@ -208,8 +208,6 @@ def run_pipeline(
         advice = "Fix the input or config named above and run again (re-running is safe)."
         if "Out of Memory Error" in detail:
             # Not the input's fault: the data outgrew the cap every writing connection runs under.
-            from platform_kpi.settings import load_settings
-
             cap = load_settings().duckdb_memory_limit or "DuckDB's default, 80% of RAM"
             advice = (
                 f"DuckDB ran out of the memory this run may use (KPI_DUCKDB_MEMORY_LIMIT: {cap}). "
