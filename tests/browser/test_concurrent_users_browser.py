@@ -36,9 +36,9 @@ SESSIONS = [
 
 
 @pytest.fixture(scope="module")
-def server(demo: Path, tmp_path_factory: pytest.TempPathFactory):
+def server(demo: Path, module_tmp: Path):
     """A dashboard of its own (cold caches) whose SQL page stops a query after TIME_LIMIT seconds."""
-    log = tmp_path_factory.mktemp("concurrent") / "streamlit.log"
+    log = module_tmp / "streamlit.log"
     with serve_dashboard(
         demo / "warehouse.duckdb", demo / "reports", log, KPI_SQL_TIMEOUT_SEC=str(TIME_LIMIT)
     ) as served:

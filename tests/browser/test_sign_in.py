@@ -6,6 +6,7 @@ of KPI_DASHBOARD_SQL_GROUP."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +17,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def proxied_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("signed-in")
+def proxied_url(module_tmp: Path) -> Iterator[str]:
+    tmp = module_tmp
     env = {
         "KPI_WAREHOUSE": str(hostile_warehouse(tmp)),
         "KPI_TODAY": TODAY.isoformat(),

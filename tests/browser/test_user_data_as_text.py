@@ -5,6 +5,7 @@ page that shows names, with a team and a service chosen."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -24,8 +25,8 @@ MADE_FROM_NAMES = """() => [...document.querySelectorAll('b, i, strong, em')].ma
 
 
 @pytest.fixture(scope="module")
-def hostile_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("hostile-dashboard")
+def hostile_url(module_tmp: Path) -> Iterator[str]:
+    tmp = module_tmp
     warehouse = hostile_warehouse(tmp)
     write_report(warehouse, MONTH, tmp / "reports")
     env = {

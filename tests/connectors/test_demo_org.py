@@ -141,14 +141,14 @@ def _failed_deployments(ok: pd.DataFrame, incidents: pd.DataFrame) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def dirty(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    folder = tmp_path_factory.mktemp("dirty")
+def dirty(module_tmp: Path) -> tuple[Path, dict[str, int]]:
+    folder = module_tmp / "dirty"
     return folder, generate_demo_org(folder, today=TODAY)
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("clean")
+def clean(module_tmp: Path) -> Path:
+    folder = module_tmp / "clean"
     generate_demo_org(folder, today=TODAY, inject_bad_rows=False)
     return folder
 

@@ -50,9 +50,9 @@ def _setup(tmp_path, sim, name="s.yaml", graphql=False, **http):
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory):
+def clean(module_tmp):
     """The rows of an uninterrupted, fault-free sync."""
-    tmp = tmp_path_factory.mktemp("clean")
+    tmp = module_tmp
     with Simulator(fx.org_data()) as sim:
         cfg = _setup(tmp, sim)
         wh = tmp / "wh.duckdb"

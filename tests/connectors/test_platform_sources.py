@@ -155,13 +155,15 @@ def _sources(tmp_path, sim, sources: dict, services: list | None = None, name: s
 
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory):
+def clean_run(module_tmp):
     """``clean_run(fn)``: the result of ``fn`` (a fault-free run below), computed once per module."""
     cache: dict = {}
 
     def get(fn):
         if fn not in cache:
-            cache[fn] = fn(tmp_path_factory.mktemp(fn.__name__.strip("_")))
+            folder = module_tmp / fn.__name__.strip("_")
+            folder.mkdir()
+            cache[fn] = fn(folder)
         return cache[fn]
 
     return get

@@ -77,8 +77,8 @@ def _costs() -> str:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("costs")
+def warehouse(module_tmp):
+    tmp = module_tmp
     return build_cost_warehouse(
         tmp, {"builds.csv": _builds(), "deployments.csv": _deployments(), "focus/2026-01.csv": _costs()}
     )

@@ -13,8 +13,8 @@ TODAY = dt.date(2026, 5, 9)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    files = tmp_path_factory.mktemp("demo") / "files"
+def demo(module_tmp):
+    files = module_tmp / "files"
     generate_demo_org(files, services=12, seed=3, today=TODAY)
     counts = generate_demo_costs(files, seed=3, today=TODAY)
     config = (

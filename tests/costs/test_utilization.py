@@ -92,8 +92,8 @@ def _prometheus(request, _body):
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("util")
+def warehouse(module_tmp):
+    tmp = module_tmp
     with LocalServer(_opencost) as oc, LocalServer(_prometheus) as prom:
         yaml = (
             COSTS_YAML

@@ -14,8 +14,8 @@ from tests.sql_corpus import ALLOWED, REFUSED
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_warehouse(tmp_path_factory.mktemp("sql-page"), {})
+def warehouse(module_tmp: Path) -> Path:
+    return build_warehouse(module_tmp, {})
 
 
 @pytest.mark.parametrize(("query", "why"), REFUSED, ids=[q[:40] for q, _ in REFUSED])

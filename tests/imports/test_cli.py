@@ -57,8 +57,8 @@ def fingerprint(path: Path) -> tuple[str, int]:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli")
+def published(module_tmp):
+    root = module_tmp
     files = root / "files"
     files.mkdir()
     (files / "services.csv").write_text(SERVICES)

@@ -70,9 +70,9 @@ def _config() -> str:
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory):
+def wh(module_tmp):
     return build_warehouse(
-        tmp_path_factory.mktemp("alerts"),
+        module_tmp,
         {
             "services.csv": SERVICES,
             "alerts.csv": csv_text(ALERT_HEADER, *ALERTS),

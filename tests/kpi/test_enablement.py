@@ -27,10 +27,8 @@ ROWS = [
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory):
-    return build_warehouse(
-        tmp_path_factory.mktemp("enablement"), {"enablement_sessions.csv": csv_text(HEADER, *ROWS)}
-    )
+def wh(module_tmp):
+    return build_warehouse(module_tmp, {"enablement_sessions.csv": csv_text(HEADER, *ROWS)})
 
 
 def test_sessions_held_count_per_team_and_organisation_wide_sessions_for_the_organisation(wh):

@@ -157,11 +157,11 @@ def config_text() -> str:
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory):
+def wh(module_tmp):
     from tests.conftest import build_warehouse
 
     return build_warehouse(
-        tmp_path_factory.mktemp("adoption"),
+        module_tmp,
         {
             "services.csv": SERVICES,
             "catalog_entities.csv": CATALOG,

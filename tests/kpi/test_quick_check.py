@@ -49,7 +49,7 @@ def _iso(t: dt.datetime) -> str:
 
 
 @pytest.fixture(scope="module")
-def qc(tmp_path_factory):
+def qc(module_tmp):
     services = ["service,team"]
     deps, chgs = [], []
     for name, (lead, _) in LEAD_TIMES.items():
@@ -89,7 +89,7 @@ def qc(tmp_path_factory):
             inc("i1", "2024-01-10T01:00:00Z", "2024-01-10T03:00:00Z", service="rates", cause="r3")
         ),
     }
-    wh = build_warehouse(tmp_path_factory.mktemp("quick_check"), files)
+    wh = build_warehouse(module_tmp, files)
     rows = query(wh, "select * from marts.dora_quick_check")
     return {(str(r["month"]), r["scope_type"], r["scope"], r["metric"]): r for r in rows}
 

@@ -23,7 +23,7 @@ def reasons(wh) -> dict[str, tuple[bool, str | None]]:
 
 
 @pytest.fixture(scope="module")
-def rework_warehouse(tmp_path_factory):
+def rework_warehouse(module_tmp):
     from tests.conftest import build_warehouse
 
     files = {
@@ -54,7 +54,7 @@ def rework_warehouse(tmp_path_factory):
             inc("i5", "2024-01-27T00:00:00Z", "2024-01-27T05:00:00Z", service="indexer"),
         ),
     }
-    return build_warehouse(tmp_path_factory.mktemp("rework"), files)
+    return build_warehouse(module_tmp, files)
 
 
 def test_rework_reason_per_deployment(rework_warehouse):

@@ -13,7 +13,7 @@ SECRET_COMMENT = "the deploy tool makes me want to quit"
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory):
+def wh(module_tmp):
     rows = [
         # payments: 5 respondents. Satisfaction 4, 5, 3, 4, 4 -> mean 4.0.
         # NPS answers 10, 9, 9, 7, 2: 3 promoters, 1 passive, 1 detractor -> (3 - 1) / 5 = +40
@@ -31,9 +31,7 @@ def wh(tmp_path_factory):
         "x1,2026-03-13T09:00:00Z,search,2026-Q1,3,11,",
         "x2,2026-03-13T09:00:00Z,marketing,2026-Q1,3,8,",
     ]
-    return build_warehouse(
-        tmp_path_factory.mktemp("surveys"), {"survey_responses.csv": csv_text(HEADER, *rows)}
-    )
+    return build_warehouse(module_tmp, {"survey_responses.csv": csv_text(HEADER, *rows)})
 
 
 def test_a_group_of_five_has_values(wh):

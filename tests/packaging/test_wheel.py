@@ -26,8 +26,8 @@ def _uv() -> str:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
+def wheel(module_tmp) -> Path:
+    out = module_tmp
     subprocess.run(
         [_uv(), "build", "--wheel", "--out-dir", str(out), str(REPO_ROOT)], check=True, capture_output=True
     )

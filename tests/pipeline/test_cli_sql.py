@@ -21,9 +21,9 @@ KPI = str(Path(sys.executable).parent / "kpi")
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def warehouse(module_tmp: Path) -> Path:
     return build_warehouse(
-        tmp_path_factory.mktemp("cli-sql"),
+        module_tmp,
         {
             "deployments.csv": deployments(
                 "d1,api,production,success,2026-01-10T09:00:00Z,2026-01-10T10:00:00Z,,"

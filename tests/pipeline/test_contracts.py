@@ -41,8 +41,8 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return build_warehouse(tmp_path_factory.mktemp("contracts"), FILES)
+def built(module_tmp) -> Path:
+    return build_warehouse(module_tmp, FILES)
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from tests.conftest import build_warehouse, query
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory):
-    root = tmp_path_factory.mktemp("equivalence")
+def both(module_tmp):
+    root = module_tmp
     files_dir = root / "files"
     generate_demo_org(
         files_dir,

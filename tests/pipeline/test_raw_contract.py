@@ -36,12 +36,12 @@ CONTRACT = SQL_DIR / "raw" / SOURCES_FILE
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
+def demo(module_tmp) -> Path:
     """A warehouse built by the pipeline from the demo organisation's files and cost exports."""
     from pipelines.execute import run_pipeline
     from platform_kpi.demo.org import generate_demo_costs, generate_demo_org
 
-    home = tmp_path_factory.mktemp("raw-contract")
+    home = module_tmp
     generate_demo_org(home / "files", services=12, seed=5, today=TODAY)
     generate_demo_costs(home / "files", seed=5, today=TODAY)
     run_pipeline(home / "files", home / "warehouse.duckdb", checks=False)

@@ -28,8 +28,8 @@ RUNAWAY = "select sum(x % 7) from range(1000000000000000) t(x)"
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_warehouse(tmp_path_factory.mktemp("readonly-query"), {})
+def warehouse(module_tmp: Path) -> Path:
+    return build_warehouse(module_tmp, {})
 
 
 def query_processes(parent: int | None = None) -> list[int]:

@@ -72,8 +72,8 @@ def snapshot(warehouse):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("run")
+def run(module_tmp):
+    root = module_tmp
     files = write_files(root / "files")
     warehouse = root / "warehouse.duckdb"
     lines: list[str] = []

@@ -31,11 +31,11 @@ def monthly_report_job() -> dg.JobDefinition:
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory) -> dict[str, str]:
+def deployment(module_tmp) -> dict[str, str]:
     """Environment of a deployment reading a 6-service demo organisation (files made by the generator)."""
     from platform_kpi.demo.org import generate_demo_org
 
-    home = tmp_path_factory.mktemp("deployed")
+    home = module_tmp
     generate_demo_org(home / "files", services=6, teams=2, months=2, seed=7, today=TODAY)
     (home / "dagster_home").mkdir()
     return {

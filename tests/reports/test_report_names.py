@@ -14,8 +14,8 @@ from tests.reports.test_report import poppler
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    tmp = tmp_path_factory.mktemp("hostile-report")
+def report(module_tmp: Path) -> dict[str, Path]:
+    tmp = module_tmp
     return write_report(hostile_warehouse(tmp), MONTH, tmp / "reports")
 
 

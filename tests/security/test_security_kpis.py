@@ -322,10 +322,8 @@ def _files() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    return build_security_warehouse(
-        tmp_path_factory.mktemp("security"), _files(), as_of=AS_OF, kpi_yaml_extra=WORKSPACES
-    )
+def warehouse(module_tmp):
+    return build_security_warehouse(module_tmp, _files(), as_of=AS_OF, kpi_yaml_extra=WORKSPACES)
 
 
 def test_trivy_findings_take_first_seen_and_fixed_from_the_scan_series(warehouse):

@@ -14,10 +14,8 @@ from tests.security.test_security_kpis import AS_OF, WORKSPACES, _files
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    return build_security_warehouse(
-        tmp_path_factory.mktemp("report"), _files(), as_of=AS_OF, kpi_yaml_extra=WORKSPACES
-    )
+def warehouse(module_tmp):
+    return build_security_warehouse(module_tmp, _files(), as_of=AS_OF, kpi_yaml_extra=WORKSPACES)
 
 
 def test_january_section_by_hand(warehouse):
