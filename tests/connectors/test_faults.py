@@ -64,6 +64,7 @@ def clean(module_tmp):
     return snap, requests
 
 
+TIMEOUT_HTTP = {"timeout": 1.0}
 FAULTS = {
     "429 with Retry-After": [Fault(r"/deployments$", "429", times=1)],
     "secondary-limit 403": [Fault(r"/actions/runs$", "403-secondary", times=1)],
@@ -73,7 +74,8 @@ FAULTS = {
         Fault(r"/commits$", "502", times=2),
         Fault(r"/pagerduty/incidents$", "503", times=3),
     ],
-    "timeouts": [Fault(r"/pulls/\d+/commits$", "timeout", times=2, delay=1.0)],
+    # answered after 3 s, against a 1 s timeout for this case (TIMEOUT_HTTP)
+    "timeouts": [Fault(r"/pulls/\d+/commits$", "timeout", times=2, delay=3.0)],
     "truncated JSON page": [
         Fault(r"/acme/api/deployments$", "truncate", times=1, skip=1),
         Fault(r"/pagerduty/incidents$", "truncate", times=1, skip=1),
@@ -88,7 +90,8 @@ def test_fault_loses_and_duplicates_nothing(name, clean, tmp_path):
     with Simulator(fx.org_data()) as sim:
         for fault in FAULTS[name]:
             sim.add_fault(Fault(**{k: v for k, v in vars(fault).items() if k not in ("seen", "fired")}))
-        cfg = _setup(tmp_path, sim)
+        timed_out = any(f.kind == "timeout" for f in FAULTS[name])
+        cfg = _setup(tmp_path, sim, **(TIMEOUT_HTTP if timed_out else {}))
         wh = tmp_path / "wh.duckdb"
         started = time.monotonic()
         results = sync(wh, cfg, env_for(sim))

@@ -13,14 +13,10 @@ from tests.connectors import fixtures_api as fx
 from tests.connectors.api_helpers import FAST_HTTP, build, env_for, rows, sync, write_sources
 from tests.connectors.test_faults import _snapshot
 
-# The tests below count requests exactly; a 0.5 s timeout on a loaded machine (the full suite on 2 cores)
-# made the client retry one request, which counted twice. The timeout is not what they test.
-PATIENT_HTTP = FAST_HTTP | {"timeout": 10.0}
-
 
 def _sources(tmp_path, sim, name):
     return write_sources(
-        tmp_path / name, sim, {"github": fx.GITHUB, "pagerduty": fx.PAGERDUTY}, fx.SERVICES, http=PATIENT_HTTP
+        tmp_path / name, sim, {"github": fx.GITHUB, "pagerduty": fx.PAGERDUTY}, fx.SERVICES, http=FAST_HTTP
     )
 
 
