@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,7 +93,10 @@ class _StepHandler(logging.Handler):
             self.done += 1
             took = time.perf_counter() - self.started.get(step, time.perf_counter())
             self.callback(f"[{self.done:>2}/{self.total}] {step} ({took:.2f}s)")
-        elif kind == "STEP_FAILURE":
+        elif kind in ("STEP_FAILURE", "RESOURCE_INIT_FAILURE"):
+            # A resource that cannot start (the warehouse file cannot be opened or written) fails
+            # before any step: without its own line the user was told only "see the Dagster logs".
+            step = step or "run set-up"
             error = event.event_specific_data.error
             message = _OWN_ERROR.sub("", failure_text(error)) if error else "unknown error"
             # Our own errors are written for the user: their module path adds nothing.
@@ -212,6 +216,16 @@ def run_pipeline(
             advice = (
                 f"DuckDB ran out of the memory this run may use (KPI_DUCKDB_MEMORY_LIMIT: {cap}). "
                 "Set KPI_DUCKDB_MEMORY_LIMIT higher, e.g. 2GB, and run again (re-running is safe)."
+            )
+        elif "No space left on device" in detail:
+            # Not the input's fault either: the work file, its write-ahead log, DuckDB's spill files
+            # and the published copy all live beside the warehouse (run_lock made its folder).
+            free = shutil.disk_usage(warehouse.parent).free
+            advice = (
+                f"A disk ran out of space while the run wrote the file named above ({free / 1e6:,.0f} MB "
+                f"are free now where {warehouse.name} lives). A run needs room for at least twice the "
+                "warehouse's size. Free space there, or put the warehouse on a disk with room "
+                "(--warehouse or KPI_WAREHOUSE), and run again (re-running is safe)."
             )
         raise PipelineFailed(f"The pipeline run failed; {warehouse} was not updated.\n  {detail}\n{advice}")
     return summary

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from platform_kpi.settings import work_path_for
 from tests.conftest import build_warehouse, dep, deployments
 
 KPI = Path(sys.executable).with_name("kpi")
@@ -75,6 +76,32 @@ def test_a_run_out_of_memory_says_which_setting_to_raise(tmp_path: Path) -> None
         "Set KPI_DUCKDB_MEMORY_LIMIT higher, e.g. 2GB, and run again (re-running is safe)."
     )
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_full_disk_says_so_and_not_fix_the_input(tmp_path: Path) -> None:
+    """The run's work file can be written nowhere: /dev/full answers every write with ENOSPC, as a full
+    disk does. The warehouse resource fails before any step, and that failure is named too (it used to
+    say only "see the Dagster logs", and to fix the input)."""
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "services.csv").write_text("service,team\napi,payments\n")
+    warehouse = tmp_path / "w.duckdb"
+    work_path_for(warehouse).symlink_to("/dev/full")
+    out = kpi("run", "--files", str(files), "--warehouse", str(warehouse))
+    text = out.stdout + out.stderr
+    assert out.returncode == 1, text
+    assert "Traceback" not in text
+    lines = text.rstrip().splitlines()
+    assert (
+        lines[-2].strip() == 'run set-up: IO Error: Could not write file "/dev/full": No space left on device'
+    )
+    assert lines[-1].startswith("A disk ran out of space while the run wrote the file named above (")
+    assert lines[-1].endswith(
+        "MB are free now where w.duckdb lives). A run needs room for at least twice the warehouse's size. "
+        "Free space there, or put the warehouse on a disk with room (--warehouse or KPI_WAREHOUSE), and run "
+        "again (re-running is safe)."
+    )
+    assert not warehouse.exists()
 
 
 def test_a_config_yaml_error_names_file_line_and_column_before_anything_runs(tmp_path: Path) -> None:
